@@ -1,0 +1,105 @@
+/**
+ * Builds the npm package into `npm/` (ESM + `.d.ts`) with TypeScript from npm: our stand-in for
+ * dnt, which needs JSR. Also compiles the tests into `.build/node/` so that Node 20, which cannot
+ * strip types, runs the same `node:test` suites against the same compiled code.
+ *
+ * Run: `deno run -A scripts/build_npm.ts` (or `bun scripts/build_npm.ts`).
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const denoJson = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+
+function compile(outDir: string, files: string[], declaration: boolean): void {
+  rmSync(outDir, { recursive: true, force: true });
+  const config = {
+    compilerOptions: {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      lib: ["ES2023", "DOM", "DOM.Iterable"],
+      types: ["node"],
+      strict: true,
+      declaration,
+      sourceMap: false,
+      allowImportingTsExtensions: true,
+      rewriteRelativeImportExtensions: true,
+      skipLibCheck: true,
+      outDir,
+      rootDir: root,
+    },
+    files,
+  };
+  const configPath = join(root, `.tsconfig.${declaration ? "npm" : "test"}.json`);
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  try {
+    execFileSync("node", [tsc, "-p", configPath], {
+      cwd: root,
+      stdio: "inherit",
+    });
+  } finally {
+    rmSync(configPath, { force: true });
+  }
+}
+
+function listTs(dir: string, filter: (f: string) => boolean): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".ts") && filter(p)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+const isTest = (f: string) => /_test\.ts$|_bench\.ts$|[\\/]_test_[^\\/]*\.ts$/.test(f);
+const exports: Record<string, string> = denoJson.exports;
+const entryFiles = Object.values(exports).map((p) => join(root, p));
+
+// 1. The npm package: library sources only.
+const npmDir = join(root, "npm");
+compile(join(npmDir, "esm"), entryFiles, true);
+const pkgExports: Record<string, { types: string; default: string }> = {};
+for (const [key, path] of Object.entries(exports)) {
+  const base = "./esm/" + path.replace(/^\.\//, "").replace(/\.ts$/, "");
+  pkgExports[key] = { types: base + ".d.ts", default: base + ".js" };
+}
+writeFileSync(
+  join(npmDir, "package.json"),
+  JSON.stringify(
+    {
+      name: "gotalk",
+      version: denoJson.version,
+      description: "Gotalk v1 protocol for Deno, Bun, Node and browsers",
+      license: denoJson.license,
+      type: "module",
+      exports: pkgExports,
+      engines: { node: ">=20" },
+      sideEffects: false,
+    },
+    null,
+    2,
+  ) + "\n",
+);
+cpSync(join(root, "README.md"), join(npmDir, "README.md"));
+cpSync(join(root, "LICENSE"), join(npmDir, "LICENSE"));
+
+// 2. The Node test build: everything under src/ and conformance/ TS, tests included.
+const testFiles = [
+  ...entryFiles,
+  ...listTs(join(root, "src"), isTest).filter((f) => !f.endsWith("_bench.ts")),
+];
+const testOut = join(root, ".build", "node");
+mkdirSync(testOut, { recursive: true });
+compile(testOut, testFiles, false);
+writeFileSync(join(testOut, "package.json"), '{"type":"module"}\n');
+console.log(`npm package in npm/ (${Object.keys(exports).length} entry points); tests in .build/node/`);

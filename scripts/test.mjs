@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The one test command (`npm test`; `npm install-ci-test` on a fresh clone): every gate, the
+// test suites on Deno, Bun and Node, and the conformance suite against the Go reference.
+// Plain JavaScript so that it runs with nothing but Node. It prints what ran on each runtime
+// and ends with one "N passed, N failed" line; it exits non-zero on any failure.
+//
+// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,conformance]
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const deno = bin("deno");
+const bun = bin("bun");
+const onlyArg = process.argv.indexOf("--only");
+const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(",")) : null;
+const want = (step) => !only || only.has(step);
+
+const env = { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", FORCE_COLOR: "0" };
+/** @type {{step: string, passed: number, failed: number, ok: boolean, seconds: number}[]} */
+const results = [];
+
+function run(cmd, args, opts = {}) {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    env,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: opts.capture ? ["ignore", "pipe", "pipe"] : "inherit",
+    timeout: opts.timeoutMs ?? 15 * 60 * 1000,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.capture) {
+    process.stdout.write(r.stdout ?? "");
+    process.stderr.write(r.stderr ?? "");
+  }
+  if (r.error) console.error(`${cmd}: ${r.error.message}`);
+  return { ok: r.status === 0, stdout: r.stdout ?? "", stderr: r.stderr ?? "", seconds };
+}
+
+function record(step, ok, passed, failed, seconds) {
+  results.push({ step, ok, passed, failed, seconds });
+  console.log(`\n== ${step}: ${ok ? "ok" : "FAILED"} (${passed} passed, ${failed} failed, ${seconds.toFixed(1)} s)\n`);
+}
+
+function section(title) {
+  console.log(`\n==== ${title} ====\n`);
+}
+
+// Gates: formatting, lint, types, docs, and the JSR package.
+if (want("gates")) {
+  const gates = [
+    ["deno fmt --check", [deno, ["fmt", "--check"]]],
+    ["deno lint", [deno, ["lint"]]],
+    ["deno check", [deno, ["check", "mod.ts", "src/", "scripts/", "conformance/"]]],
+    ["deno doc --lint", [deno, ["doc", "--lint", "mod.ts", ...docEntries()]]],
+    ["deno publish --dry-run", [deno, ["publish", "--dry-run", "--allow-dirty"]]],
+  ];
+  for (const [name, [cmd, args]] of gates) {
+    section(name);
+    const r = run(cmd, args);
+    record(name, r.ok, r.ok ? 1 : 0, r.ok ? 0 : 1, r.seconds);
+  }
+}
+
+function docEntries() {
+  const exports = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports;
+  return Object.entries(exports).filter(([k]) => k !== ".").map(([, v]) => v);
+}
+
+// Deno: node:test suites through `deno test`; leaf tests counted from its JUnit report.
+if (want("deno")) {
+  section("deno test");
+  mkdirSync(join(root, ".build"), { recursive: true });
+  const junit = join(root, ".build", "deno-junit.xml");
+  const r = run(deno, ["test", "-A", "--reporter=dot", `--junit-path=${junit}`, "src/"]);
+  const { passed, failed } = existsSync(junit) ? countJunit(readFileSync(junit, "utf8")) : { passed: 0, failed: 1 };
+  record("deno test", r.ok && failed === 0, passed, r.ok ? failed : Math.max(failed, 1), r.seconds);
+}
+
+function countJunit(xml) {
+  const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)]
+    .map((m) => ({ name: m[1], failed: /<failure/.test(m[2]) }));
+  const names = cases.map((c) => c.name);
+  const leaves = cases.filter((c) => !names.some((n) => n.startsWith(c.name + " &gt; ")));
+  return { passed: leaves.filter((c) => !c.failed).length, failed: leaves.filter((c) => c.failed).length };
+}
+
+// Bun: the same suites through `bun test`.
+if (want("bun")) {
+  section("bun test");
+  const r = run(bun, ["test", "--timeout", "120000", "./src/"], { capture: true });
+  const out = r.stdout + r.stderr;
+  const passed = Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0);
+  const failed = Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
+  record("bun test", r.ok && passed > 0, passed, failed, r.seconds);
+}
+
+// Node 20: the npm build (TypeScript from npm), then node:test on the compiled suites.
+if (want("node")) {
+  section("npm build + node --test");
+  const b = run(deno, ["run", "-A", "scripts/build_npm.ts"]);
+  if (!b.ok) {
+    record("node test", false, 0, 1, b.seconds);
+  } else {
+    const r = run(process.execPath, ["--test", "--test-reporter=spec", ".build/node/src/"], { capture: true });
+    const out = r.stdout + r.stderr;
+    const passed = Number(/^ℹ pass (\d+)$/m.exec(out)?.[1] ?? 0);
+    const failed = Number(/^ℹ fail (\d+)$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
+    record("node test", r.ok && passed > 0, passed, failed, r.seconds + b.seconds);
+  }
+}
+
+section("summary");
+let passed = 0;
+let failed = 0;
+for (const r of results) {
+  console.log(`${r.ok ? "ok    " : "FAILED"} ${r.step.padEnd(28)} ${String(r.passed).padStart(6)} passed ${String(r.failed).padStart(4)} failed  ${r.seconds.toFixed(1)} s`);
+  passed += r.passed;
+  failed += r.failed;
+}
+const allOk = results.every((r) => r.ok);
+if (!allOk && failed === 0) failed = results.filter((r) => !r.ok).length;
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(allOk ? 0 : 1);
