@@ -120,8 +120,8 @@ export class MessageDecoder {
   #error: ProtocolError | undefined;
   /** Absolute stream offset of the first byte of the chunk being pushed. */
   #base = 0;
-  /** Partial header (or handshake) bytes carried over from earlier chunks. */
-  readonly #scratch = new Uint8Array(MAX_HEADER_BYTES);
+  /** Partial header (or handshake) bytes carried over from earlier chunks; made on first use. */
+  #scratchBuf: Uint8Array | undefined;
   #scratchLen = 0;
   /** Absolute offset of the first byte in #scratch. */
   #scratchStart = 0;
@@ -241,6 +241,10 @@ export class MessageDecoder {
     if (this.partial) {
       this.#fail("The stream ended inside a message", this.#base);
     }
+  }
+
+  #scratch(): Uint8Array {
+    return this.#scratchBuf ??= new Uint8Array(MAX_HEADER_BYTES);
   }
 
   #fail(message: string, offset: number, code: number = ProtocolErrorCode.InvalidMessage): never {
@@ -408,9 +412,9 @@ export class MessageDecoder {
   #push(chunk: Uint8Array, emit: (message: Message) => void): void {
     const n = chunk.length;
     const base = this.#base;
-    const scratch = this.#scratch;
     let p = 0;
     if (this.#state === VERSION) {
+      const scratch = this.#scratch();
       while (this.#scratchLen < 2 && p < n) scratch[this.#scratchLen++] = chunk[p++];
       if (this.#scratchLen < 2) return;
       const version = this.#hex(scratch, 0, 2, 0, "protocol version");
@@ -441,6 +445,7 @@ export class MessageDecoder {
       }
       if (this.#scratchLen > 0) {
         // Complete the header carried over in #scratch.
+        const scratch = this.#scratch();
         const abs = this.#scratchStart;
         let hlen = this.#headerLength(scratch, 0, this.#scratchLen, abs);
         while (hlen < 0 || this.#scratchLen < hlen) {
@@ -459,7 +464,7 @@ export class MessageDecoder {
       }
       const hlen = this.#headerLength(chunk, p, n - p, base);
       if (hlen < 0 || n - p < hlen) {
-        scratch.set(chunk.subarray(p, n));
+        this.#scratch().set(chunk.subarray(p, n));
         this.#scratchLen = n - p;
         this.#scratchStart = base + p;
         return;
