@@ -1,0 +1,140 @@
+// This module is browser compatible.
+
+/**
+ * The remote peer answered a request with an ErrorResult (`E`). `message` is the remote's text.
+ *
+ * @example Catching an ErrorResult
+ * ```ts
+ * import { RemoteError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new RemoteError("echo", "unknown operation \"echo\"");
+ * assert.equal(e.op, "echo");
+ * assert.equal(e.message, "unknown operation \"echo\"");
+ * ```
+ */
+export class RemoteError extends Error {
+  /** The operation of the request that failed. */
+  readonly op: string;
+
+  /**
+   * Creates a remote error.
+   *
+   * @param op The operation of the failed request.
+   * @param text The ErrorResult's text.
+   * @param options Standard error options.
+   */
+  constructor(op: string, text: string, options?: ErrorOptions) {
+    super(text, options);
+    this.name = "RemoteError";
+    this.op = op;
+  }
+}
+
+/**
+ * The remote peer kept answering a request with a RetryResult (`e`) after the retry budget was
+ * spent, or answered a streaming request (which cannot be replayed) with one.
+ *
+ * @example Usage
+ * ```ts
+ * import { RetryLimitError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new RetryLimitError("echo", "request rate limit", { wait: 500, attempts: 4 });
+ * assert.equal(e.attempts, 4);
+ * assert.match(e.message, /request rate limit/);
+ * ```
+ */
+export class RetryLimitError extends Error {
+  /** The operation of the request. */
+  readonly op: string;
+  /** The wait the last RetryResult asked for, in milliseconds. */
+  readonly wait: number;
+  /** How many times the request was sent. */
+  readonly attempts: number;
+  /** The last RetryResult's text. */
+  readonly text: string;
+
+  /**
+   * Creates a retry limit error.
+   *
+   * @param op The operation.
+   * @param text The last RetryResult's text.
+   * @param details The last wait (ms) and the number of attempts.
+   * @param options Standard error options.
+   */
+  constructor(
+    op: string,
+    text: string,
+    details: { wait: number; attempts: number },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Gave up on "${op}" after ${details.attempts} attempt(s): the remote asked to retry` +
+        (text ? `: ${text}` : ""),
+      options,
+    );
+    this.name = "RetryLimitError";
+    this.op = op;
+    this.text = text;
+    this.wait = details.wait;
+    this.attempts = details.attempts;
+  }
+}
+
+/**
+ * The connection is closed (or closing) so the operation cannot complete. Every request pending
+ * when a connection closes rejects with one; `cause` says why the connection closed (a
+ * {@linkcode ProtocolError}, a transport error, or nothing for a normal close).
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectionClosedError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ConnectionClosedError("The connection was closed");
+ * assert.equal(e.name, "ConnectionClosedError");
+ * ```
+ */
+export class ConnectionClosedError extends Error {
+  /**
+   * Creates a connection closed error.
+   *
+   * @param message What happened.
+   * @param options Standard error options; `cause` is why the connection closed.
+   */
+  constructor(message = "The connection is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+/**
+ * A stream's consumer fell so far behind that its buffer limit was reached. Gotalk has no
+ * per-stream flow control, so rather than stall the whole connection the one stream fails.
+ *
+ * @example Usage
+ * ```ts
+ * import { StreamOverflowError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new StreamOverflowError(1024);
+ * assert.match(e.message, /1024/);
+ * ```
+ */
+export class StreamOverflowError extends Error {
+  /** The buffer limit that was reached, in bytes. */
+  readonly limit: number;
+
+  /**
+   * Creates a stream overflow error.
+   *
+   * @param limit The buffer limit, in bytes.
+   * @param options Standard error options.
+   */
+  constructor(limit: number, options?: ErrorOptions) {
+    super(`The stream's consumer fell behind by more than ${limit} buffered bytes`, options);
+    this.name = "StreamOverflowError";
+    this.limit = limit;
+  }
+}

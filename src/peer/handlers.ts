@@ -1,0 +1,427 @@
+// This module is browser compatible.
+
+import type { Peer } from "./peer.ts";
+
+/**
+ * What a request handler gets besides its input.
+ *
+ * @example Usage
+ * ```ts
+ * import { Handlers, type RequestContext } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const handlers = new Handlers().handle("whoami", (_v: unknown, ctx: RequestContext) => ctx.op);
+ * assert.ok(handlers.findRequestHandler("whoami"));
+ * ```
+ */
+export interface RequestContext {
+  /** The peer the request came from: handlers can send requests and notifications back. */
+  readonly peer: Peer;
+  /** The requested operation. */
+  readonly op: string;
+  /** Aborted when the connection closes, so long-running handlers can stop early. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What a notification handler gets besides its input.
+ *
+ * @example Usage
+ * ```ts
+ * import { Handlers, type NotificationContext } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: string[] = [];
+ * new Handlers().handleNotification("hi", (_v, ctx: NotificationContext) => seen.push(ctx.name));
+ * assert.deepEqual(seen, []);
+ * ```
+ */
+export interface NotificationContext {
+  /** The peer the notification came from. */
+  readonly peer: Peer;
+  /** The notification name. */
+  readonly name: string;
+}
+
+/**
+ * What a request handler may answer with: bytes (a single result), or a stream of parts (a
+ * streaming result, whatever the kind of request).
+ *
+ * @example Usage
+ * ```ts
+ * import type { HandlerResult } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const r: HandlerResult = new Uint8Array([1]);
+ * assert.equal(r instanceof Uint8Array, true);
+ * ```
+ */
+export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
+
+/**
+ * A JSON request handler: gets the parsed request value, returns a value to send back as JSON
+ * (or a `ReadableStream` of raw parts for a streaming result). A thrown error becomes an
+ * ErrorResult carrying its message.
+ *
+ * @example Usage
+ * ```ts
+ * import type { JsonHandler } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const upper: JsonHandler<string, string> = (s) => s.toUpperCase();
+ * assert.equal(upper("a", undefined as never), "A");
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type JsonHandler<In = any, Out = unknown> = (
+  value: In,
+  context: RequestContext,
+) => Out | Promise<Out>;
+
+/**
+ * A buffer request handler: gets the raw request payload, answers with bytes or a stream of
+ * parts. A thrown error becomes an ErrorResult carrying its message.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BufferHandler } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const echo: BufferHandler = (payload) => payload;
+ * assert.deepEqual(echo(new Uint8Array([7]), undefined as never), new Uint8Array([7]));
+ * ```
+ */
+export type BufferHandler = (
+  payload: Uint8Array,
+  context: RequestContext,
+) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * A streaming request handler: gets the request parts as a `ReadableStream` (a single-payload
+ * request arrives as a stream of one part), answers with bytes or a stream of parts.
+ *
+ * @example Usage
+ * ```ts
+ * import type { StreamHandler } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const passThrough: StreamHandler = (parts) => parts;
+ * assert.equal(typeof passThrough, "function");
+ * ```
+ */
+export type StreamHandler = (
+  parts: ReadableStream<Uint8Array>,
+  context: RequestContext,
+) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * A JSON notification handler: gets the parsed value.
+ *
+ * @example Usage
+ * ```ts
+ * import type { NotificationHandler } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const log: string[] = [];
+ * const h: NotificationHandler<string> = (v) => void log.push(v);
+ * h("x", undefined as never);
+ * assert.deepEqual(log, ["x"]);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type NotificationHandler<In = any> = (
+  value: In,
+  context: NotificationContext,
+) => void | Promise<void>;
+
+/**
+ * A buffer notification handler: gets the raw payload.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BufferNotificationHandler } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * let n = 0;
+ * const h: BufferNotificationHandler = (p) => void (n += p.length);
+ * h(new Uint8Array(3), undefined as never);
+ * assert.equal(n, 3);
+ * ```
+ */
+export type BufferNotificationHandler = (
+  payload: Uint8Array,
+  context: NotificationContext,
+) => void | Promise<void>;
+
+/**
+ * How a registered request handler takes its input: `buffer` (the whole payload; streaming
+ * requests are collected first, up to the payload limit) or `stream` (parts as they arrive).
+ *
+ * @example Usage
+ * ```ts
+ * import { Handlers } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const h = new Handlers().handleStream("s", (parts) => parts);
+ * assert.equal(h.findRequestHandler("s")?.input, "stream");
+ * ```
+ */
+export interface RequestHandlerEntry {
+  /** `buffer` or `stream`. */
+  readonly input: "buffer" | "stream";
+  /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
+  readonly fn: BufferHandler | StreamHandler;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Encodes a JSON value as UTF-8 (`undefined` as an empty payload). */
+export function encodeJson(value: unknown): Uint8Array {
+  const text = JSON.stringify(value);
+  return text === undefined ? new Uint8Array(0) : enc.encode(text);
+}
+
+/** Decodes a UTF-8 JSON payload (an empty payload as `undefined`). */
+export function decodeJson(payload: Uint8Array): unknown {
+  return payload.length === 0 ? undefined : JSON.parse(dec.decode(payload));
+}
+
+function jsonAsBuffer(fn: JsonHandler): BufferHandler {
+  return async (payload, context) => {
+    const result = await fn(decodeJson(payload), context);
+    return result instanceof ReadableStream ? result : encodeJson(result);
+  };
+}
+
+/**
+ * A set of request and notification handlers, shared by any number of peers. A set may extend
+ * a parent: lookups try this set, then its ancestors, for an exact name first; only then the
+ * nearest fallback (this set's own fallback first, unlike Go's, whose child fallback is never
+ * reached).
+ *
+ * @example Registering handlers
+ * ```ts
+ * import { Handlers } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const base = new Handlers().handle("upper", (s: string) => s.toUpperCase());
+ * const child = new Handlers(base).handleFallback((payload) => payload);
+ * assert.equal(child.findRequestHandler("upper")?.input, "buffer");
+ * assert.ok(child.findRequestHandler("anything"));
+ * ```
+ */
+export class Handlers {
+  readonly #parent: Handlers | undefined;
+  readonly #requests = new Map<string, RequestHandlerEntry>();
+  readonly #notifications = new Map<string, BufferNotificationHandler>();
+  #requestFallback: RequestHandlerEntry | undefined;
+  #notificationFallback: BufferNotificationHandler | undefined;
+
+  /**
+   * Creates a handler set.
+   *
+   * @param parent A set to fall back to for names this one does not have.
+   */
+  constructor(parent?: Handlers) {
+    this.#parent = parent;
+  }
+
+  /**
+   * Registers a JSON request handler for `op`.
+   *
+   * @param op The operation name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handle("add", ([a, b]: [number, number]) => a + b);
+   * assert.ok(h.findRequestHandler("add"));
+   * ```
+   */
+  handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
+    this.#requests.set(op, { input: "buffer", fn: jsonAsBuffer(fn as JsonHandler) });
+    return this;
+  }
+
+  /**
+   * Registers a buffer request handler for `op`.
+   *
+   * @param op The operation name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleBuffer("echo", (payload) => payload);
+   * assert.equal(h.findRequestHandler("echo")?.input, "buffer");
+   * ```
+   */
+  handleBuffer(op: string, fn: BufferHandler): this {
+    this.#requests.set(op, { input: "buffer", fn });
+    return this;
+  }
+
+  /**
+   * Registers a streaming request handler for `op`.
+   *
+   * @param op The operation name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleStream("stream-echo", (parts) => parts);
+   * assert.equal(h.findRequestHandler("stream-echo")?.input, "stream");
+   * ```
+   */
+  handleStream(op: string, fn: StreamHandler): this {
+    this.#requests.set(op, { input: "stream", fn });
+    return this;
+  }
+
+  /**
+   * Registers the fallback for operations no handler is registered for (`context.op` tells which).
+   *
+   * @param fn A buffer handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleFallback((_p, ctx) => new TextEncoder().encode(ctx.op));
+   * assert.ok(h.findRequestHandler("whatever"));
+   * ```
+   */
+  handleFallback(fn: BufferHandler): this {
+    this.#requestFallback = { input: "buffer", fn };
+    return this;
+  }
+
+  /**
+   * Registers a JSON notification handler for `name`.
+   *
+   * @param name The notification name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleNotification("chat", (msg: string) => void msg);
+   * assert.ok(h.findNotificationHandler("chat"));
+   * ```
+   */
+  handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
+    this.#notifications.set(name, (payload, context) => fn(decodeJson(payload) as In, context));
+    return this;
+  }
+
+  /**
+   * Registers a buffer notification handler for `name`.
+   *
+   * @param name The notification name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleBufferNotification("blob", (p) => void p);
+   * assert.ok(h.findNotificationHandler("blob"));
+   * ```
+   */
+  handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
+    this.#notifications.set(name, fn);
+    return this;
+  }
+
+  /**
+   * Registers the fallback for notifications no handler is registered for (`context.name`
+   * tells which).
+   *
+   * @param fn A buffer notification handler.
+   * @returns This set, for chaining.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleNotificationFallback((_p, ctx) => void ctx.name);
+   * assert.ok(h.findNotificationHandler("anything"));
+   * ```
+   */
+  handleNotificationFallback(fn: BufferNotificationHandler): this {
+    this.#notificationFallback = fn;
+    return this;
+  }
+
+  /**
+   * Finds the handler for a request: an exact match in this set or an ancestor, else the
+   * nearest fallback.
+   *
+   * @param op The operation.
+   * @returns The handler, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Handlers().findRequestHandler("nope"), undefined);
+   * ```
+   */
+  findRequestHandler(op: string): RequestHandlerEntry | undefined {
+    for (let h: Handlers | undefined = this; h; h = h.#parent) {
+      const entry = h.#requests.get(op);
+      if (entry) return entry;
+    }
+    for (let h: Handlers | undefined = this; h; h = h.#parent) {
+      if (h.#requestFallback) return h.#requestFallback;
+    }
+    return undefined;
+  }
+
+  /**
+   * Finds the handler for a notification: an exact match in this set or an ancestor, else the
+   * nearest fallback.
+   *
+   * @param name The notification name.
+   * @returns The handler, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Handlers().findNotificationHandler("nope"), undefined);
+   * ```
+   */
+  findNotificationHandler(name: string): BufferNotificationHandler | undefined {
+    for (let h: Handlers | undefined = this; h; h = h.#parent) {
+      const fn = h.#notifications.get(name);
+      if (fn) return fn;
+    }
+    for (let h: Handlers | undefined = this; h; h = h.#parent) {
+      if (h.#notificationFallback) return h.#notificationFallback;
+    }
+    return undefined;
+  }
+}
