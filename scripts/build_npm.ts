@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Builds the npm package into `npm/` (ESM + `.d.ts`) with TypeScript from npm: our stand-in for
  * dnt, which needs JSR. Also compiles the tests into `.build/node/` so that Node 20, which cannot
@@ -93,13 +94,27 @@ writeFileSync(
 cpSync(join(root, "README.md"), join(npmDir, "README.md"));
 cpSync(join(root, "LICENSE"), join(npmDir, "LICENSE"));
 
-// 2. The Node test build: everything under src/ and conformance/ TS, tests included.
+// 2. The Node test build: the library, its tests, and the conformance peer, so that Node runs
+// the same suites and peer as Deno and Bun, compiled exactly as the npm package is.
 const testFiles = [
   ...entryFiles,
   ...listTs(join(root, "src"), isTest).filter((f) => !f.endsWith("_bench.ts")),
+  join(root, "conformance", "peer.ts"),
 ];
 const testOut = join(root, ".build", "node");
 mkdirSync(testOut, { recursive: true });
 compile(testOut, testFiles, false);
 writeFileSync(join(testOut, "package.json"), '{"type":"module"}\n');
-console.log(`npm package in npm/ (${Object.keys(exports).length} entry points); tests in .build/node/`);
+// Test fixtures travel with the compiled tests.
+const copyTestdata = (dir: string) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = join(dir, e.name);
+    if (e.name === "testdata") cpSync(p, join(testOut, p.slice(root.length)), { recursive: true });
+    else copyTestdata(p);
+  }
+};
+copyTestdata(join(root, "src"));
+console.log(
+  `npm package in npm/ (${Object.keys(exports).length} entry points); tests in .build/node/`,
+);

@@ -1,0 +1,440 @@
+/**
+ * TCP and TLS transports for Bun, built on Bun's own `Bun.connect` and `Bun.listen`.
+ *
+ * Reads are pulled: the socket is paused whenever 64 KiB wait unread and resumed when the
+ * `readable` is read from. A write the kernel takes only part of keeps the rest and finishes it
+ * on `drain`, so `writer.ready` reflects the kernel's backpressure. Sockets are half-open: closing
+ * `writable` sends FIN (TLS: close_notify) and reading continues until the remote ends too. TLS
+ * clients verify the server's certificate and name (`rejectUnauthorized` is always on).
+ *
+ * @example A client and a server over loopback
+ * ```ts ignore
+ * import { connect, listen } from "@gotalk/gotalk/bun";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await connect({ port: listener.addr.port });
+ * const server = (await listener.accept())!;
+ * const writer = client.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("hi"));
+ * await writer.close();
+ * const reader = server.readable.getReader();
+ * assert.equal(new TextDecoder().decode((await reader.read()).value), "hi");
+ * client.close?.();
+ * server.close?.();
+ * listener.close();
+ * ```
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../peer/errors.ts";
+import type { Transport } from "../peer/transport.ts";
+import type { ListenAddr, Listener } from "./listener.ts";
+import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
+import {
+  acceptAll,
+  AcceptQueue,
+  connectParams,
+  formatAddr,
+  listenParams,
+  READ_HIGH_WATER_MARK,
+} from "./_socket_util.ts";
+
+export type {
+  ConnectOptions,
+  ConnectTlsOptions,
+  ListenOptions,
+  ListenTlsOptions,
+} from "./socket_options.ts";
+export type { ListenAddr, Listener } from "./listener.ts";
+export type { Transport } from "../peer/transport.ts";
+
+// The few Bun APIs used, declared here so that the file also compiles without Bun's types.
+interface BunSocket {
+  data: BunTransport | undefined;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  write(data: Uint8Array): number;
+  shutdown(halfClose?: boolean): void;
+  close(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+  setNoDelay(noDelay?: boolean): boolean;
+}
+interface BunSocketHandler {
+  binaryType: "uint8array";
+  open(socket: BunSocket): void;
+  handshake?(socket: BunSocket, success: boolean, authorizationError: Error | null): void;
+  data(socket: BunSocket, data: Uint8Array): void;
+  drain(socket: BunSocket): void;
+  end(socket: BunSocket): void;
+  close(socket: BunSocket, error?: Error): void;
+  error(socket: BunSocket, error: Error): void;
+  connectError?(socket: BunSocket, error: Error): void;
+}
+interface BunListener {
+  readonly hostname: string;
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+interface BunLike {
+  connect(options: {
+    hostname: string;
+    port: number;
+    allowHalfOpen: boolean;
+    socket: BunSocketHandler;
+    tls?: { ca?: string[]; serverName?: string; rejectUnauthorized: boolean };
+  }): Promise<BunSocket>;
+  listen(options: {
+    hostname: string;
+    port: number;
+    allowHalfOpen: boolean;
+    socket: BunSocketHandler;
+    tls?: { cert: string; key: string };
+  }): BunListener;
+}
+
+function bun(): BunLike {
+  const value = (globalThis as unknown as { Bun?: BunLike }).Bun;
+  if (value === undefined) throw new TypeError("This adapter needs the Bun runtime");
+  return value;
+}
+
+/** Socket events shared by client and server sockets, routed to the socket's transport. */
+const common = {
+  binaryType: "uint8array",
+  data(socket: BunSocket, data: Uint8Array): void {
+    socket.data?.onData(data);
+  },
+  drain(socket: BunSocket): void {
+    socket.data?.onDrain();
+  },
+  end(socket: BunSocket): void {
+    socket.data?.onEnd();
+  },
+  close(socket: BunSocket, error?: Error): void {
+    socket.data?.onClose(error);
+  },
+  error(socket: BunSocket, error: Error): void {
+    socket.data?.onClose(error);
+  },
+} as const;
+
+/**
+ * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
+ * once the handshake succeeded and the certificate was verified).
+ *
+ * @param options Where to connect, TLS settings and an abort signal.
+ * @returns The connection.
+ * @throws {TypeError} If an option has the wrong type.
+ * @throws {RangeError} If `port` is not an integer from 1 to 65535.
+ *
+ * The promise rejects with Bun's error when connecting or the TLS handshake fails, and with the
+ * signal's reason when aborted.
+ *
+ * @example Connecting with a timeout
+ * ```ts ignore
+ * import { connect } from "@gotalk/gotalk/bun";
+ *
+ * const transport = await connect({
+ *   hostname: "example.com",
+ *   port: 4000,
+ *   tls: {},
+ *   signal: AbortSignal.timeout(5000),
+ * });
+ * transport.close?.();
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Transport> {
+  const { hostname, port, tls, signal } = connectParams(options);
+  const Bun = bun();
+  const ca = tls?.caCerts === undefined ? undefined : [...await rootCertificates(), ...tls.caCerts];
+  signal?.throwIfAborted();
+  let succeed!: (socket: BunSocket) => void;
+  let fail!: (error: unknown) => void;
+  const connected = new Promise<BunSocket>((resolve, reject) => {
+    succeed = resolve;
+    fail = reject;
+  });
+  const connecting = Bun.connect({
+    hostname,
+    port,
+    allowHalfOpen: true,
+    tls: tls === undefined
+      ? undefined
+      : { ca, serverName: tls.serverName, rejectUnauthorized: true },
+    socket: {
+      ...common,
+      open(socket) {
+        socket.data = new BunTransport(socket);
+        if (tls === undefined) succeed(socket);
+      },
+      handshake: tls === undefined ? undefined : (socket, success, authorizationError) => {
+        if (success) succeed(socket);
+        else fail(authorizationError ?? new Error("The TLS handshake failed"));
+      },
+      close(socket, error) {
+        fail(error ?? new ConnectionClosedError("The connection closed while connecting"));
+        socket.data?.onClose(error);
+      },
+      connectError(_socket, error) {
+        fail(error);
+      },
+    },
+  });
+  connecting.catch(fail);
+  const onAbort = () => fail(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const socket = await connected;
+    return socket.data ??= new BunTransport(socket);
+  } catch (error) {
+    connecting.then((socket) => socket.terminate(), () => {});
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+let roots: string[] | undefined;
+
+/** Bun's default roots, which `ca` would otherwise replace. */
+async function rootCertificates(): Promise<readonly string[]> {
+  roots ??= [...(await import("node:tls")).rootCertificates];
+  return roots;
+}
+
+/**
+ * Listens for TCP connections, or TLS ones when `options.tls` is set. The socket is bound when
+ * this returns; with `port: 0`, `addr.port` is the port picked.
+ *
+ * A TLS connection is handed out once its handshake succeeded; failed handshakes never reach
+ * `accept()`. At most 128 accepted connections wait for `accept()`; more are closed at once.
+ *
+ * @param options Where to listen and TLS settings.
+ * @returns The listener.
+ * @throws {TypeError} If an option has the wrong type.
+ * @throws {RangeError} If `port` is not an integer from 0 to 65535.
+ * @throws {Error} Bun's error (such as `EADDRINUSE`) when it cannot listen.
+ *
+ * @example Serving connections
+ * ```ts ignore
+ * import { connect, listen } from "@gotalk/gotalk/bun";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ port: 0 });
+ * const served = (async () => {
+ *   let count = 0;
+ *   for await (const transport of listener) {
+ *     transport.close?.();
+ *     count++;
+ *   }
+ *   return count;
+ * })();
+ * const client = await connect({ port: listener.addr.port });
+ * const reader = client.readable.getReader();
+ * assert.equal((await reader.read()).done, true);
+ * client.close?.();
+ * listener.close();
+ * assert.equal(await served, 1);
+ * ```
+ */
+// Async like node.ts (Node binds asynchronously), so code moves between runtimes unchanged.
+// deno-lint-ignore require-await
+export async function listen(options: ListenOptions): Promise<Listener> {
+  const { hostname, port, tls } = listenParams(options);
+  const queue = new AcceptQueue();
+  const listener = bun().listen({
+    hostname,
+    port,
+    allowHalfOpen: true,
+    tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+    socket: {
+      ...common,
+      open(socket) {
+        if (queue.closed) {
+          socket.terminate();
+          return;
+        }
+        socket.data = new BunTransport(socket);
+        if (tls === undefined) queue.push(socket.data);
+      },
+      // Called for TLS sockets only. A server does not ask for a client certificate, so only a
+      // failed handshake (which also closes the socket) reports `success` false.
+      handshake: tls === undefined ? undefined : (socket, success) => {
+        if (!socket.data) return;
+        if (success && !queue.closed) queue.push(socket.data);
+        else socket.data.close();
+      },
+    },
+  });
+  return new BunTcpListener(listener, queue);
+}
+
+class BunTcpListener implements Listener {
+  readonly addr: ListenAddr;
+  #listener: BunListener;
+  #queue: AcceptQueue;
+
+  constructor(listener: BunListener, queue: AcceptQueue) {
+    this.#listener = listener;
+    this.#queue = queue;
+    this.addr = { hostname: listener.hostname, port: listener.port };
+  }
+
+  accept(): Promise<Transport | null> {
+    return this.#queue.accept();
+  }
+
+  close(): void {
+    if (this.#queue.closed) return;
+    this.#queue.close();
+    this.#listener.stop(false);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Transport> {
+    return acceptAll(() => this.accept());
+  }
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+class BunTransport implements Transport {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly remoteAddr: string;
+  #socket: BunSocket;
+  #readController!: ReadableStreamDefaultController<Uint8Array>;
+  #writeController!: WritableStreamDefaultController;
+  #readDone = false;
+  #writeDone = false;
+  #closed = false;
+  #error: Error | undefined;
+  /** The part of a chunk the socket has not taken yet, and the write waiting for it. */
+  #unsent: Uint8Array | undefined;
+  #waiter: Waiter | undefined;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+    this.remoteAddr = formatAddr(socket.remoteAddress, socket.remotePort);
+    socket.pause();
+    socket.setNoDelay(true);
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#readController = controller;
+        },
+        pull: () => {
+          if (!this.#readDone) socket.resume();
+        },
+        cancel: () => {
+          this.#readDone = true;
+          socket.pause();
+          this.#releaseIfDone();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writeController = controller;
+        // An abort waits for the write in flight; closing the socket ends that write.
+        // (Erroring the controller here would make `abort()` reject.)
+        controller.signal.addEventListener("abort", () => {
+          this.#writeDone = true;
+          this.close();
+        });
+      },
+      write: (chunk) => {
+        if (this.#closed || this.#error) throw this.#closedError();
+        const written = socket.write(chunk);
+        if (written === chunk.byteLength) return;
+        if (written < 0) throw this.#closedError();
+        this.#unsent = chunk.subarray(written);
+        return new Promise<void>((resolve, reject) => this.#waiter = { resolve, reject });
+      },
+      close: () => {
+        if (this.#closed || this.#error) throw this.#closedError();
+        socket.shutdown();
+        this.#writeDone = true;
+        this.#releaseIfDone();
+      },
+      abort: () => this.close(),
+    });
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.#readDone) return;
+    // Bun hands each `data` call a freshly allocated Uint8Array.
+    this.#readController.enqueue(data);
+    if ((this.#readController.desiredSize ?? 0) <= 0) this.#socket.pause();
+  }
+
+  onDrain(): void {
+    const unsent = this.#unsent;
+    if (unsent === undefined) return;
+    const written = this.#socket.write(unsent);
+    if (written === unsent.byteLength) {
+      this.#unsent = undefined;
+      this.#settle(undefined);
+    } else if (written < 0) {
+      this.#unsent = undefined;
+      this.#settle(this.#closedError());
+    } else {
+      this.#unsent = unsent.subarray(written);
+    }
+  }
+
+  onEnd(): void {
+    if (this.#readDone) return;
+    this.#readDone = true;
+    this.#readController.close();
+    this.#releaseIfDone();
+  }
+
+  /** The socket errored (`error`) or closed: end both streams. */
+  onClose(error: Error | undefined): void {
+    if (error) this.#error ??= error;
+    const reason = this.#closedError();
+    this.#unsent = undefined;
+    this.#settle(reason);
+    if (!this.#readDone) {
+      this.#readDone = true;
+      if (error) this.#readController.error(error);
+      else this.#readController.close();
+    }
+    if (!this.#writeDone) {
+      this.#writeDone = true;
+      this.#writeController.error(reason);
+    }
+    this.close();
+  }
+
+  #closedError(): Error {
+    return this.#error ?? new ConnectionClosedError("The connection was closed");
+  }
+
+  #settle(error: Error | undefined): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (error) waiter?.reject(error);
+    else waiter?.resolve();
+  }
+
+  #releaseIfDone(): void {
+    if (this.#readDone && this.#writeDone) this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose(undefined);
+    // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
+    this.#socket.close();
+  }
+}
