@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// deno-lint-ignore-file no-console
 // The one test command (`npm test`; `npm install-ci-test` on a fresh clone): every gate, the
 // test suites on Deno, Bun and Node, and the conformance suite against the Go reference.
 // Plain JavaScript so that it runs with nothing but Node. It prints what ran on each runtime
@@ -43,7 +44,11 @@ function run(cmd, args, opts = {}) {
 
 function record(step, ok, passed, failed, seconds) {
   results.push({ step, ok, passed, failed, seconds });
-  console.log(`\n== ${step}: ${ok ? "ok" : "FAILED"} (${passed} passed, ${failed} failed, ${seconds.toFixed(1)} s)\n`);
+  console.log(
+    `\n== ${step}: ${ok ? "ok" : "FAILED"} (${passed} passed, ${failed} failed, ${
+      seconds.toFixed(1)
+    } s)\n`,
+  );
 }
 
 function section(title) {
@@ -77,7 +82,9 @@ if (want("deno")) {
   mkdirSync(join(root, ".build"), { recursive: true });
   const junit = join(root, ".build", "deno-junit.xml");
   const r = run(deno, ["test", "-A", "--reporter=dot", `--junit-path=${junit}`, "src/"]);
-  const { passed, failed } = existsSync(junit) ? countJunit(readFileSync(junit, "utf8")) : { passed: 0, failed: 1 };
+  const { passed, failed } = existsSync(junit)
+    ? countJunit(readFileSync(junit, "utf8"))
+    : { passed: 0, failed: 1 };
   record("deno test", r.ok && failed === 0, passed, r.ok ? failed : Math.max(failed, 1), r.seconds);
 }
 
@@ -86,7 +93,10 @@ function countJunit(xml) {
     .map((m) => ({ name: m[1], failed: /<failure/.test(m[2]) }));
   const names = cases.map((c) => c.name);
   const leaves = cases.filter((c) => !names.some((n) => n.startsWith(c.name + " &gt; ")));
-  return { passed: leaves.filter((c) => !c.failed).length, failed: leaves.filter((c) => c.failed).length };
+  return {
+    passed: leaves.filter((c) => !c.failed).length,
+    failed: leaves.filter((c) => c.failed).length,
+  };
 }
 
 // Bun: the same suites through `bun test`.
@@ -106,7 +116,9 @@ if (want("node")) {
   if (!b.ok) {
     record("node test", false, 0, 1, b.seconds);
   } else {
-    const r = run(process.execPath, ["--test", "--test-reporter=spec", ".build/node/src/"], { capture: true });
+    const r = run(process.execPath, ["--test", "--test-reporter=spec", ".build/node/src/"], {
+      capture: true,
+    });
     const out = r.stdout + r.stderr;
     const passed = Number(/^ℹ pass (\d+)$/m.exec(out)?.[1] ?? 0);
     const failed = Number(/^ℹ fail (\d+)$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
@@ -118,7 +130,11 @@ section("summary");
 let passed = 0;
 let failed = 0;
 for (const r of results) {
-  console.log(`${r.ok ? "ok    " : "FAILED"} ${r.step.padEnd(28)} ${String(r.passed).padStart(6)} passed ${String(r.failed).padStart(4)} failed  ${r.seconds.toFixed(1)} s`);
+  console.log(
+    `${r.ok ? "ok    " : "FAILED"} ${r.step.padEnd(28)} ${String(r.passed).padStart(6)} passed ${
+      String(r.failed).padStart(4)
+    } failed  ${r.seconds.toFixed(1)} s`,
+  );
   passed += r.passed;
   failed += r.failed;
 }

@@ -62,6 +62,9 @@ function serverHandlers(): Handlers {
     .handleBuffer("fail", (p) => {
       throw new Error(text(p));
     })
+    .handleBuffer("fail-raw", (p, ctx) => {
+      throw new RemoteError(ctx.op, p);
+    })
     .handle("sleep", async ({ ms, value }: { ms: number; value: unknown }) => {
       await delay(ms);
       return value;
@@ -196,6 +199,13 @@ export function peerSuite(factory: ConnectionFactory): void {
           t.client.bufferRequest("fail", enc.encode("it broke")),
           (e) => e instanceof RemoteError && e.op === "fail" && e.message === "it broke",
         );
+        // A handler throwing a RemoteError sends its bytes exactly, even when not UTF-8.
+        const bytes = new Uint8Array([0xff, 0xfe, 0x00, 0x80]);
+        await assert.rejects(t.client.bufferRequest("fail-raw", bytes), (e) => {
+          assert.ok(e instanceof RemoteError);
+          assert.deepEqual(e.payload, bytes);
+          return true;
+        });
         // The connection is still fine afterwards.
         assert.equal(await t.client.request("upper", "ok"), "OK");
       } finally {
@@ -298,7 +308,12 @@ export function peerSuite(factory: ConnectionFactory): void {
     });
 
     test("a request limit answers RetryResult and the client retries within its budget", async () => {
-      const limits = { maxBufferRequests: 1, retryWaitMinMs: 5, retryWaitMaxMs: 20 };
+      const limits = {
+        maxBufferRequests: 1,
+        maxStreamRequests: 0,
+        retryWaitMinMs: 5,
+        retryWaitMaxMs: 20,
+      };
       const t = await peers(factory, limits);
       try {
         // A generous budget: the second is retried until the first is done.
@@ -316,6 +331,19 @@ export function peerSuite(factory: ConnectionFactory): void {
             e.wait >= 5 && e.wait <= 20 && e.text === "request rate limit",
         );
         assert.equal(await slow, 1);
+        // A limit of 0 refuses every streaming request (a stream is never retried).
+        const refused = t.client.streamRequest("stream-echo");
+        const w = refused.writable.getWriter();
+        await w.write(enc.encode("x")).catch(() => {});
+        await assert.rejects(
+          (async () => {
+            for await (const _ of refused.readable as unknown as AsyncIterable<Uint8Array>) {
+              // nothing arrives
+            }
+          })(),
+          (e) => e instanceof RetryLimitError && e.attempts === 1,
+        );
+        await w.close().catch(() => {});
       } finally {
         await t.close();
       }
@@ -393,9 +421,9 @@ export function peerSuite(factory: ConnectionFactory): void {
         handlers: new Handlers().handle("never", () => new Promise(() => {})),
       });
       try {
-        const stuck = t.client.request("never");
+        const stuck = assert.rejects(t.client.request("never"), ConnectionClosedError);
         await within(t.client.close({ timeoutMs: 50 }), 5000, "close with deadline");
-        await assert.rejects(stuck, ConnectionClosedError);
+        await stuck;
       } finally {
         await t.close();
       }
@@ -552,16 +580,16 @@ export function peerSuite(factory: ConnectionFactory): void {
       const client = new Peer(p.client);
       const raw = new Raw(p.server);
       try {
-        const pending = client.request("upper", "x");
-        await raw.next((m) => m.type === "r", "the request");
-        await raw.send("01f00000002");
-        const reason = await within(client.closed, 5000, "close");
-        assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
-        await assert.rejects(pending, (e) => {
+        const pending = assert.rejects(client.request("upper", "x"), (e) => {
           assert.ok(e instanceof ConnectionClosedError);
           assert.ok(e.cause instanceof ProtocolError && e.cause.code === 2);
           return true;
         });
+        await raw.next((m) => m.type === "r", "the request");
+        await raw.send("01f00000002");
+        const reason = await within(client.closed, 5000, "close");
+        assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
+        await pending;
       } finally {
         await raw.close();
         await p.close();
@@ -573,10 +601,13 @@ export function peerSuite(factory: ConnectionFactory): void {
         handlers: new Handlers().handle("never", () => new Promise(() => {})),
       });
       try {
-        const pending = t.client.request("never");
+        const pending = assert.rejects(
+          within(t.client.request("never"), 5000, "rejection"),
+          ConnectionClosedError,
+        );
         await until(() => t.client.pendingRequests === 1, 5000, "pending");
         t.server.abort();
-        await assert.rejects(within(pending, 5000, "rejection"), ConnectionClosedError);
+        await pending;
         assert.ok((await t.client.closed) instanceof ConnectionClosedError);
       } finally {
         await t.close();

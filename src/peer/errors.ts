@@ -1,7 +1,11 @@
 // This module is browser compatible.
 
 /**
- * The remote peer answered a request with an ErrorResult (`E`). `message` is the remote's text.
+ * The remote peer answered a request with an ErrorResult (`E`). `message` is the remote's text
+ * and `payload` its exact bytes.
+ *
+ * A request handler may also throw one: its payload is then sent as the ErrorResult byte for
+ * byte (any other error sends its `message`), which lets a proxy forward errors unchanged.
  *
  * @example Catching an ErrorResult
  * ```ts
@@ -11,23 +15,28 @@
  * const e = new RemoteError("echo", "unknown operation \"echo\"");
  * assert.equal(e.op, "echo");
  * assert.equal(e.message, "unknown operation \"echo\"");
+ * assert.equal(e.payload.length, 26);
  * ```
  */
 export class RemoteError extends Error {
   /** The operation of the request that failed. */
   readonly op: string;
+  /** The ErrorResult's payload, byte for byte (Go and gotalk.js send plain text). */
+  readonly payload: Uint8Array;
 
   /**
    * Creates a remote error.
    *
    * @param op The operation of the failed request.
-   * @param text The ErrorResult's text.
+   * @param text The ErrorResult's text, or its raw bytes (decoded as UTF-8 for `message`).
    * @param options Standard error options.
    */
-  constructor(op: string, text: string, options?: ErrorOptions) {
-    super(text, options);
+  constructor(op: string, text: string | Uint8Array, options?: ErrorOptions) {
+    const payload = typeof text === "string" ? new TextEncoder().encode(text) : text;
+    super(typeof text === "string" ? text : new TextDecoder().decode(text), options);
     this.name = "RemoteError";
     this.op = op;
+    this.payload = payload;
   }
 }
 

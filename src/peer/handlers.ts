@@ -389,14 +389,7 @@ export class Handlers {
    * ```
    */
   findRequestHandler(op: string): RequestHandlerEntry | undefined {
-    for (let h: Handlers | undefined = this; h; h = h.#parent) {
-      const entry = h.#requests.get(op);
-      if (entry) return entry;
-    }
-    for (let h: Handlers | undefined = this; h; h = h.#parent) {
-      if (h.#requestFallback) return h.#requestFallback;
-    }
-    return undefined;
+    return this.#find((h) => h.#requests.get(op)) ?? this.#find((h) => h.#requestFallback);
   }
 
   /**
@@ -415,13 +408,14 @@ export class Handlers {
    * ```
    */
   findNotificationHandler(name: string): BufferNotificationHandler | undefined {
-    for (let h: Handlers | undefined = this; h; h = h.#parent) {
-      const fn = h.#notifications.get(name);
-      if (fn) return fn;
-    }
-    for (let h: Handlers | undefined = this; h; h = h.#parent) {
-      if (h.#notificationFallback) return h.#notificationFallback;
-    }
-    return undefined;
+    return this.#find((h) => h.#notifications.get(name)) ??
+      this.#find((h) => h.#notificationFallback);
+  }
+
+  /** The first value `get` finds in this set, then up the chain of parents. */
+  #find<T>(get: (h: Handlers) => T | undefined): T | undefined {
+    const found = get(this);
+    if (found !== undefined || this.#parent === undefined) return found;
+    return this.#parent.#find(get);
   }
 }

@@ -59,17 +59,17 @@ export interface PeerOptions {
   maxPayloadBytes?: number;
   /**
    * The most buffer requests from the remote handled at once; more get a RetryResult
-   * (`request rate limit`) with a wait between `retryWaitMinMs` and `retryWaitMaxMs`.
-   * 0 means no limit (as Go).
+   * (`request rate limit`) with a wait between `retryWaitMinMs` and `retryWaitMaxMs`; 0 refuses
+   * them all. Unlimited by default, as in Go.
    *
-   * @default {0}
+   * @default {Infinity}
    */
   maxBufferRequests?: number;
   /**
-   * The most streaming requests from the remote handled at once; more get a RetryResult.
-   * 0 means no limit.
+   * The most streaming requests from the remote handled at once; more get a RetryResult; 0
+   * refuses them all. Unlimited by default (Go disables streaming requests by default).
    *
-   * @default {0}
+   * @default {Infinity}
    */
   maxStreamRequests?: number;
   /**
@@ -411,8 +411,8 @@ export class Peer {
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
     );
-    this.#maxBufferRequests = nonNegative(options.maxBufferRequests ?? 0, "maxBufferRequests");
-    this.#maxStreamRequests = nonNegative(options.maxStreamRequests ?? 0, "maxStreamRequests");
+    this.#maxBufferRequests = limit(options.maxBufferRequests ?? Infinity, "maxBufferRequests");
+    this.#maxStreamRequests = limit(options.maxStreamRequests ?? Infinity, "maxStreamRequests");
     this.#retryMin = nonNegative(options.retryWaitMinMs ?? 500, "retryWaitMinMs");
     this.#retryMax = nonNegative(options.retryWaitMaxMs ?? 5000, "retryWaitMaxMs");
     if (this.#retryMax < this.#retryMin) {
@@ -1018,7 +1018,7 @@ export class Peer {
         return;
       case "E":
         this.#settle(id, out);
-        out.reject(new RemoteError(out.op, textDecoder.decode(m.payload)));
+        out.reject(new RemoteError(out.op, m.payload));
         return;
       case "e": {
         const text = textDecoder.decode(m.payload);
@@ -1061,7 +1061,7 @@ export class Peer {
     }
     const limit = stream ? this.#maxStreamRequests : this.#maxBufferRequests;
     const active = stream ? this.#activeStream : this.#activeBuffer;
-    if (limit > 0 && active >= limit) {
+    if (active >= limit) {
       const wait = this.#retryMin +
         Math.floor(Math.random() * (this.#retryMax - this.#retryMin + 1));
       this.#writer.send({ type: "e", id, wait, payload: encodeText("request rate limit") });
@@ -1176,13 +1176,12 @@ export class Peer {
     done: () => void,
   ): void {
     let result: HandlerResult | Promise<HandlerResult>;
+    const fn = entry.fn as (
+      input: Uint8Array | ReadableStream<Uint8Array>,
+      ctx: RequestContext,
+    ) => HandlerResult | Promise<HandlerResult>;
     try {
-      // deno-lint-ignore no-explicit-any
-      result =
-        (entry.fn as (input: any, ctx: RequestContext) => HandlerResult | Promise<HandlerResult>)(
-          input,
-          ctx,
-        );
+      result = fn(input, ctx);
     } catch (e) {
       this.#sendError(id, e);
       done();
@@ -1216,7 +1215,8 @@ export class Peer {
 
   #sendError(id: RequestId, e: unknown): void {
     if (this.#isClosed()) return;
-    this.#writer.send({ type: "E", id, payload: encodeText(errorText(e)) });
+    const payload = e instanceof RemoteError ? e.payload : encodeText(errorText(e));
+    this.#writer.send({ type: "E", id, payload });
   }
 
   async #sendStream(id: RequestId, stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -1461,6 +1461,11 @@ export class Peer {
     };
     shutdown().finally(() => this.#resolveClosed(error));
   }
+}
+
+function limit(n: number, name: string): number {
+  if (!(n >= 0)) throw new RangeError(`${name} must be a non-negative number, got ${n}`);
+  return n;
 }
 
 function nonNegative(n: number, name: string): number {
