@@ -26,6 +26,7 @@ const (
 
 // clientLimits applies to requests the server sends to the check client (call-back).
 // No read timeout: the check client must not drop a server that sends no heartbeats.
+// The idle check uses gotalk.DefaultLimits instead (see checkIdle).
 var clientLimits = &gotalk.Limits{
 	BufferRequests: gotalk.Unlimited,
 	StreamRequests: gotalk.Unlimited,
@@ -34,25 +35,30 @@ var clientLimits = &gotalk.Limits{
 type checkFunc func(c *checkConn) error
 
 type check struct {
-	id  string
-	run checkFunc
+	id      string
+	run     checkFunc
+	timeout time.Duration  // 0: checkTimeout
+	limits  *gotalk.Limits // passed to the client's Sock.Read; nil: clientLimits
 }
+
+// idleCheckID is the opt-in check run by --idle MS; it is not part of the default run.
+const idleCheckID = "idle"
 
 // checks are run in this order. Ids are stable: never rename or drop one.
 var checks = []check{
-	{"echo-empty", func(c *checkConn) error { return c.echo([]byte{}) }},
-	{"echo-small", func(c *checkConn) error { return c.echo([]byte("hello, gotalk")) }},
-	{"echo-1mib", func(c *checkConn) error { return c.echo(pattern(1<<20, 7)) }},
-	{"echo-binary", func(c *checkConn) error { return c.echo(allByteValues()) }},
-	{"upper-unicode", checkUpperUnicode},
-	{"fail-error-result", checkFailErrorResult},
-	{"unknown-op", checkUnknownOp},
-	{"out-of-order", checkOutOfOrder},
-	{"concurrent-1000", checkConcurrent1000},
-	{"stream-echo", checkStreamEcho},
-	{"notify-back", checkNotifyBack},
-	{"notify-to-server", checkNotifyToServer},
-	{"call-back", checkCallBack},
+	{id: "echo-empty", run: func(c *checkConn) error { return c.echo([]byte{}) }},
+	{id: "echo-small", run: func(c *checkConn) error { return c.echo([]byte("hello, gotalk")) }},
+	{id: "echo-1mib", run: func(c *checkConn) error { return c.echo(pattern(1<<20, 7)) }},
+	{id: "echo-binary", run: func(c *checkConn) error { return c.echo(allByteValues()) }},
+	{id: "upper-unicode", run: checkUpperUnicode},
+	{id: "fail-error-result", run: checkFailErrorResult},
+	{id: "unknown-op", run: checkUnknownOp},
+	{id: "out-of-order", run: checkOutOfOrder},
+	{id: "concurrent-1000", run: checkConcurrent1000},
+	{id: "stream-echo", run: checkStreamEcho},
+	{id: "notify-back", run: checkNotifyBack},
+	{id: "notify-to-server", run: checkNotifyToServer},
+	{id: "call-back", run: checkCallBack},
 }
 
 type checkReport struct {
@@ -66,10 +72,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("go-peer check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rawURL := fs.String("url", "", "tcp://HOST:PORT or ws://HOST:PORT/gotalk/")
-	only := fs.String("only", "", "comma-separated check ids to run (default: all)")
+	only := fs.String("only", "", "comma-separated check ids to run (default: all; with --idle: just idle)")
+	idleMS := fs.Int64("idle", 0, "run the idle check, idling MS milliseconds on one connection")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	idleSet := false
+	fs.Visit(func(f *flag.Flag) { idleSet = idleSet || f.Name == "idle" })
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "go-peer check: "+format+"\n", a...)
 		return exitUsage
@@ -87,16 +96,31 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return fail("unsupported --url scheme %q (tcp, ws or wss)", u.Scheme)
 	}
 
+	if idleSet && *idleMS < 0 {
+		return fail("--idle must not be negative, not %d", *idleMS)
+	}
+	idle := time.Duration(*idleMS) * time.Millisecond
+
 	selected := checks
+	if idleSet {
+		selected = []check{idleCheck(idle)}
+	}
 	if *only != "" {
 		byID := map[string]check{}
 		for _, c := range checks {
 			byID[c.id] = c
 		}
+		if idleSet {
+			byID[idleCheckID] = idleCheck(idle)
+		}
 		selected = nil
 		for _, id := range strings.Split(*only, ",") {
-			c, ok := byID[strings.TrimSpace(id)]
+			id = strings.TrimSpace(id)
+			c, ok := byID[id]
 			if !ok {
+				if id == idleCheckID {
+					return fail("check %q needs --idle MS", id)
+				}
 				return fail("unknown check id %q", id)
 			}
 			selected = append(selected, c)
@@ -119,15 +143,27 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// runOneCheck runs c on a fresh connection, bounded by checkTimeout. A check that times
-// out has its connection closed, which makes any request it still awaits fail.
+// runOneCheck runs c on a fresh connection, bounded by its timeout (checkTimeout unless the
+// check says otherwise). A check that times out has its connection closed, which makes any
+// request it still awaits fail.
 func runOneCheck(u *url.URL, c check) checkReport {
+	timeout, limits := c.timeout, c.limits
+	if timeout == 0 {
+		timeout = checkTimeout
+	}
+	if limits == nil {
+		limits = clientLimits
+	}
 	start := time.Now()
-	cc := &checkConn{notes: make(chan note, 64), deadline: start.Add(checkTimeout)}
+	cc := &checkConn{
+		notes:      make(chan note, 64),
+		deadline:   start.Add(timeout),
+		sockClosed: make(chan struct{}),
+	}
 	done := make(chan error, 1)
 	go func() {
 		done <- func() error {
-			if err := cc.connect(u); err != nil {
+			if err := cc.connect(u, limits); err != nil {
 				return fmt.Errorf("connect: %v", err)
 			}
 			return c.run(cc)
@@ -136,8 +172,8 @@ func runOneCheck(u *url.URL, c check) checkReport {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(checkTimeout):
-		err = fmt.Errorf("timed out after %v", checkTimeout)
+	case <-time.After(timeout):
+		err = fmt.Errorf("timed out after %v", timeout)
 	}
 	elapsed := time.Since(start)
 	cc.close()
@@ -159,6 +195,14 @@ type checkConn struct {
 	mu     sync.Mutex
 	conn   io.ReadWriteCloser
 	closed bool
+
+	// Set from gotalk's callbacks, which run on the read loop.
+	sockClosed chan struct{} // closed by the Sock's CloseHandler
+	stateMu    sync.Mutex
+	closeCode  int       // CloseHandler's code: 0, or the ProtocolError code + 1
+	closedAt   time.Time // when the CloseHandler ran
+	heartbeats int       // heartbeats received from the server
+	lastHeard  time.Time // last heartbeat or result received (see heard)
 }
 
 func (c *checkConn) handlers() *gotalk.Handlers {
@@ -177,7 +221,7 @@ func (c *checkConn) handlers() *gotalk.Handlers {
 
 type deadliner interface{ SetDeadline(time.Time) error }
 
-func (c *checkConn) connect(u *url.URL) error {
+func (c *checkConn) connect(u *url.URL, limits *gotalk.Limits) error {
 	var conn io.ReadWriteCloser
 	switch u.Scheme {
 	case "tcp":
@@ -210,8 +254,16 @@ func (c *checkConn) connect(u *url.URL) error {
 		return errors.New("check already finished")
 	}
 
-	// This is Sock.ConnectReader, with a deadline around the version handshake.
+	// This is Sock.ConnectReader, with a deadline around the version handshake. NewSock keeps
+	// gotalk's client default of a heartbeat every 20 s.
 	s := gotalk.NewSock(c.handlers())
+	s.CloseHandler = c.onSockClose
+	s.OnHeartbeat = func(int, time.Time) {
+		c.stateMu.Lock()
+		c.heartbeats++
+		c.lastHeard = time.Now()
+		c.stateMu.Unlock()
+	}
 	s.Adopt(conn)
 	d := conn.(deadliner)
 	d.SetDeadline(time.Now().Add(connectTimeout))
@@ -220,8 +272,27 @@ func (c *checkConn) connect(u *url.URL) error {
 	}
 	d.SetDeadline(time.Time{})
 	c.s = s
-	go s.Read(clientLimits)
+	c.heard()
+	go s.Read(limits)
 	return nil
+}
+
+// onSockClose is the Sock's CloseHandler. gotalk passes its internal close code, which is the
+// ProtocolError code + 1 (0: closed without a protocol error), not the ProtocolError code its
+// documentation promises.
+func (c *checkConn) onSockClose(_ *gotalk.Sock, code int) {
+	c.stateMu.Lock()
+	c.closeCode = code
+	c.closedAt = time.Now()
+	c.stateMu.Unlock()
+	close(c.sockClosed)
+}
+
+// heard records that something arrived from the server.
+func (c *checkConn) heard() {
+	c.stateMu.Lock()
+	c.lastHeard = time.Now()
+	c.stateMu.Unlock()
 }
 
 func (c *checkConn) setConn(conn io.ReadWriteCloser) bool {
@@ -588,4 +659,72 @@ func checkCallBack(c *checkConn) error {
 		return fmt.Errorf("call-back: got %q, want %q", got, want)
 	}
 	return nil
+}
+
+// idleCheck proves that the server keeps an idle connection with a plain Go client alive:
+// the client is set up like gotalk.Connect's (gotalk.DefaultLimits, so a 30 s read timeout,
+// and NewSock's 20 s heartbeat interval), sends one echo, sends nothing more of its own for
+// idle (gotalk's heartbeats still go out, as they would from any Go client), then sends a
+// second echo on the same connection. With idle above 30 s, a server that sends no
+// heartbeats is dropped by the client (f00000003 from the client); a server whose read
+// timeout is shorter than the client's 20 s heartbeat interval drops the client itself.
+func idleCheck(idle time.Duration) check {
+	return check{
+		id:      idleCheckID,
+		run:     func(c *checkConn) error { return checkIdle(c, idle) },
+		timeout: idle + checkTimeout,
+		limits:  gotalk.DefaultLimits, // what gotalk.Connect uses
+	}
+}
+
+func checkIdle(c *checkConn, idle time.Duration) error {
+	if err := c.echo([]byte("before idling")); err != nil {
+		return fmt.Errorf("before idling: %v", err)
+	}
+	c.heard()
+	start := time.Now()
+	select {
+	case <-time.After(idle):
+	case <-c.sockClosed:
+		return fmt.Errorf("connection closed %v into the %v idle time: %s",
+			time.Since(start).Round(time.Millisecond), idle, c.closeReason())
+	}
+	if err := c.echo([]byte("after idling")); err != nil {
+		select {
+		case <-c.sockClosed:
+			return fmt.Errorf("after idling %v: %v; connection closed: %s", idle, err, c.closeReason())
+		default:
+			return fmt.Errorf("after idling %v: %v", idle, err)
+		}
+	}
+	return nil
+}
+
+var protocolErrorNames = map[int]string{
+	gotalk.ProtocolErrorAbnormal:    "abnormal",
+	gotalk.ProtocolErrorUnsupported: "unsupported",
+	gotalk.ProtocolErrorInvalidMsg:  "invalid message",
+	gotalk.ProtocolErrorTimeout:     "timeout",
+}
+
+// closeReason describes why the Sock closed, from its CloseHandler's code. Call it only
+// after sockClosed is closed.
+func (c *checkConn) closeReason() string {
+	c.stateMu.Lock()
+	code, closedAt, beats, lastHeard := c.closeCode, c.closedAt, c.heartbeats, c.lastHeard
+	c.stateMu.Unlock()
+	silent := closedAt.Sub(lastHeard).Round(time.Millisecond)
+	heard := fmt.Sprintf("%d heartbeat(s) received from the server in all; last message from the server %v before the close",
+		beats, silent)
+	if code == 0 {
+		return "closed without a protocol error (EOF or reset from the server); " + heard
+	}
+	pe := code - 1 // gotalk's CloseHandler code is the ProtocolError code + 1
+	what := fmt.Sprintf("protocol error %d (%s, f%08d)", pe, protocolErrorNames[pe], pe)
+	readTimeout := gotalk.DefaultLimits.ReadTimeout
+	if pe == gotalk.ProtocolErrorTimeout && silent >= readTimeout-100*time.Millisecond {
+		return fmt.Sprintf("%s from the Go client's own %v read timeout: the server sent nothing, not even a heartbeat; %s",
+			what, readTimeout, heard)
+	}
+	return fmt.Sprintf("%s, sent by the server (or by the Go client on a malformed message); %s", what, heard)
 }

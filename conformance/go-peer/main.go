@@ -4,7 +4,7 @@
 // every other implementation.
 //
 //	go-peer serve --transport tcp|ws --addr 127.0.0.1:0 [options]
-//	go-peer check --url tcp://HOST:PORT | ws://HOST:PORT/gotalk/ [--only ID[,ID...]]
+//	go-peer check --url tcp://HOST:PORT | ws://HOST:PORT/gotalk/ [--only ID[,ID...]] [--idle MS]
 package main
 
 import (
@@ -30,7 +30,7 @@ var errReported = errors.New("already reported")
 const usage = `usage:
   go-peer serve --transport tcp|ws --addr 127.0.0.1:0 [--max-buffer-requests N]
                 [--max-stream-requests N] [--read-timeout MS] [--heartbeat MS]
-  go-peer check --url tcp://HOST:PORT|ws://HOST:PORT/gotalk/ [--only ID[,ID...]]
+  go-peer check --url tcp://HOST:PORT|ws://HOST:PORT/gotalk/ [--only ID[,ID...]] [--idle MS]
 `
 
 func main() {

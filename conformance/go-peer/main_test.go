@@ -81,7 +81,13 @@ func awaitReady(t *testing.T, r io.Reader) string {
 // startServe runs `serve` in-process until the test ends and returns its URL.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return startServeCtx(t, context.Background(), args...)
+}
+
+// startServeCtx is startServe with a parent context (which may carry serveHooks).
+func startServeCtx(t *testing.T, parent context.Context, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(parent)
 	pr, pw := io.Pipe()
 	stderr := &syncBuffer{}
 	exited := make(chan int, 1)
@@ -158,6 +164,116 @@ func TestCheckOnly(t *testing.T) {
 	}
 }
 
+// TestCheckIdle: --idle alone runs just the idle check, which passes against a server with
+// no read timeout and no heartbeats when the idle time is short.
+func TestCheckIdle(t *testing.T) {
+	for _, transport := range []string{"tcp", "ws"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			url := startServe(t, "--transport", transport)
+			code, reports, stderr := runChecks(t, url, "--idle", "300")
+			if code != exitOK || len(reports) != 1 || reports[0].ID != "idle" || !reports[0].OK {
+				t.Fatalf("got exit %d, reports %+v; stderr: %s", code, reports, stderr)
+			}
+			if ms := *reports[0].MS; ms < 300 {
+				t.Errorf("idle check took %v ms, less than the idle time", ms)
+			}
+		})
+	}
+}
+
+// TestCheckIdleDropped: a server whose read timeout is shorter than the idle time (and than
+// the Go client's 20 s heartbeat interval) closes the connection with f00000003; the check
+// fails and reports the protocol error (CloseHandler's code - 1).
+func TestCheckIdleDropped(t *testing.T) {
+	for _, transport := range []string{"tcp", "ws"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			url := startServe(t, "--transport", transport, "--read-timeout", "100")
+			code, reports, _ := runChecks(t, url, "--idle", "300")
+			if code != exitFailed || len(reports) != 1 || reports[0].ID != "idle" || reports[0].OK {
+				t.Fatalf("got exit %d, reports %+v", code, reports)
+			}
+			d := reports[0].Detail
+			for _, want := range []string{"into the 300ms idle time", "protocol error 3 (timeout, f00000003), sent by the server"} {
+				if !strings.Contains(d, want) {
+					t.Errorf("detail %q does not contain %q", d, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckIdleWithOnly(t *testing.T) {
+	url := startServe(t, "--transport", "tcp")
+	code, reports, _ := runChecks(t, url, "--idle", "50", "--only", "echo-small,idle")
+	if code != exitOK || len(reports) != 2 || reports[0].ID != "echo-small" || reports[1].ID != "idle" {
+		t.Fatalf("got exit %d, reports %+v", code, reports)
+	}
+}
+
+// TestServeReadTimeout30s: --read-timeout 30000 gives accepted sockets (tcp and ws) a read
+// deadline 30 s ahead, the same as gotalk's DefaultLimits; without it gotalk sets none.
+func TestServeReadTimeout30s(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{{nil, 0}, {[]string{"--read-timeout", "30000"}, 30 * time.Second}} {
+		o, err := parseServeArgs(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.limits.ReadTimeout != tc.want {
+			t.Errorf("%q: Limits.ReadTimeout %v, want %v", tc.args, o.limits.ReadTimeout, tc.want)
+		}
+	}
+	if gotalk.DefaultLimits.ReadTimeout != 30*time.Second {
+		t.Errorf("gotalk.DefaultLimits.ReadTimeout is %v", gotalk.DefaultLimits.ReadTimeout)
+	}
+
+	for _, transport := range []string{"tcp", "ws"} {
+		for _, readTimeout := range []string{"", "30000"} {
+			t.Run(transport+"/"+readTimeout, func(t *testing.T) {
+				t.Parallel()
+				var mu sync.Mutex
+				var ahead []time.Duration // how far ahead each read deadline was set (0: cleared)
+				hooks := serveHooks{setReadDeadline: func(d time.Time) {
+					mu.Lock()
+					defer mu.Unlock()
+					if d.IsZero() {
+						ahead = append(ahead, 0)
+					} else {
+						ahead = append(ahead, time.Until(d))
+					}
+				}}
+				args := []string{"--transport", transport}
+				if readTimeout != "" {
+					args = append(args, "--read-timeout", readTimeout)
+				}
+				url := startServeCtx(t, context.WithValue(context.Background(), serveHooksKey{}, hooks), args...)
+				if code, reports, _ := runChecks(t, url, "--only", "echo-small"); code != exitOK {
+					t.Fatalf("check: %+v", reports)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				n := 0
+				for _, d := range ahead {
+					if d > 29*time.Second && d <= 30*time.Second {
+						n++
+					} else if d > 11*time.Second { // http.Server's own: ReadHeaderTimeout 10 s
+						t.Errorf("read deadline %v ahead", d)
+					}
+				}
+				// One before each message read: the echo request at least, and the wait
+				// for the next message.
+				if readTimeout == "" && n != 0 || readTimeout != "" && n < 2 {
+					t.Errorf("%d read deadlines 30 s ahead; all: %v", n, ahead)
+				}
+			})
+		}
+	}
+}
+
 // TestCheckUnreachable: nothing listening makes the check fail, and check exits 1.
 func TestCheckUnreachable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -210,6 +326,9 @@ func TestUsageErrors(t *testing.T) {
 		{"check"},
 		{"check", "--url", "http://127.0.0.1:1/"},
 		{"check", "--url", "tcp://127.0.0.1:1", "--only", "no-such-check"},
+		{"check", "--url", "tcp://127.0.0.1:1", "--only", "idle"}, // needs --idle
+		{"check", "--url", "tcp://127.0.0.1:1", "--idle", "-1"},
+		{"check", "--url", "tcp://127.0.0.1:1", "--idle", "1.5"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), args, &stdout, &stderr)
@@ -256,6 +375,118 @@ func TestBinary(t *testing.T) {
 			}
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("serve after %v: %v; stderr:\n%s", tc.sig, err, cmd.Stderr)
+			}
+		})
+	}
+}
+
+// TestBinaryShutdownClosesConnections: on SIGTERM, serve closes every open connection (idle
+// ones included, before or after the gotalk handshake) and exits 0 promptly, without
+// waiting for the clients to hang up.
+func TestBinaryShutdownClosesConnections(t *testing.T) {
+	const bound = 3 * time.Second
+	for _, transport := range []string{"tcp", "ws"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "serve", "--transport", transport, "--addr", "127.0.0.1:0")
+			cmd.Env = append(os.Environ(), "GO_PEER_TEST_AS_MAIN=1")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stderr := &syncBuffer{}
+			cmd.Stderr = stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var waitErr error
+			exited := make(chan struct{})
+			go func() {
+				waitErr = cmd.Wait()
+				close(exited)
+			}()
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				<-exited
+			})
+			serveURL := awaitReady(t, stdout)
+			u, err := url.Parse(serveURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Idle clients: each waits for the server to close its connection, reading (and
+			// dropping) whatever comes first, and returns the error that ended the reading:
+			// nil for EOF, a timeout error if the connection stayed open.
+			var clients []func() error
+			// A TCP connection that never says anything (no gotalk or HTTP handshake).
+			silent, err := net.DialTimeout("tcp", u.Host, testTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer silent.Close()
+			clients = append(clients, func() error {
+				silent.SetReadDeadline(time.Now().Add(bound))
+				_, err := io.ReadAll(silent) // the server's version "01" first
+				return err
+			})
+			switch transport {
+			case "tcp":
+				rc := dialRaw(t, serveURL) // handshake done, then idle
+				clients = append(clients, func() error {
+					rc.c.SetReadDeadline(time.Now().Add(bound))
+					_, err := io.ReadAll(rc.r)
+					return err
+				})
+			case "ws":
+				cfg, err := websocket.NewConfig(serveURL, "http://127.0.0.1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ws, err := websocket.DialConfig(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ws.Close()
+				ws.PayloadType = websocket.BinaryFrame
+				ws.SetDeadline(time.Now().Add(testTimeout))
+				ws.Write([]byte("01"))
+				var v []byte
+				if err := websocket.Message.Receive(ws, &v); err != nil || string(v) != "01" {
+					t.Fatalf("ws handshake: %q, %v", v, err)
+				}
+				clients = append(clients, func() error {
+					ws.SetDeadline(time.Now().Add(bound))
+					for {
+						if err := websocket.Message.Receive(ws, &v); err != nil {
+							if err == io.EOF {
+								return nil
+							}
+							return err
+						}
+					}
+				})
+			}
+			time.Sleep(100 * time.Millisecond) // let serve register the connections
+
+			start := time.Now()
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+				if waitErr != nil {
+					t.Fatalf("serve after SIGTERM: %v; stderr:\n%s", waitErr, stderr)
+				}
+			case <-time.After(bound):
+				t.Fatalf("serve still running %v after SIGTERM with idle connections open", bound)
+			}
+			t.Logf("serve exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+			for i, wait := range clients {
+				// EOF (nil) or a reset both mean closed.
+				if err := wait(); errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("client %d: connection still open after serve exited (read: %v)", i, err)
+				}
 			}
 		})
 	}
@@ -450,8 +681,8 @@ func TestWireReadTimeout(t *testing.T) {
 	if string(b) != "f00000003" {
 		t.Fatalf("got %q, want f00000003 then close", b)
 	}
-	if d := time.Since(start); d < 150*time.Millisecond {
-		t.Errorf("closed after %v, before the 200 ms read timeout", d)
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Errorf("closed after %v, want about the 200 ms read timeout", d)
 	}
 }
 

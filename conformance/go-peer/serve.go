@@ -111,45 +111,55 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "go-peer serve: %v\n", err)
 		return exitUsage
 	}
-	socks := &sockSet{m: map[*gotalk.Sock]struct{}{}}
+	conns := &connSet{m: map[*trackedConn]struct{}{}, hooks: hooksFrom(ctx)}
+	tl := &trackingListener{Listener: l, conns: conns}
 	handlers := newServerHandlers()
 
-	var stopServing func()
+	var stopAccepting func()
 	switch o.transport {
 	case "tcp":
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			acceptTCP(l, handlers, o, socks, stderr)
+			acceptTCP(tl, handlers, o, conns, stderr)
 		}()
-		stopServing = func() { l.Close(); <-done }
+		stopAccepting = func() { l.Close(); <-done }
 		fmt.Fprintf(stdout, "READY tcp://%s\n", l.Addr())
 	case "ws":
-		srv := newWebSocketHTTPServer(handlers, o, socks, stderr)
+		srv := newWebSocketHTTPServer(handlers, o, conns, stderr)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			srv.Serve(l)
+			srv.Serve(tl)
 		}()
-		stopServing = func() { srv.Close(); <-done }
+		// Close stops the listener and closes the connections http.Server still owns (those
+		// not upgraded yet); upgraded (hijacked) ones are closed by conns.closeAll below.
+		stopAccepting = func() { srv.Close(); <-done }
 		fmt.Fprintf(stdout, "READY ws://%s/gotalk/\n", l.Addr())
 	}
 
 	<-ctx.Done()
-	stopServing()
-	socks.closeAll()
+	// Stop accepting, then close every open connection whatever its state (before, during or
+	// after the handshake; idle or busy), then give the connections' goroutines a short,
+	// bounded time to see the close and run gotalk's close handling.
+	stopAccepting()
+	conns.closeAll()
+	conns.wait(shutdownGrace)
 	return exitOK
 }
+
+// shutdownGrace bounds how long serve waits, after closing every connection on SIGTERM or
+// SIGINT, for the connections' goroutines to finish.
+const shutdownGrace = 500 * time.Millisecond
 
 // acceptTCP accepts connections until l is closed. It does the same as gotalk's
 // Server.Accept (NewSock, Adopt, Handshake, Read) through the public Sock API, because
 // gotalk's Server runs Sock.Read on a goroutine without recover: a panic in the read loop
 // (for example a stream request reusing the id of a finished stream request, which panics
 // with "identical request ID in two different requests") would kill the whole process.
-// Here such a panic only closes the offending connection.
-func acceptTCP(l net.Listener, h *gotalk.Handlers, o *serveOptions, socks *sockSet, stderr io.Writer) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
+// Here such a panic only closes the offending connection. It returns as soon as l is
+// closed, without waiting for the connections (closing them is conns' job).
+func acceptTCP(l net.Listener, h *gotalk.Handlers, o *serveOptions, conns *connSet, stderr io.Writer) {
 	var backoff time.Duration
 	for {
 		c, err := l.Accept()
@@ -163,15 +173,15 @@ func acceptTCP(l net.Listener, h *gotalk.Handlers, o *serveOptions, socks *sockS
 			continue
 		}
 		backoff = 0
-		wg.Add(1)
+		conns.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			serveTCPConn(c, h, o, socks, stderr)
+			defer conns.wg.Done()
+			serveTCPConn(c, h, o, stderr)
 		}()
 	}
 }
 
-func serveTCPConn(c net.Conn, h *gotalk.Handlers, o *serveOptions, socks *sockSet, stderr io.Writer) {
+func serveTCPConn(c net.Conn, h *gotalk.Handlers, o *serveOptions, stderr io.Writer) {
 	s := gotalk.NewSock(h)
 	// NewSock defaults to a 20 s heartbeat; sockets accepted by gotalk's Server get the
 	// server's HeartbeatInterval instead, which is 0 (none) unless set.
@@ -183,8 +193,6 @@ func serveTCPConn(c net.Conn, h *gotalk.Handlers, o *serveOptions, socks *sockSe
 	if err := s.Handshake(); err != nil {
 		return // Handshake already closed the socket
 	}
-	socks.add(s)
-	defer socks.remove(s)
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "go-peer serve: gotalk read loop panicked, closing connection: %v\n", r)
@@ -194,7 +202,7 @@ func serveTCPConn(c net.Conn, h *gotalk.Handlers, o *serveOptions, socks *sockSe
 	s.Read(o.limits)
 }
 
-func newWebSocketHTTPServer(h *gotalk.Handlers, o *serveOptions, socks *sockSet, stderr io.Writer) *http.Server {
+func newWebSocketHTTPServer(h *gotalk.Handlers, o *serveOptions, conns *connSet, stderr io.Writer) *http.Server {
 	ws := gotalk.NewWebSocketServer()
 	ws.Handlers = h
 	ws.Limits = o.limits
@@ -202,52 +210,142 @@ func newWebSocketHTTPServer(h *gotalk.Handlers, o *serveOptions, socks *sockSet,
 	ws.OnConnect = func(s *gotalk.WebSocket) {
 		st := newConnState()
 		s.UserData = st
-		s.CloseHandler = func(*gotalk.WebSocket, int) {
-			st.close()
-			socks.remove(&s.Sock)
-		}
-		socks.add(&s.Sock)
+		s.CloseHandler = func(*gotalk.WebSocket, int) { st.close() }
 	}
 	// The upgrade handler keeps the reference's origin check: a request without an Origin
 	// header (or with "null") is answered 403. It also serves gotalk.js at .../gotalk.js.
 	mux := http.NewServeMux()
 	mux.Handle("/gotalk/", ws)
 	return &http.Server{
-		Handler:           mux,
+		// Counted so that shutdown can wait (boundedly) for upgraded connections' read loops.
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conns.wg.Add(1)
+			defer conns.wg.Done()
+			mux.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(stderr, "go-peer serve: http: ", 0),
 	}
 }
 
-// sockSet tracks live sockets so that serve can close them on shutdown. (Neither gotalk's
-// Server nor http.Server closes accepted gotalk/hijacked connections.)
-type sockSet struct {
-	mu sync.Mutex
-	m  map[*gotalk.Sock]struct{}
+// ---------------------------------------------------------------------------------------------
+// Connection tracking for shutdown
+
+// Neither gotalk's Server nor http.Server closes accepted gotalk (or hijacked WebSocket)
+// connections when it stops, so serve tracks every accepted net.Conn from the moment it is
+// accepted until it is closed, and closes the remaining ones itself.
+
+// trackingListener registers every accepted connection in conns.
+type trackingListener struct {
+	net.Listener
+	conns *connSet
 }
 
-func (ss *sockSet) add(s *gotalk.Sock) {
-	ss.mu.Lock()
-	ss.m[s] = struct{}{}
-	ss.mu.Unlock()
-}
-
-func (ss *sockSet) remove(s *gotalk.Sock) {
-	ss.mu.Lock()
-	delete(ss.m, s)
-	ss.mu.Unlock()
-}
-
-func (ss *sockSet) closeAll() {
-	ss.mu.Lock()
-	socks := make([]*gotalk.Sock, 0, len(ss.m))
-	for s := range ss.m {
-		socks = append(socks, s)
+func (l *trackingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, conns: l.conns}
+		if l.conns.add(tc) {
+			return tc, nil
+		}
+		// Shutting down: the listener is already closed, so the next Accept fails.
+		c.Close()
 	}
-	ss.mu.Unlock()
-	for _, s := range socks {
-		s.Close()
+}
+
+// trackedConn removes itself from its set when closed. gotalk sees it as the connection:
+// deadlines, addresses and Close go through to the real one. (For WebSocket, the hijacked
+// connection handed to x/net/websocket is this one too.)
+type trackedConn struct {
+	net.Conn
+	conns     *connSet
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (c *trackedConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.conns.remove(c)
+		c.closeErr = c.Conn.Close()
+	})
+	return c.closeErr
+}
+
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	if f := c.conns.hooks.setReadDeadline; f != nil {
+		f(t)
 	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+type connSet struct {
+	mu      sync.Mutex
+	m       map[*trackedConn]struct{}
+	closing bool
+	wg      sync.WaitGroup // goroutines serving connections
+	hooks   serveHooks
+}
+
+// add registers c, unless the set is closing.
+func (cs *connSet) add(c *trackedConn) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closing {
+		return false
+	}
+	cs.m[c] = struct{}{}
+	return true
+}
+
+func (cs *connSet) remove(c *trackedConn) {
+	cs.mu.Lock()
+	delete(cs.m, c)
+	cs.mu.Unlock()
+}
+
+// closeAll closes every open connection; later ones are refused by add. gotalk's read loop
+// on a closed connection fails and closes its Sock (failing its pending requests and
+// running its CloseHandler).
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	cs.closing = true
+	open := make([]*trackedConn, 0, len(cs.m))
+	for c := range cs.m {
+		open = append(open, c)
+	}
+	cs.mu.Unlock()
+	for _, c := range open {
+		c.Close()
+	}
+}
+
+// wait waits up to d for the goroutines serving connections to return.
+func (cs *connSet) wait(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		cs.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// serveHooks lets tests observe serve from the inside; run's context carries them.
+type serveHooks struct {
+	// setReadDeadline is called with every read deadline set on an accepted connection.
+	setReadDeadline func(time.Time)
+}
+
+type serveHooksKey struct{}
+
+func hooksFrom(ctx context.Context) serveHooks {
+	h, _ := ctx.Value(serveHooksKey{}).(serveHooks)
+	return h
 }
 
 // ---------------------------------------------------------------------------------------------
