@@ -6,6 +6,7 @@
 // and ends with one "N passed, N failed" line; it exits non-zero on any failure.
 //
 // Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,conformance]
+// (`npm test` first runs `npm ci`, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -124,6 +125,59 @@ if (want("node")) {
     const failed = Number(/^ℹ fail (\d+)$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
     record("node test", r.ok && passed > 0, passed, failed, r.seconds + b.seconds);
   }
+}
+
+// The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
+if (want("go")) {
+  section("go vet + go test (conformance/go-peer)");
+  const cwd = join(root, "conformance", "go-peer");
+  const t0 = performance.now();
+  const vet = spawnSync("go", ["vet", "./..."], { cwd, env, stdio: "inherit" });
+  const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], { cwd, env, encoding: "utf8" });
+  process.stdout.write(
+    (r.stdout ?? "").split("\n").filter((l) => /^\s*(---|ok|FAIL|PASS)/.test(l)).join("\n") + "\n",
+  );
+  process.stderr.write(r.stderr ?? "");
+  const passed = ((r.stdout ?? "").match(/^\s*--- PASS/gm) ?? []).length;
+  const failed = ((r.stdout ?? "").match(/^\s*--- FAIL/gm) ?? []).length;
+  const ok = vet.status === 0 && r.status === 0;
+  record(
+    "go test (go-peer)",
+    ok,
+    passed,
+    ok ? failed : Math.max(failed, 1),
+    (performance.now() - t0) / 1000,
+  );
+}
+
+// Conformance: the interop matrix, the case catalogue against every server, the idle test.
+if (want("conformance")) {
+  section("conformance (matrix, catalogue, idle)");
+  if (!existsSync(join(root, ".build", "node", "conformance", "peer.js"))) {
+    run(deno, ["run", "-A", "scripts/build_npm.ts"]);
+  }
+  const outDir = join(root, "conformance", "reports");
+  const r = run(deno, ["run", "-A", "conformance/matrix.ts", "--out", outDir]);
+  let passed = 0;
+  let failed = 0;
+  try {
+    const m = JSON.parse(readFileSync(join(outDir, "matrix.json"), "utf8"));
+    for (const byServer of Object.values(m.matrix)) {
+      for (const byClient of Object.values(byServer)) {
+        for (const cell of Object.values(byClient)) cell.ok ? passed++ : failed++;
+      }
+    }
+    for (const i of m.idle) i.ok ? passed++ : failed++;
+    const rep = JSON.parse(readFileSync(join(outDir, "report.json"), "utf8"));
+    for (const impl of rep.summary) {
+      failed += impl.counts.FAILED;
+      passed += impl.total - impl.counts.FAILED;
+    }
+  } catch (e) {
+    console.error(`conformance reports unreadable: ${e.message}`);
+    failed++;
+  }
+  record("conformance", r.ok && failed === 0, passed, failed, r.seconds);
 }
 
 section("summary");
