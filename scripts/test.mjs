@@ -64,6 +64,14 @@ if (want("gates")) {
     ["deno check", [deno, ["check", "mod.ts", "src/", "scripts/", "conformance/"]]],
     ["deno doc --lint", [deno, ["doc", "--lint", "mod.ts", ...docEntries()]]],
     ["deno publish --dry-run", [deno, ["publish", "--dry-run", "--allow-dirty"]]],
+    [
+      "browser compatibility (DOM-only tsc)",
+      [process.execPath, [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        "-p",
+        "scripts/browser_compat.tsconfig.json",
+      ]],
+    ],
   ];
   for (const [name, [cmd, args]] of gates) {
     section(name);
