@@ -81,6 +81,8 @@ export type {
   StreamHandler,
 } from "./src/peer/handlers.ts";
 export { Peer } from "./src/peer/peer.ts";
+export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
+export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";
 export type {
   CloseOptions,
   Heartbeat,

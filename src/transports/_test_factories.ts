@@ -101,6 +101,16 @@ function socketFactory(name: string, adapter: SocketAdapter, tls: boolean): Conn
   };
 }
 
+/** This runtime's own socket adapter (imported dynamically). */
+export async function nativeAdapter(): Promise<SocketAdapter> {
+  const runtime = runtimeName();
+  return runtime === "deno"
+    ? await import("./deno.ts")
+    : runtime === "bun"
+    ? await import("./bun.ts")
+    : await import("./node.ts");
+}
+
 /**
  * The factories for this runtime: `pipe`, `tcp` (this runtime's own adapter), `tls` (the same
  * over TLS with the test certificate) and, on Deno and Bun, `tcp-node` (the `node:net` adapter).
@@ -108,11 +118,7 @@ function socketFactory(name: string, adapter: SocketAdapter, tls: boolean): Conn
  */
 export async function factories(): Promise<ConnectionFactory[]> {
   const runtime = runtimeName();
-  const native: SocketAdapter = runtime === "deno"
-    ? await import("./deno.ts")
-    : runtime === "bun"
-    ? await import("./bun.ts")
-    : await import("./node.ts");
+  const native = await nativeAdapter();
   const list: ConnectionFactory[] = [
     {
       name: "pipe",

@@ -1,0 +1,149 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { pipePair } from "../transports/pipe.ts";
+import { ConnectionClosedError } from "./errors.ts";
+import { Handlers } from "./handlers.ts";
+import { Peer } from "./peer.ts";
+import { ReconnectingPeer } from "./reconnecting.ts";
+import type { Transport } from "./transport.ts";
+
+const handlers = new Handlers()
+  .handle("ping", () => "pong")
+  .handle("never", () => new Promise(() => {}));
+
+/** A fake network: each connect() gets a fresh pipe to a new server peer, unless "down". */
+function network() {
+  const servers: Peer[] = [];
+  let down = false;
+  let attempts = 0;
+  return {
+    servers,
+    get attempts() {
+      return attempts;
+    },
+    setDown(v: boolean) {
+      down = v;
+    },
+    connect: (): Promise<Transport> => {
+      attempts++;
+      if (down) return Promise.reject(new Error("connection refused"));
+      const [a, b] = pipePair();
+      servers.push(new Peer(a, { handlers }));
+      return Promise.resolve(b);
+    },
+    dropAll() {
+      for (const s of servers) s.abort();
+    },
+  };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe("ReconnectingPeer", () => {
+  test("reconnects after a drop, with open and close events", async () => {
+    const net = network();
+    const events: string[] = [];
+    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 5 });
+    client.addEventListener("open", () => events.push("open"));
+    client.addEventListener("close", () => events.push("close"));
+    try {
+      assert.equal(await client.request("ping"), "pong");
+      net.dropAll();
+      await until(() => events.length >= 3);
+      assert.deepEqual(events.slice(0, 3), ["open", "close", "open"]);
+      assert.equal(await client.request("ping"), "pong");
+    } finally {
+      await client.close();
+      net.dropAll();
+    }
+  });
+
+  test("calls made while disconnected wait in a bounded queue, then go out", async () => {
+    const net = network();
+    net.setDown(true);
+    const client = new ReconnectingPeer({
+      connect: net.connect,
+      minDelayMs: 1,
+      maxDelayMs: 5,
+      maxQueued: 3,
+    });
+    try {
+      const a = client.request("ping");
+      const b = client.notify("x", 1);
+      const ac = new AbortController();
+      const c = assert.rejects(client.request("ping", null, { signal: ac.signal }), /no/);
+      await assert.rejects(client.request("ping"), ConnectionClosedError, "the queue is full");
+      await assert.rejects(
+        client.request("ping", null, { signal: AbortSignal.abort(new Error("pre")) }),
+        /pre/,
+      );
+      ac.abort(new Error("no"));
+      await c;
+      await until(() => net.attempts >= 3);
+      net.setDown(false);
+      assert.equal(await a, "pong");
+      await b;
+    } finally {
+      await client.close();
+      net.dropAll();
+    }
+  });
+
+  test("requests in flight when the connection drops reject, and are not resent", async () => {
+    const net = network();
+    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 5 });
+    try {
+      await client.request("ping");
+      const stuck = assert.rejects(client.request("never"), ConnectionClosedError);
+      await until(() => client.peer?.pendingRequests === 1);
+      net.dropAll();
+      await stuck;
+    } finally {
+      await client.close();
+      net.dropAll();
+    }
+  });
+
+  test("backoff grows exponentially with jitter, bounded by maxDelayMs", async () => {
+    const net = network();
+    net.setDown(true);
+    const times: number[] = [];
+    const client = new ReconnectingPeer({
+      connect: () => {
+        times.push(Date.now());
+        return net.connect();
+      },
+      minDelayMs: 10,
+      maxDelayMs: 40,
+    });
+    try {
+      await until(() => times.length >= 6, 10_000);
+    } finally {
+      await client.close();
+    }
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    // Equal jitter: each wait is at least half its ceiling (10, 20, 40, 40, ...).
+    assert.ok(gaps[0] >= 4, `gaps ${gaps}`);
+    assert.ok(gaps[2] >= 19, `gaps ${gaps}`);
+    assert.ok(gaps.slice(3).every((g) => g >= 19), `gaps ${gaps}`);
+  });
+
+  test("close rejects queued calls and stops reconnecting", async () => {
+    const net = network();
+    net.setDown(true);
+    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 2 });
+    const queued = assert.rejects(client.request("ping"), ConnectionClosedError);
+    await client.close();
+    await queued;
+    const n = net.attempts;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(net.attempts, n);
+    await assert.rejects(client.request("ping"), ConnectionClosedError);
+  });
+});
