@@ -3,7 +3,7 @@
  * public API only, on Deno, Bun and Node (Node runs the compiled build in .build/node/).
  *
  * ```
- * deno run -A conformance/peer.ts serve --transport tcp --addr 127.0.0.1:0 [options]
+ * deno run -A conformance/peer.ts serve --transport tcp|ws --addr 127.0.0.1:0 [options]
  * bun conformance/peer.ts check --url tcp://127.0.0.1:PORT [--only ID,...]
  * node .build/node/conformance/peer.js serve ...
  * ```
@@ -36,6 +36,18 @@ async function adapter(): Promise<Adapter> {
   if (runtime === "deno") return await import("../src/transports/deno.ts");
   if (runtime === "bun") return await import("../src/transports/bun.ts");
   return await import("../src/transports/node.ts");
+}
+
+interface WsAdapter {
+  serveWebSocket(options: { hostname?: string; port: number }): Promise<Listener & { url: string }>;
+  connectWebSocket(url: string): Promise<Transport>;
+}
+
+async function wsAdapter(): Promise<WsAdapter> {
+  // Each runtime loads only its own WebSocket server (and client; Node's is the `ws` package's).
+  if (runtime === "deno") return await import("../src/transports/websocket_deno.ts");
+  if (runtime === "bun") return await import("../src/transports/websocket_bun.ts");
+  return await import("../src/transports/websocket_node.ts");
 }
 
 function print(line: string): void {
@@ -149,7 +161,7 @@ function serveHandlers(): Handlers {
 
 async function serve(): Promise<void> {
   const transport = flag("--transport") ?? "tcp";
-  if (transport !== "tcp") {
+  if (transport !== "tcp" && transport !== "ws") {
     printError(`--transport ${transport} is not supported by this peer yet`);
     exit(2);
   }
@@ -167,10 +179,19 @@ async function serve(): Promise<void> {
   }
   const maxPayload = numberFlag("--max-payload", 0);
   if (maxPayload > 0) options.maxPayloadBytes = maxPayload;
-  const { listen } = await adapter();
   const addr = parseAddr(flag("--addr") ?? "127.0.0.1:0");
-  const server = new Server(await listen(addr), options);
-  print(`READY tcp://${server.addr.hostname}:${server.addr.port}`);
+  let server: Server;
+  if (transport === "ws") {
+    // Upgrades at /gotalk/; the default origin policy (same origin) admits the Go client's and
+    // ours, which send Origin: http://HOST:PORT.
+    const listener = await (await wsAdapter()).serveWebSocket(addr);
+    server = new Server(listener, options);
+    print(`READY ${listener.url}`);
+  } else {
+    const { listen } = await adapter();
+    server = new Server(await listen(addr), options);
+    print(`READY tcp://${server.addr.hostname}:${server.addr.port}`);
+  }
   let stopping = false;
   onSignals(() => {
     if (stopping) return;
@@ -305,11 +326,11 @@ async function check(): Promise<void> {
   const idleMs = flag("--idle") === undefined ? undefined : numberFlag("--idle", 0);
   const only = flag("--only")?.split(",") ?? (idleMs === undefined ? undefined : ["idle"]);
   const m = url ? /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(url) : null;
-  if (!m) {
-    printError(`check needs --url tcp://HOST:PORT (got ${url})`);
+  const ws = url !== undefined && /^wss?:\/\/[^/]+\//.test(url);
+  if (!m && !ws) {
+    printError(`check needs --url tcp://HOST:PORT or ws://HOST:PORT/PATH (got ${url})`);
     exit(2);
   }
-  const { connect } = await adapter();
   const ctx: CheckContext = { pushed: [] };
   const handlers = new Handlers()
     .handle("upper", (s: string) => s.toUpperCase())
@@ -319,7 +340,11 @@ async function check(): Promise<void> {
         value: payload.length ? JSON.parse(dec.decode(payload)) : null,
       });
     });
-  const peer = new Peer(await connect({ hostname: m[1], port: Number(m[2]) }), { handlers });
+  // The WebSocket client sends Origin: http://HOST:PORT, which the Go server requires.
+  const transport = ws
+    ? await (await wsAdapter()).connectWebSocket(url!)
+    : await (await adapter()).connect({ hostname: m![1], port: Number(m![2]) });
+  const peer = new Peer(transport, { handlers });
   let failed = 0;
   const all: Array<[string, Check]> = idleMs === undefined ? checks : [...checks, [
     "idle",
@@ -362,6 +387,8 @@ const command = args[0];
 if (command === "serve") await serve();
 else if (command === "check") await check();
 else {
-  printError("usage: peer.ts serve --transport tcp --addr HOST:PORT [options] | check --url URL");
+  printError(
+    "usage: peer.ts serve --transport tcp|ws --addr HOST:PORT [options] | check --url URL",
+  );
   exit(2);
 }

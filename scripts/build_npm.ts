@@ -85,6 +85,8 @@ writeFileSync(
       type: "module",
       exports: pkgExports,
       engines: { node: ">=20" },
+      // Only the websocket-node entry point uses it (Node 20 has no WebSocket server or client).
+      dependencies: { ws: "^8.18.0" },
       sideEffects: false,
     },
     null,

@@ -1,0 +1,312 @@
+// This module is browser compatible.
+
+/**
+ * What the WebSocket servers for Deno, Bun and Node share: options, the origin policy, the
+ * routing of a request (routes hook, path, upgrade, origin) and the queue of accepted
+ * connections. The public types here are re-exported by each server module.
+ *
+ * @module
+ */
+
+import type { Transport } from "../peer/transport.ts";
+import type { ListenAddr, Listener } from "./listener.ts";
+import { acceptAll, AcceptQueue, DEFAULT_HOSTNAME } from "./_socket_util.ts";
+import {
+  transportParams,
+  type WebSocketTransportOptions,
+  type WebSocketTransportParams,
+} from "./_websocket_transport.ts";
+
+/**
+ * Options for a WebSocket server's request handler: where it upgrades, whom it lets in, and a
+ * hook for other requests.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WebSocketHandlerOptions } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebSocketHandlerOptions = {
+ *   path: "/rpc/",
+ *   allowOrigin: (origin) => origin === "https://app.example.com",
+ * };
+ * assert.equal(options.path, "/rpc/");
+ * ```
+ */
+export interface WebSocketHandlerOptions extends WebSocketTransportOptions {
+  /**
+   * The path at which WebSocket upgrades are accepted (matched exactly). Gotalk's Go server and
+   * gotalk.js use `/gotalk/`.
+   *
+   * @default {"/gotalk/"}
+   */
+  path?: string;
+  /**
+   * Decides whether an upgrade with this `Origin` header (`null` when there is none) is
+   * accepted; a refused upgrade gets 403. The default, {@linkcode isSameOrigin}, accepts only an
+   * origin whose host and port are those of the request's `Host` header, and refuses a missing
+   * or `null` origin as the Go server does: a page on another site cannot open a connection
+   * (cross-site WebSocket hijacking), and a client outside a browser must send an `Origin`, as it
+   * must for Go. The `connectWebSocket` functions of this library send one that passes.
+   *
+   * @default {isSameOrigin}
+   */
+  allowOrigin?: (origin: string | null, request: Request) => boolean;
+  /**
+   * Consulted first for every request, upgrades included: a `Response` it returns is sent as
+   * is, `undefined` passes the request on (an upgrade at `path`, or 404). The hook for serving
+   * other content, such as a browser bundle at `/gotalk/gotalk.js`, or for refusing upgrades
+   * (authentication).
+   *
+   * @default {undefined}
+   */
+  routes?: (request: Request) => Response | undefined | Promise<Response | undefined>;
+}
+
+/**
+ * Options for `serveWebSocket`: a {@linkcode WebSocketHandlerOptions} plus where to listen.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WebSocketServeOptions } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebSocketServeOptions = { hostname: "0.0.0.0", port: 8080 };
+ * assert.equal(options.port, 8080);
+ * ```
+ */
+export interface WebSocketServeOptions extends WebSocketHandlerOptions {
+  /**
+   * The address to listen on.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** The port to listen on; 0 picks a free one. */
+  port: number;
+  /**
+   * The largest WebSocket message accepted, in bytes; a larger one closes the connection (code
+   * 1009). Gotalk sends each payload as one message, so this must be at least the peers'
+   * `maxPayloadBytes`. Enforced by the Bun and Node servers; Deno's WebSocket has no such
+   * setting.
+   *
+   * @default {67108864}
+   */
+  maxMessageBytes?: number;
+}
+
+/**
+ * A {@linkcode Listener} whose connections are WebSockets, from `serveWebSocket`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ *
+ * const listener = await serveWebSocket({ port: 0 });
+ * console.log(listener.url); // ws://127.0.0.1:PORT/gotalk/
+ * listener.close();
+ * ```
+ */
+export interface WebSocketListener extends Listener {
+  /** The WebSocket URL clients connect to, such as `ws://127.0.0.1:1234/gotalk/`. */
+  readonly url: string;
+}
+
+/** Default of {@linkcode WebSocketServeOptions.maxMessageBytes}: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The default origin policy: whether `origin` names the same host and port as the request's
+ * `Host` header (the scheme is not compared, since a proxy may terminate TLS). A missing or
+ * `null` origin, or one that is not a URL, is refused.
+ *
+ * @param origin The request's `Origin` header, or `null` when it has none.
+ * @param request The upgrade request.
+ * @returns Whether to accept the upgrade.
+ *
+ * @example Allowing one more origin besides the same one
+ * ```ts
+ * import { isSameOrigin } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const allowOrigin = (origin: string | null, request: Request) =>
+ *   origin === "https://app.example.com" || isSameOrigin(origin, request);
+ * const request = new Request("http://localhost:8080/gotalk/", {
+ *   headers: { host: "localhost:8080" },
+ * });
+ * assert.equal(allowOrigin("http://localhost:8080", request), true);
+ * assert.equal(allowOrigin("https://app.example.com", request), true);
+ * assert.equal(allowOrigin("https://evil.example", request), false);
+ * assert.equal(allowOrigin(null, request), false);
+ * ```
+ */
+export function isSameOrigin(origin: string | null, request: Request): boolean {
+  if (origin === null || origin === "null") return false;
+  let from: URL;
+  try {
+    from = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (from.protocol !== "http:" && from.protocol !== "https:") return false;
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  let to: URL;
+  try {
+    to = new URL(`${from.protocol}//${host}`);
+  } catch {
+    return false;
+  }
+  return from.host === to.host;
+}
+
+/** Checked and defaulted handler options. */
+export interface HandlerParams {
+  path: string;
+  allowOrigin: (origin: string | null, request: Request) => boolean;
+  routes: ((request: Request) => Response | undefined | Promise<Response | undefined>) | undefined;
+  transport: WebSocketTransportParams;
+}
+
+/** Checked and defaulted serve options. */
+export interface ServeParams extends HandlerParams {
+  hostname: string;
+  port: number;
+  maxMessageBytes: number;
+}
+
+/** Validates and defaults {@linkcode WebSocketHandlerOptions}. */
+export function handlerParams(options: WebSocketHandlerOptions | undefined): HandlerParams {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError("options must be an object");
+  }
+  const path = options?.path ?? "/gotalk/";
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new TypeError(`path must be a string starting with "/", got ${String(path)}`);
+  }
+  const { allowOrigin, routes } = options ?? {};
+  if (allowOrigin !== undefined && typeof allowOrigin !== "function") {
+    throw new TypeError("allowOrigin must be a function");
+  }
+  if (routes !== undefined && typeof routes !== "function") {
+    throw new TypeError("routes must be a function");
+  }
+  return {
+    path,
+    allowOrigin: allowOrigin ?? isSameOrigin,
+    routes,
+    transport: transportParams(options),
+  };
+}
+
+/** Validates and defaults {@linkcode WebSocketServeOptions}. */
+export function serveParams(options: WebSocketServeOptions): ServeParams {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("options must be an object");
+  }
+  const { hostname = DEFAULT_HOSTNAME, port, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES } =
+    options;
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(`hostname must be a non-empty string, got ${String(hostname)}`);
+  }
+  if (typeof port !== "number") throw new TypeError(`port must be a number, got ${typeof port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+  }
+  if (typeof maxMessageBytes !== "number") throw new TypeError("maxMessageBytes must be a number");
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
+    throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
+  }
+  return { ...handlerParams(options), hostname, port, maxMessageBytes };
+}
+
+function textResponse(status: number, text: string, headers?: Record<string, string>): Response {
+  return new Response(text + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * Routes one request: the `routes` hook first, then an upgrade at `path` if the request is a
+ * WebSocket upgrade from an allowed origin. Returns the response to send, or `null` to upgrade.
+ */
+export async function route(request: Request, params: HandlerParams): Promise<Response | null> {
+  if (params.routes) {
+    const response = await params.routes(request);
+    if (response !== undefined) return response;
+  }
+  if (new URL(request.url).pathname !== params.path) return textResponse(404, "Not Found");
+  const upgrade = request.headers.get("upgrade");
+  if (request.method !== "GET" || upgrade === null || upgrade.toLowerCase() !== "websocket") {
+    return textResponse(426, "Upgrade Required: this is a Gotalk WebSocket endpoint", {
+      upgrade: "websocket",
+    });
+  }
+  if (!params.allowOrigin(request.headers.get("origin"), request)) {
+    return textResponse(403, "Forbidden: origin not allowed");
+  }
+  return null;
+}
+
+/** Formats the listener's URL, bracketing IPv6 addresses. */
+export function listenerUrl(addr: ListenAddr, path: string): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `ws://${host}:${addr.port}${path}`;
+}
+
+/**
+ * The accepting side of a WebSocket server: a {@linkcode Listener} fed by the runtime's upgrade
+ * handler. Until {@linkcode WebSocketAcceptor.listening} is called (a handler mounted in the
+ * user's own server) its `addr` is `{ hostname: "", port: 0 }` and its `url` just the path.
+ */
+export class WebSocketAcceptor implements WebSocketListener {
+  #addr: ListenAddr = { hostname: "", port: 0 };
+  #path: string;
+  #url: string;
+  #queue = new AcceptQueue();
+  #onClose: (() => void) | undefined;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#url = path;
+  }
+
+  get addr(): ListenAddr {
+    return this.#addr;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Records where the acceptor's own HTTP server listens, and how to stop it. */
+  listening(addr: ListenAddr, onClose: () => void): void {
+    this.#addr = addr;
+    this.#url = listenerUrl(addr, this.#path);
+    this.#onClose = onClose;
+  }
+
+  /** Whether {@linkcode WebSocketAcceptor.close} was called. */
+  get closed(): boolean {
+    return this.#queue.closed;
+  }
+
+  /** Hands an accepted connection to `accept()` (or closes it if the acceptor is closed). */
+  push(transport: Transport): void {
+    this.#queue.push(transport);
+  }
+
+  accept(): Promise<Transport | null> {
+    return this.#queue.accept();
+  }
+
+  close(): void {
+    if (this.#queue.closed) return;
+    this.#queue.close();
+    this.#onClose?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Transport> {
+    return acceptAll(() => this.accept());
+  }
+}

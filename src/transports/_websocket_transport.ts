@@ -1,0 +1,408 @@
+// This module is browser compatible.
+
+/**
+ * The WebSocket transport shared by the browser client and the runtime servers: a
+ * {@linkcode Transport} over anything that sends and receives binary WebSocket messages, reached
+ * through a small driver. Internal: not part of the public API.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../peer/errors.ts";
+import type { Transport } from "../peer/transport.ts";
+import { FrameSplitter } from "./_frame_splitter.ts";
+import { READ_HIGH_WATER_MARK } from "./_socket_util.ts";
+
+/** Default of {@linkcode WebSocketTransportOptions.writeHighWaterMark}: 1 MiB. */
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
+/** Default of {@linkcode WebSocketTransportOptions.maxReadBufferBytes}: 32 MiB. */
+export const DEFAULT_MAX_READ_BUFFER_BYTES = 32 * 1024 * 1024;
+/** How often a write waiting for the WebSocket's buffer to drain looks again, in ms. */
+const DRAIN_POLL_MS = 4;
+
+/** The close code gotalk.js uses for ProtocolError 0 ("abnormal"): 4000 + code. */
+export const CLOSE_ABNORMAL = 4000;
+
+/**
+ * Options for a WebSocket {@linkcode Transport}: flow control in both directions.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WebSocketTransportOptions } from "@gotalk/gotalk/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebSocketTransportOptions = { writeHighWaterMark: 256 * 1024 };
+ * assert.equal(options.writeHighWaterMark, 262144);
+ * ```
+ */
+export interface WebSocketTransportOptions {
+  /**
+   * How many bytes the WebSocket may hold unsent (its `bufferedAmount`) before a write waits
+   * for it to drain.
+   *
+   * @default {1048576}
+   */
+  writeHighWaterMark?: number;
+  /**
+   * How many received bytes may wait unread in the `readable`. A WebSocket in a browser or Deno
+   * cannot be paused, so a reader that falls further behind fails the connection instead of
+   * letting memory grow: the `readable` errors with a {@linkcode ConnectionClosedError} and the
+   * WebSocket is closed with code 4000. (Where the socket can be paused, Bun's sockets and the
+   * `ws` package's, reading pauses at 64 KiB and this bound is not reached in practice.)
+   *
+   * @default {33554432}
+   */
+  maxReadBufferBytes?: number;
+}
+
+/** What a {@linkcode WebSocketConnection} drives: one WebSocket, whatever its API. */
+export interface WebSocketDriver {
+  /** Sends one binary message; throws if the socket cannot take it. */
+  send(data: Uint8Array): void;
+  /** Bytes accepted by `send` and not yet handed to the network. */
+  bufferedAmount(): number;
+  /** Starts the closing handshake. Must not throw. */
+  close(code: number, reason: string): void;
+  /** Stops delivering messages for a while, where the socket supports it. */
+  pause?(): void;
+  /** Delivers messages again. */
+  resume?(): void;
+}
+
+/** Checked transport options. */
+export interface WebSocketTransportParams {
+  writeHighWaterMark: number;
+  maxReadBufferBytes: number;
+  /** Send each written chunk as one message instead of re-splitting it (clients only). */
+  coalesceWrites?: boolean;
+}
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number`);
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a positive finite number, got ${value}`);
+  }
+  return value;
+}
+
+/** Validates and defaults {@linkcode WebSocketTransportOptions}. */
+export function transportParams(
+  options: WebSocketTransportOptions | undefined,
+): WebSocketTransportParams {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError("options must be an object");
+  }
+  return {
+    writeHighWaterMark: positive(
+      options?.writeHighWaterMark,
+      "writeHighWaterMark",
+      DEFAULT_WRITE_HIGH_WATER_MARK,
+    ),
+    maxReadBufferBytes: positive(
+      options?.maxReadBufferBytes,
+      "maxReadBufferBytes",
+      DEFAULT_MAX_READ_BUFFER_BYTES,
+    ),
+  };
+}
+
+/**
+ * Whether a close code means a clean end of stream: a normal closure (1000), going away (1001),
+ * no status (1005), or gotalk.js's 4000–4003 (4000 + the ProtocolError code it also sent as an
+ * `f` message, which the peer sees anyway).
+ */
+export function isCleanClose(code: number): boolean {
+  return code === 1000 || code === 1001 || code === 1005 || (code >= 4000 && code <= 4003);
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * The bytes of a received message as a plain `Uint8Array` of its own: an `ArrayBuffer` or a view
+ * (such as a Node `Buffer`) is wrapped without copying, text is encoded as UTF-8. `null` for
+ * anything else (a `Blob`).
+ */
+export function messageBytes(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  if (typeof data === "string") return textEncoder.encode(data);
+  return null;
+}
+
+/**
+ * A {@linkcode Transport} over one WebSocket. The owner feeds it the socket's events through
+ * {@linkcode WebSocketConnection.received}, {@linkcode WebSocketConnection.closed} and
+ * {@linkcode WebSocketConnection.drained}.
+ *
+ * Outgoing bytes are re-split at frame boundaries so that the handshake, each header and each
+ * non-empty payload is one binary message. Incoming messages are one byte stream: their
+ * boundaries mean nothing. A WebSocket has no half-close, so closing `writable` closes the
+ * WebSocket (code 1000) once what was sent has left; the `readable` then ends when the remote
+ * completes the close.
+ */
+export class WebSocketConnection implements Transport {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly remoteAddr: string | undefined;
+  #driver: WebSocketDriver;
+  #params: WebSocketTransportParams;
+  #splitter = new FrameSplitter();
+  #readController!: ReadableStreamDefaultController<Uint8Array>;
+  #writeController!: WritableStreamDefaultController;
+  #readDone = false;
+  #writeDone = false;
+  /** `close()` was called or the socket closed: nothing more goes out. */
+  #closed = false;
+  #paused = false;
+  #error: Error | undefined;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(driver: WebSocketDriver, params: WebSocketTransportParams, remoteAddr?: string) {
+    this.#driver = driver;
+    this.#params = params;
+    this.remoteAddr = remoteAddr;
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#readController = controller;
+        },
+        pull: () => {
+          if (this.#paused && !this.#readDone) {
+            this.#paused = false;
+            this.#driver.resume?.();
+          }
+        },
+        cancel: () => {
+          this.#readDone = true;
+          this.#releaseIfDone();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writeController = controller;
+        // An abort waits for the write in flight; closing the socket ends that write.
+        // (Erroring the controller here would make `abort()` reject.)
+        controller.signal.addEventListener("abort", () => {
+          this.#writeDone = true;
+          this.close();
+        });
+      },
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#closeWrite(),
+      abort: () => this.close(),
+    });
+  }
+
+  /** A message arrived. */
+  received(data: Uint8Array): void {
+    if (this.#readDone || data.byteLength === 0) return;
+    const controller = this.#readController;
+    controller.enqueue(data);
+    const desired = controller.desiredSize ?? 0;
+    if (READ_HIGH_WATER_MARK - desired > this.#params.maxReadBufferBytes) {
+      this.#fail(
+        new ConnectionClosedError(
+          `The reader fell more than ${this.#params.maxReadBufferBytes} bytes behind the WebSocket`,
+        ),
+        CLOSE_ABNORMAL,
+        "read buffer overflow",
+      );
+      return;
+    }
+    if (desired <= 0 && !this.#paused && this.#driver.pause) {
+      this.#paused = true;
+      this.#driver.pause();
+    }
+  }
+
+  /** The socket closed (the remote closed it, it failed, or our own close completed). */
+  closed(code: number, reason: string, cause?: unknown): void {
+    if (this.#closed) return;
+    if (isCleanClose(code)) {
+      this.#closed = true;
+      this.#endRead(undefined);
+      this.#endWrite(new ConnectionClosedError("The WebSocket was closed"));
+      this.#wakeWriters();
+    } else {
+      const detail = reason ? `: ${reason}` : "";
+      this.#fail(
+        new ConnectionClosedError(
+          `The WebSocket closed with code ${code}${detail}`,
+          cause === undefined ? undefined : { cause },
+        ),
+        undefined,
+        "",
+      );
+    }
+  }
+
+  /** The socket's send buffer drained (for drivers that say so; others are polled). */
+  drained(): void {
+    this.#wakeWriters();
+  }
+
+  /** Tears the connection down: both streams end, the WebSocket closes with code 1000. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#endRead(undefined);
+    this.#endWrite(new ConnectionClosedError("The connection was closed"));
+    this.#wakeWriters();
+    this.#driver.close(1000, "");
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    try {
+      if (this.#params.coalesceWrites) this.#driver.send(chunk);
+      else this.#splitter.push(chunk, (segment) => this.#driver.send(segment));
+    } catch (error) {
+      if (this.#closed) throw this.#closedError();
+      this.#fail(error instanceof Error ? error : new Error(String(error)), 1000, "");
+      throw error;
+    }
+    await this.#drain(this.#params.writeHighWaterMark);
+    if (this.#closed && this.#error) throw this.#error;
+  }
+
+  async #closeWrite(): Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    // No half-close: let what was sent leave, then close the whole WebSocket.
+    await this.#drain(0);
+    this.#writeDone = true;
+    if (this.#closed) return;
+    if (this.#readDone) {
+      this.close();
+    } else {
+      // The readable ends when the remote completes the closing handshake.
+      this.#driver.close(1000, "");
+    }
+  }
+
+  /** Waits until the socket buffers at most `limit` bytes, or closes. */
+  async #drain(limit: number): Promise<void> {
+    while (!this.#closed && this.#driver.bufferedAmount() > limit) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, DRAIN_POLL_MS);
+        function wake() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#drainWaiters.push(wake);
+      });
+    }
+  }
+
+  #wakeWriters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #closedError(): Error {
+    return this.#error ?? new ConnectionClosedError("The connection was closed");
+  }
+
+  #endRead(error: Error | undefined): void {
+    if (this.#readDone) return;
+    this.#readDone = true;
+    if (error) this.#readController.error(error);
+    else this.#readController.close();
+  }
+
+  #endWrite(error: Error): void {
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    this.#writeController.error(error);
+  }
+
+  /** Fails both directions with `error`; closes the socket with `code` unless it is closed. */
+  #fail(error: Error, code: number | undefined, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#error = error;
+    this.#endRead(error);
+    this.#endWrite(error);
+    this.#wakeWriters();
+    if (code !== undefined) this.#driver.close(code, reason);
+  }
+
+  #releaseIfDone(): void {
+    if (this.#readDone && this.#writeDone) this.close();
+  }
+}
+
+/** The `ws` package's extras: pausing, and `Buffer` messages without a copy. */
+interface PausableWebSocket {
+  pause(): void;
+  resume(): void;
+}
+
+function isPausable(ws: unknown): ws is PausableWebSocket {
+  const w = ws as Partial<PausableWebSocket>;
+  return typeof w.pause === "function" && typeof w.resume === "function";
+}
+
+/**
+ * Makes a {@linkcode WebSocketConnection} of an open standard WebSocket (or one from the `ws`
+ * package), replaying `early`: messages that arrived before this was called.
+ */
+export function attachWebSocket(
+  ws: WebSocket,
+  params: WebSocketTransportParams,
+  remoteAddr: string | undefined,
+  early: MessageEvent[] = [],
+): WebSocketConnection {
+  const pausable = isPausable(ws) ? ws : undefined;
+  // The `ws` package hands messages over as Buffers, views into its reads; "arraybuffer" would
+  // copy each. Standard sockets give a fresh ArrayBuffer per message.
+  (ws as { binaryType: string }).binaryType = pausable ? "nodebuffer" : "arraybuffer";
+  const driver: WebSocketDriver = {
+    send: (data) => ws.send(data),
+    bufferedAmount: () => ws.bufferedAmount,
+    close: (code, reason) => closeQuietly(ws, code, reason),
+    pause: pausable && (() => pausable.pause()),
+    resume: pausable && (() => pausable.resume()),
+  };
+  const connection = new WebSocketConnection(driver, params, remoteAddr);
+  const onMessage = (event: MessageEvent) => {
+    const bytes = messageBytes(event.data);
+    if (bytes === null) {
+      connection.closed(1003, "Unsupported message data");
+      closeQuietly(ws, 1000);
+    } else {
+      connection.received(bytes);
+    }
+  };
+  let failure: unknown;
+  ws.addEventListener("message", onMessage);
+  ws.addEventListener("error", (event: Event) => {
+    failure = errorOf(event);
+  });
+  ws.addEventListener("close", (event: CloseEvent) => {
+    connection.closed(event.code, event.reason, failure);
+  });
+  for (const event of early) onMessage(event);
+  return connection;
+}
+
+/** The error an `error` event carries, if any (the `ws` package and Deno attach one). */
+export function errorOf(event: Event): unknown {
+  const e = event as Event & { error?: unknown; message?: unknown };
+  if (e.error !== undefined) return e.error;
+  if (typeof e.message === "string" && e.message !== "") return new Error(e.message);
+  return undefined;
+}
+
+export function closeQuietly(ws: WebSocket, code: number, reason?: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closing or closed: nothing left to release.
+  }
+}

@@ -1,0 +1,5 @@
+// The whole peer behaviour suite over WebSocket: this runtime's server adapter and its client.
+import { peerSuite } from "../peer/_suite.ts";
+import { wsFactories } from "./_test_ws_factories.ts";
+
+for (const factory of await wsFactories()) peerSuite(factory);

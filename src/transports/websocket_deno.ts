@@ -1,0 +1,224 @@
+/**
+ * A Gotalk WebSocket server for Deno, on `Deno.serve` and `Deno.upgradeWebSocket`, plus the
+ * WebSocket client (`connectWebSocket`, re-exported from `@gotalk/gotalk/websocket`).
+ *
+ * {@linkcode serveWebSocket} listens on its own port; {@linkcode webSocketHandler} gives a
+ * request handler to mount in your own `Deno.serve`. Either way upgrades are accepted at
+ * `/gotalk/` (see {@linkcode WebSocketHandlerOptions.path}) from same-origin pages and from
+ * clients that send a matching `Origin` (see {@linkcode WebSocketHandlerOptions.allowOrigin}),
+ * and each connection comes out of `accept()` as a {@linkcode Transport} with the wire behaviour
+ * described at `webSocketTransport`.
+ *
+ * @example A server and a client over loopback
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const handlers = new Handlers().handle("upper", (s: string) => s.toUpperCase());
+ * const server = new Server(await serveWebSocket({ port: 0 }), { handlers });
+ * const url = `ws://127.0.0.1:${server.addr.port}/gotalk/`;
+ * const client = new Peer(await connectWebSocket(url));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+import type { Transport } from "../peer/transport.ts";
+import { formatAddr } from "./_socket_util.ts";
+import {
+  type HandlerParams,
+  handlerParams,
+  route,
+  serveParams,
+  WebSocketAcceptor,
+  type WebSocketHandlerOptions,
+  type WebSocketListener,
+  type WebSocketServeOptions,
+} from "./_websocket_server.ts";
+import { attachWebSocket, closeQuietly } from "./_websocket_transport.ts";
+
+export { connectWebSocket, webSocketTransport } from "./websocket.ts";
+export type {
+  WebSocketConnectOptions,
+  WebSocketConstructor,
+  WebSocketTransportOptions,
+} from "./websocket.ts";
+export { isSameOrigin } from "./_websocket_server.ts";
+export type {
+  WebSocketHandlerOptions,
+  WebSocketListener,
+  WebSocketServeOptions,
+} from "./_websocket_server.ts";
+export type { ListenAddr, Listener } from "./listener.ts";
+export type { Transport } from "../peer/transport.ts";
+
+// The few Deno APIs used, declared here so that the file also compiles without Deno's types.
+interface DenoNetAddr {
+  hostname: string;
+  port: number;
+}
+/**
+ * The part of `Deno.serve`'s second handler argument (`Deno.ServeHandlerInfo`) this adapter
+ * uses: the client's address.
+ *
+ * @example Usage
+ * ```ts
+ * import type { DenoServeInfo } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const info: DenoServeInfo = { remoteAddr: { hostname: "127.0.0.1", port: 50000 } };
+ * assert.equal(info.remoteAddr.port, 50000);
+ * ```
+ */
+export interface DenoServeInfo {
+  /** The client's address. */
+  remoteAddr: { hostname: string; port: number };
+}
+interface DenoHttpServer {
+  readonly addr: DenoNetAddr;
+  shutdown(): Promise<void>;
+}
+interface DenoLike {
+  serve(
+    options: { hostname: string; port: number; onListen: (addr: DenoNetAddr) => void },
+    handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
+  ): DenoHttpServer;
+  upgradeWebSocket(request: Request): { socket: WebSocket; response: Response };
+}
+
+function deno(): DenoLike {
+  const value = (globalThis as unknown as { Deno?: DenoLike }).Deno;
+  if (value === undefined) throw new TypeError("This adapter needs the Deno runtime");
+  return value;
+}
+
+/**
+ * The request handler of a Gotalk WebSocket endpoint, to mount in your own `Deno.serve`, and
+ * the {@linkcode Listener} its connections come out of. Its `addr` is the placeholder
+ * `{ hostname: "", port: 0 }` (the HTTP server is yours) and `url` is just the path.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Server } from "@gotalk/gotalk";
+ * import { webSocketHandler } from "@gotalk/gotalk/websocket-deno";
+ *
+ * const gotalk = webSocketHandler();
+ * const server = new Server(gotalk);
+ * Deno.serve({ port: 8080 }, (request, info) => gotalk.handler(request, info));
+ * ```
+ */
+export interface DenoWebSocketHandler extends WebSocketListener {
+  /**
+   * Answers one request: what the `routes` hook returns, else an upgrade at the path (404
+   * elsewhere, 426 for a plain request at the path, 403 for a refused origin).
+   *
+   * @param request The request.
+   * @param info `Deno.serve`'s connection info, for the transports' `remoteAddr`.
+   * @returns The response.
+   */
+  handler(request: Request, info?: DenoServeInfo): Promise<Response>;
+}
+
+/**
+ * A Gotalk WebSocket endpoint to mount in your own `Deno.serve` (see
+ * {@linkcode DenoWebSocketHandler}). Closing it stops accepting: later upgrades get 503, while
+ * connections already accepted stay open.
+ *
+ * @param options The path, origin policy, routes hook and flow control.
+ * @returns The handler and listener.
+ * @throws {TypeError} If an option has the wrong type.
+ * @throws {RangeError} If a flow-control option is out of range.
+ *
+ * @example Mounting next to other routes
+ * ```ts ignore
+ * import { Handlers, Server } from "@gotalk/gotalk";
+ * import { webSocketHandler } from "@gotalk/gotalk/websocket-deno";
+ *
+ * const gotalk = webSocketHandler({
+ *   routes: (request) =>
+ *     new URL(request.url).pathname === "/" ? new Response("hello") : undefined,
+ * });
+ * const server = new Server(gotalk, { handlers: new Handlers() });
+ * Deno.serve({ port: 8080 }, gotalk.handler);
+ * ```
+ */
+export function webSocketHandler(options?: WebSocketHandlerOptions): DenoWebSocketHandler {
+  return new DenoAcceptor(handlerParams(options));
+}
+
+/**
+ * Listens for Gotalk WebSocket connections on `Deno.serve`, and resolves once bound; with
+ * `port: 0`, `addr.port` is the port picked. `close()` stops the HTTP server from accepting;
+ * connections already accepted stay open until closed.
+ *
+ * @param options Where to listen, the path, origin policy, routes hook and flow control.
+ * @returns The listener, whose `handler` can also be mounted elsewhere.
+ * @throws {TypeError} If an option has the wrong type.
+ * @throws {RangeError} If `port` is not an integer from 0 to 65535, or a flow-control option is
+ * out of range.
+ *
+ * The promise rejects with Deno's error (such as `Deno.errors.AddrInUse`) when it cannot listen.
+ *
+ * @example Serving a Server
+ * ```ts
+ * import { Server } from "@gotalk/gotalk";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0 });
+ * assert.match(listener.url, /^ws:\/\/127\.0\.0\.1:\d+\/gotalk\/$/);
+ * const server = new Server(listener);
+ * await server.close();
+ * ```
+ */
+export function serveWebSocket(options: WebSocketServeOptions): Promise<DenoWebSocketHandler> {
+  try {
+    const params = serveParams(options);
+    const acceptor = new DenoAcceptor(params);
+    const server = deno().serve(
+      { hostname: params.hostname, port: params.port, onListen: () => {} },
+      acceptor.handler,
+    );
+    acceptor.listening(
+      { hostname: server.addr.hostname, port: server.addr.port },
+      () => void server.shutdown().catch(() => {}),
+    );
+    return Promise.resolve(acceptor);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+class DenoAcceptor extends WebSocketAcceptor implements DenoWebSocketHandler {
+  #params: HandlerParams;
+
+  constructor(params: HandlerParams) {
+    super(params.path);
+    this.#params = params;
+  }
+
+  readonly handler = async (request: Request, info?: DenoServeInfo): Promise<Response> => {
+    // Read first: Deno's `info.remoteAddr` is gone once the request is upgraded.
+    const remoteAddr = info
+      ? formatAddr(info.remoteAddr.hostname, info.remoteAddr.port)
+      : undefined;
+    const refusal = await route(request, this.#params);
+    if (refusal !== null) return refusal;
+    if (this.closed) return new Response("Service Unavailable\n", { status: 503 });
+    const { socket, response } = deno().upgradeWebSocket(request);
+    socket.addEventListener("open", () => {
+      if (this.closed) {
+        closeQuietly(socket, 1001);
+        return;
+      }
+      // Attached inside the "open" event: no message can have arrived before.
+      const transport: Transport = attachWebSocket(socket, this.#params.transport, remoteAddr);
+      this.push(transport);
+    }, { once: true });
+    return response;
+  };
+}
