@@ -165,7 +165,15 @@ if (want("conformance")) {
     run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   }
   const outDir = join(root, "conformance", "reports");
-  const r = run(deno, ["run", "-A", "conformance/matrix.ts", "--out", outDir]);
+  const r = run(deno, [
+    "run",
+    "-A",
+    "conformance/matrix.ts",
+    "--transports",
+    "tcp,ws",
+    "--out",
+    outDir,
+  ]);
   let passed = 0;
   let failed = 0;
   try {
