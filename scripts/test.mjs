@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // deno-lint-ignore-file no-console
 // The one test command (`npm test`; `npm install-ci-test` on a fresh clone): every gate, the
-// test suites on Deno, Bun and Node, and the conformance suite against the Go reference.
+// test suites on Deno, Bun and Node, the conformance suite against the Go reference, and the
+// browser tests in headless Chromium.
 // Plain JavaScript so that it runs with nothing but Node. It prints what ran on each runtime
 // and ends with one "N passed, N failed" line; it exits non-zero on any failure.
 //
-// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,conformance]
+// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,conformance,browser]
 // (`npm test` first runs `npm ci`, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -194,6 +195,51 @@ if (want("conformance")) {
     failed++;
   }
   record("conformance", r.ok && failed === 0, passed, failed, r.seconds);
+}
+
+// Browser: the bundle's entry points (DOM-only types, docs), then headless Chromium against the
+// chat demo on Deno and Bun, the Go reference WebSocket server and the official gotalk.js
+// (scripts/browser_test.ts). Chromium is installed with apt-get when missing (as root).
+if (want("browser")) {
+  // The bundle's entry points are type-checked DOM-only and doc-linted with the other gates.
+  section("browser (headless Chromium)");
+  const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+  const t1 = performance.now();
+  if (!existsSync(chromium)) {
+    if (process.getuid?.() === 0) {
+      console.log(`${chromium} is missing: installing Chromium with apt-get`);
+      run("apt-get", ["update"], { timeoutMs: 10 * 60 * 1000 });
+      run("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], {
+        timeoutMs: 20 * 60 * 1000,
+      });
+    } else {
+      console.error(`${chromium} is missing: run \`apt-get install -y chromium\` as root`);
+    }
+  }
+  if (!existsSync(chromium)) {
+    record("browser test", false, 0, 1, (performance.now() - t1) / 1000);
+  } else {
+    mkdirSync(join(root, ".build"), { recursive: true });
+    const junit = join(root, ".build", "browser-junit.xml");
+    rmSync(junit, { force: true });
+    const r = run(deno, [
+      "test",
+      "-A",
+      "--reporter=dot",
+      `--junit-path=${junit}`,
+      "scripts/browser_test.ts",
+    ], { timeoutMs: 10 * 60 * 1000 });
+    const { passed, failed } = existsSync(junit)
+      ? countJunit(readFileSync(junit, "utf8"))
+      : { passed: 0, failed: 1 };
+    record(
+      "browser test",
+      r.ok && failed === 0 && passed > 0,
+      passed,
+      r.ok ? failed : Math.max(failed, 1),
+      (performance.now() - t1) / 1000,
+    );
+  }
 }
 
 section("summary");

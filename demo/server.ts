@@ -1,0 +1,128 @@
+/**
+ * The chat server, on whichever runtime supplies the listeners (`scripts/demo.ts` on Deno,
+ * `scripts/demo_bun.ts` on Bun): one HTTP port with the page, the browser bundle at
+ * `/gotalk/gotalk.js` and the Gotalk WebSocket endpoint at `/gotalk/`, and one TCP port for
+ * terminal clients (`scripts/chat_client.ts`). Both feed the same {@linkcode Chat}.
+ *
+ * Options: `--hostname` (127.0.0.1), `--port` (1235, the page; 0 picks one), `--tcp-port` (1236;
+ * 0 picks one), `--ping-interval` (ms between latency pings, 5000; 0 turns them off), `--quiet`
+ * (no event log). Once both ports listen it prints `Chat: http://HOST:PORT/` on a line of its own.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type Listener, Server } from "../mod.ts";
+import { browserBundleRoute } from "../src/transports/bundle_route.ts";
+import type { WebSocketListener, WebSocketServeOptions } from "../src/transports/websocket_deno.ts";
+import { buildBrowserBundle } from "../scripts/build_browser.ts";
+import { Chat } from "./chat.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** What a runtime supplies: its WebSocket server and its TCP listener. */
+export interface DemoRuntime {
+  /** Shown at start-up, e.g. `Deno 2.9.6`. */
+  name: string;
+  serveWebSocket(options: WebSocketServeOptions): Promise<WebSocketListener>;
+  listen(options: { hostname: string; port: number }): Promise<Listener>;
+}
+
+/** The page's static files, read on each request (edit and reload). */
+const STATIC: Record<string, [file: string, type: string]> = {
+  "/": ["index.html", "text/html; charset=utf-8"],
+  "/index.html": ["index.html", "text/html; charset=utf-8"],
+  "/app.js": ["app.js", "text/javascript; charset=utf-8"],
+  "/style.css": ["style.css", "text/css; charset=utf-8"],
+};
+
+async function staticRoute(request: Request): Promise<Response | undefined> {
+  const entry = STATIC[new URL(request.url).pathname];
+  if (entry === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
+    return undefined;
+  }
+  const body = await readFile(join(here, entry[0]));
+  return new Response(request.method === "HEAD" ? null : body, {
+    headers: { "content-type": entry[1], "cache-control": "no-cache" },
+  });
+}
+
+function port(value: string | undefined, fallback: number, flag: string): number {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${flag} must be a port number from 0 to 65535, got ${value}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** Parses `args`, starts both servers, and serves until SIGINT or SIGTERM. */
+export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      hostname: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "1235" },
+      "tcp-port": { type: "string", default: "1236" },
+      "ping-interval": { type: "string", default: "5000" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  const hostname = values.hostname;
+  const httpPort = port(values.port, 1235, "--port");
+  const tcpPort = port(values["tcp-port"], 1236, "--tcp-port");
+  const pingIntervalMs = Number(values["ping-interval"]);
+
+  const t0 = performance.now();
+  const bundle = await buildBrowserBundle();
+  const buildMs = Math.round(performance.now() - t0);
+
+  const bundleRoute = browserBundleRoute(bundle.bytes);
+  const ws = await runtime.serveWebSocket({
+    hostname,
+    port: httpPort,
+    routes: async (request) => (await bundleRoute(request)) ?? await staticRoute(request),
+  });
+  const tcp = await runtime.listen({ hostname, port: tcpPort });
+  const log = values.quiet ? undefined : (line: string) => console.log(`${time()} ${line}`);
+  const server = `${runtime.name}, terminals on TCP port ${tcp.addr.port}`;
+  const chat = new Chat({ pingIntervalMs, log, server });
+  const servers = [
+    new Server(ws, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "ws") }),
+    new Server(tcp, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "tcp") }),
+  ];
+
+  const shown = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  const host = shown.includes(":") ? `[${shown}]` : shown;
+  console.log(`gotalk chat demo on ${runtime.name}`);
+  console.log(
+    `Bundle: /gotalk/gotalk.js, ${bundle.bytes.byteLength} bytes (built in ${buildMs} ms)`,
+  );
+  console.log(
+    `TCP: ${host}:${tcp.addr.port} (terminal client: node_modules/.bin/deno run -A ` +
+      `scripts/chat_client.ts --port ${tcp.addr.port} --room general --name bob)`,
+  );
+  console.log(`Chat: http://${host}:${ws.addr.port}/`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("Shutting down");
+    chat.close();
+    const deadline = setTimeout(() => process.exit(0), 3000);
+    await Promise.all(servers.map((s) => s.close({ timeoutMs: 1000 })));
+    clearTimeout(deadline);
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function time(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
