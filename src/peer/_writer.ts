@@ -5,22 +5,42 @@
 
 import {
   encodedMessageLength,
-  encodeHeader,
+  encodeHeaderInto,
   encodeMessageInto,
   type Message,
 } from "../protocol/mod.ts";
 
-/** Payloads at least this large are written as their own chunk, never copied. */
-const ZERO_COPY_BYTES = 64 * 1024;
+/**
+ * Payloads at least this large are written as their own chunk, never copied (their header goes
+ * out with the frames before them). Smaller ones are copied into the batch, because one write
+ * costs more than copying that much.
+ */
+const ZERO_COPY_BYTES = 256 * 1024;
+/** The largest batch buffer: a flush of more than this is written in several chunks. */
+const BATCH_BYTES = 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/** The payload of `msg` (encoded in `n` bytes) if it is written without copying, or else empty. */
+function zeroCopyPayload(msg: Message, n: number): Uint8Array {
+  if (n < ZERO_COPY_BYTES || !("payload" in msg)) return EMPTY;
+  return msg.payload.length >= ZERO_COPY_BYTES ? msg.payload : EMPTY;
+}
 
 /** Writes Gotalk frames to a transport's writable. */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #highWater: number;
-  /** Messages waiting for the microtask flush. */
+  /** Messages waiting for the microtask flush, and their encoded lengths. */
   #queue: Message[] = [];
+  #lengths: number[] = [];
+  /** The arrays of the previous flush, reused for the next one. */
+  #spareQueue: Message[] = [];
+  #spareLengths: number[] = [];
   /** Encoded bytes of #queue. */
   #queuedBytes = 0;
+  /** The part of #queuedBytes the flush copies (all but zero-copy payloads). */
+  #copyBytes = 0;
   /** Bytes handed to the writer and not yet written. */
   #inFlight = 0;
   #scheduled = false;
@@ -52,8 +72,11 @@ export class FrameWriter {
   /** Queues `msg`; it is written with the others queued in the same microtask. */
   send(msg: Message): void {
     if (this.#failed) return;
+    const n = encodedMessageLength(msg);
     this.#queue.push(msg);
-    this.#queuedBytes += encodedMessageLength(msg);
+    this.#lengths.push(n);
+    this.#queuedBytes += n;
+    this.#copyBytes += n >= ZERO_COPY_BYTES ? n - zeroCopyPayload(msg, n).length : n;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flush);
@@ -73,35 +96,52 @@ export class FrameWriter {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /** Writes everything queued now. */
+  /**
+   * Writes everything queued now: the frames are encoded back to back into one buffer (of at
+   * most {@linkcode BATCH_BYTES}) and handed over as one chunk; only payloads of
+   * {@linkcode ZERO_COPY_BYTES} or more are handed over as chunks of their own.
+   */
   readonly #flush = (): void => {
     this.#scheduled = false;
     const queue = this.#queue;
-    if (queue.length === 0 || this.#failed) return;
-    this.#queue = [];
-    const total = this.#queuedBytes;
+    const count = queue.length;
+    if (count === 0 || this.#failed) return;
+    const lengths = this.#lengths;
+    /** Bytes still to copy, to size the next buffer. */
+    let left = this.#copyBytes;
+    this.#queue = this.#spareQueue;
+    this.#lengths = this.#spareLengths;
     this.#queuedBytes = 0;
-    let buf = new Uint8Array(Math.min(total, 256 * 1024));
+    this.#copyBytes = 0;
+    let buf = new Uint8Array(Math.min(left, BATCH_BYTES));
     let pos = 0;
-    for (const msg of queue) {
-      const payload = "payload" in msg ? msg.payload : undefined;
-      if (payload !== undefined && payload.length >= ZERO_COPY_BYTES) {
+    for (let i = 0; i < count; i++) {
+      const msg = queue[i];
+      const n = lengths[i];
+      const payload = zeroCopyPayload(msg, n);
+      const copied = n - payload.length;
+      if (pos + copied > buf.length) {
         if (pos > 0) this.#write(buf.subarray(0, pos));
-        this.#write(encodeHeader(msg));
-        this.#write(payload);
-        buf = buf.subarray(pos);
+        buf = new Uint8Array(Math.max(copied, Math.min(left, BATCH_BYTES)));
         pos = 0;
+      }
+      left -= copied;
+      if (payload.length === 0) {
+        pos += encodeMessageInto(msg, buf, pos);
         continue;
       }
-      const n = encodedMessageLength(msg);
-      if (pos + n > buf.length) {
-        if (pos > 0) this.#write(buf.subarray(0, pos));
-        buf = new Uint8Array(Math.max(n, Math.min(total, 256 * 1024)));
-        pos = 0;
-      }
-      pos += encodeMessageInto(msg, buf, pos);
+      // A large payload: its header ends the batch so far, the payload follows as it is.
+      pos += encodeHeaderInto(msg, buf, pos);
+      this.#write(buf.subarray(0, pos));
+      this.#write(payload);
+      buf = buf.subarray(pos);
+      pos = 0;
     }
     if (pos > 0) this.#write(buf.subarray(0, pos));
+    queue.length = 0;
+    lengths.length = 0;
+    this.#spareQueue = queue;
+    this.#spareLengths = lengths;
   };
 
   #write(chunk: Uint8Array): void {
@@ -122,7 +162,9 @@ export class FrameWriter {
     this.#failed = true;
     this.#error = error;
     this.#queue = [];
+    this.#lengths = [];
     this.#queuedBytes = 0;
+    this.#copyBytes = 0;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w();
@@ -150,7 +192,9 @@ export class FrameWriter {
   abort(reason?: unknown): void {
     this.#failed = true;
     this.#queue = [];
+    this.#lengths = [];
     this.#queuedBytes = 0;
+    this.#copyBytes = 0;
     this.#writer.abort(reason).catch(() => {});
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];

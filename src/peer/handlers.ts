@@ -187,10 +187,19 @@ export function decodeJson(payload: Uint8Array): unknown {
   return payload.length === 0 ? undefined : JSON.parse(dec.decode(payload));
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
 function jsonAsBuffer(fn: JsonHandler): BufferHandler {
-  return async (payload, context) => {
-    const result = await fn(decodeJson(payload), context);
-    return result instanceof ReadableStream ? result : encodeJson(result);
+  // A handler that returns a value is answered at once, without a promise; one that returns a
+  // promise is answered when it settles. (A synchronous throw is handled by the peer.)
+  const encode = (result: unknown): HandlerResult =>
+    result instanceof ReadableStream ? result : encodeJson(result);
+  return (payload, context) => {
+    const result = fn(decodeJson(payload), context);
+    return isThenable(result) ? Promise.resolve(result).then(encode) : encode(result);
   };
 }
 
@@ -389,7 +398,20 @@ export class Handlers {
    * ```
    */
   findRequestHandler(op: string): RequestHandlerEntry | undefined {
-    return this.#find((h) => h.#requests.get(op)) ?? this.#find((h) => h.#requestFallback);
+    // No callbacks: this runs for every request.
+    return this.#request(op) ?? this.#fallbackRequest();
+  }
+
+  #request(op: string): RequestHandlerEntry | undefined {
+    const entry = this.#requests.get(op);
+    return entry !== undefined || this.#parent === undefined ? entry : this.#parent.#request(op);
+  }
+
+  #fallbackRequest(): RequestHandlerEntry | undefined {
+    const entry = this.#requestFallback;
+    return entry !== undefined || this.#parent === undefined
+      ? entry
+      : this.#parent.#fallbackRequest();
   }
 
   /**
@@ -408,14 +430,18 @@ export class Handlers {
    * ```
    */
   findNotificationHandler(name: string): BufferNotificationHandler | undefined {
-    return this.#find((h) => h.#notifications.get(name)) ??
-      this.#find((h) => h.#notificationFallback);
+    return this.#notification(name) ?? this.#fallbackNotification();
   }
 
-  /** The first value `get` finds in this set, then up the chain of parents. */
-  #find<T>(get: (h: Handlers) => T | undefined): T | undefined {
-    const found = get(this);
-    if (found !== undefined || this.#parent === undefined) return found;
-    return this.#parent.#find(get);
+  #notification(name: string): BufferNotificationHandler | undefined {
+    const fn = this.#notifications.get(name);
+    return fn !== undefined || this.#parent === undefined ? fn : this.#parent.#notification(name);
+  }
+
+  #fallbackNotification(): BufferNotificationHandler | undefined {
+    const fn = this.#notificationFallback;
+    return fn !== undefined || this.#parent === undefined
+      ? fn
+      : this.#parent.#fallbackNotification();
   }
 }

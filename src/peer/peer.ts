@@ -1041,6 +1041,20 @@ export class Peer {
   // ---------------------------------------------------------------------------------------
   // Incoming requests
 
+  /** Releases the slot of a buffer request (made once: no closure per request). */
+  readonly #bufferDone = (): void => {
+    this.#activeBuffer--;
+    this.#handling--;
+    this.#checkIdle();
+  };
+
+  /** Releases the slot of a streaming request. */
+  readonly #streamDone = (): void => {
+    this.#activeStream--;
+    this.#handling--;
+    this.#checkIdle();
+  };
+
   #context(op: string): RequestContext {
     return { peer: this, op, signal: this.#abort.signal };
   }
@@ -1081,12 +1095,7 @@ export class Peer {
     if (stream) this.#activeStream++;
     else this.#activeBuffer++;
     this.#handling++;
-    const done = () => {
-      if (stream) this.#activeStream--;
-      else this.#activeBuffer--;
-      this.#handling--;
-      this.#checkIdle();
-    };
+    const done = stream ? this.#streamDone : this.#bufferDone;
     const ctx = this.#context(m.name);
     if (!stream) {
       // The payload may be a view into a transport chunk: it stays valid (chunks are fresh).
@@ -1187,18 +1196,46 @@ export class Peer {
       done();
       return;
     }
+    // A result at hand is sent at once: no promise on the path of a synchronous handler.
     if (result instanceof Uint8Array) {
-      this.#sendResult(id, result);
-      done();
+      try {
+        this.#sendResult(id, result);
+      } finally {
+        done();
+      }
       return;
     }
-    Promise.resolve(result).then(
-      (r): Promise<void> | void => {
-        if (r instanceof ReadableStream) return this.#sendStream(id, r);
-        this.#sendResult(id, r);
+    if (result instanceof ReadableStream) {
+      this.#streamResult(id, result, done);
+      return;
+    }
+    (result instanceof Promise ? result : Promise.resolve(result)).then(
+      (r) => {
+        if (r instanceof ReadableStream) {
+          this.#streamResult(id, r, done);
+          return;
+        }
+        try {
+          this.#sendResult(id, r);
+        } finally {
+          done();
+        }
       },
-      (e) => this.#sendError(id, e),
-    ).finally(done);
+      (e) => {
+        try {
+          this.#sendError(id, e);
+        } finally {
+          done();
+        }
+      },
+    ).catch((e) => this.#reportError(e));
+  }
+
+  #streamResult(id: RequestId, stream: ReadableStream<Uint8Array>, done: () => void): void {
+    this.#sendStream(id, stream).then(done, (e) => {
+      done();
+      this.#reportError(e);
+    });
   }
 
   #sendResult(id: RequestId, payload: Uint8Array): void {

@@ -49,6 +49,8 @@ export interface MessageDecoderOptions {
 
 /** The longest header: `r`, id, name length, a 4095-byte name, size. */
 const MAX_HEADER_BYTES = 1 + 4 + 3 + MAX_NAME_BYTES + 8;
+/** The first size of the scratch buffer: any header with a name of up to 48 bytes. */
+const SCRATCH_BYTES = 64;
 
 // Decoder states.
 /** Waiting for the two handshake digits. */
@@ -62,18 +64,6 @@ const FAILED = 3;
 
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
-
-function decodeName(b: Uint8Array, start: number, end: number): string {
-  for (let i = start; i < end; i++) {
-    if (b[i] > 0x7f) return utf8.decode(b.subarray(start, end));
-  }
-  if (end - start <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
-    return s;
-  }
-  return latin1.decode(b.subarray(start, end));
-}
 
 function describeByte(byte: number): string {
   return byte >= 0x20 && byte < 0x7f
@@ -133,6 +123,8 @@ export class MessageDecoder {
   #size = 0;
   #payload: Uint8Array | null = null;
   #payloadPos = 0;
+  /** The last ASCII name decoded (see #decodeName). */
+  #lastName = "";
 
   /**
    * Creates a decoder.
@@ -243,8 +235,19 @@ export class MessageDecoder {
     }
   }
 
-  #scratch(): Uint8Array {
-    return this.#scratchBuf ??= new Uint8Array(MAX_HEADER_BYTES);
+  /**
+   * The scratch buffer, with room for at least `size` bytes (at most the longest header). It
+   * starts small, since most connections never split a long header, and keeps its contents when
+   * it grows.
+   */
+  #scratch(size: number): Uint8Array {
+    const buf = this.#scratchBuf;
+    if (buf !== undefined && buf.length >= size) return buf;
+    const grown = new Uint8Array(
+      Math.min(MAX_HEADER_BYTES, Math.max(size, SCRATCH_BYTES, (buf?.length ?? 0) * 2)),
+    );
+    if (buf !== undefined) grown.set(buf.subarray(0, this.#scratchLen));
+    return this.#scratchBuf = grown;
   }
 
   #fail(message: string, offset: number, code: number = ProtocolErrorCode.InvalidMessage): never {
@@ -252,6 +255,32 @@ export class MessageDecoder {
     this.#state = FAILED;
     this.#error = error;
     throw error;
+  }
+
+  /**
+   * Decodes a name. An ASCII name is remembered, and returned again (the same string, no
+   * allocation) while the next names have the same bytes: a connection mostly repeats a few.
+   */
+  #decodeName(b: Uint8Array, start: number, end: number): string {
+    const n = end - start;
+    const last = this.#lastName;
+    if (last.length === n) {
+      let i = 0;
+      while (i < n && b[start + i] === last.charCodeAt(i)) i++;
+      if (i === n) return last;
+    }
+    for (let i = start; i < end; i++) {
+      if (b[i] > 0x7f) return utf8.decode(b.subarray(start, end));
+    }
+    let name = "";
+    if (n <= 16) {
+      for (let i = start; i < end; i++) name += String.fromCharCode(b[i]);
+    } else {
+      name = latin1.decode(b.subarray(start, end));
+    }
+    // ASCII only: its bytes are its char codes, which is what the comparison above relies on.
+    this.#lastName = name;
+    return name;
   }
 
   #hex(b: Uint8Array, p: number, digits: number, abs: number, field: string): number {
@@ -333,11 +362,11 @@ export class MessageDecoder {
       case 0x72: // r
       case 0x73: // s
         this.#id = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
-        this.#name = decodeName(b, p + 8, p + hlen - 8);
+        this.#name = this.#decodeName(b, p + 8, p + hlen - 8);
         sizeAt = p + hlen - 8;
         break;
       case 0x6e: // n
-        this.#name = decodeName(b, p + 4, p + hlen - 8);
+        this.#name = this.#decodeName(b, p + 4, p + hlen - 8);
         sizeAt = p + hlen - 8;
         break;
       case 0x65: // e
@@ -414,7 +443,7 @@ export class MessageDecoder {
     const base = this.#base;
     let p = 0;
     if (this.#state === VERSION) {
-      const scratch = this.#scratch();
+      const scratch = this.#scratch(2);
       while (this.#scratchLen < 2 && p < n) scratch[this.#scratchLen++] = chunk[p++];
       if (this.#scratchLen < 2) return;
       const version = this.#hex(scratch, 0, 2, 0, "protocol version");
@@ -445,11 +474,12 @@ export class MessageDecoder {
       }
       if (this.#scratchLen > 0) {
         // Complete the header carried over in #scratch.
-        const scratch = this.#scratch();
+        let scratch = this.#scratchBuf!;
         const abs = this.#scratchStart;
         let hlen = this.#headerLength(scratch, 0, this.#scratchLen, abs);
         while (hlen < 0 || this.#scratchLen < hlen) {
           const target = hlen < 0 ? -hlen : hlen;
+          scratch = this.#scratch(target);
           const take = Math.min(target - this.#scratchLen, n - p);
           scratch.set(chunk.subarray(p, p + take), this.#scratchLen);
           this.#scratchLen += take;
@@ -464,7 +494,7 @@ export class MessageDecoder {
       }
       const hlen = this.#headerLength(chunk, p, n - p, base);
       if (hlen < 0 || n - p < hlen) {
-        this.#scratch().set(chunk.subarray(p, n));
+        this.#scratch(n - p).set(chunk.subarray(p, n));
         this.#scratchLen = n - p;
         this.#scratchStart = base + p;
         return;

@@ -242,6 +242,23 @@ describe("MessageDecoder", () => {
     assert.throws(() => new MessageDecoder({ maxPayloadBytes: 1.5 }), RangeError);
   });
 
+  test("names repeat, change, and are never confused across ASCII and UTF-8", () => {
+    // The decoder remembers the last ASCII name: repeats, prefixes, longer names, the empty
+    // name, non-ASCII names, and a lone invalid byte equal to a cached char code must all
+    // decode exactly.
+    const names = ["echo", "echo", "ech", "echoecho", "", "é", "é", "éx", "a".repeat(40), "echo"];
+    const d = new MessageDecoder();
+    const got: string[] = [];
+    const emit = (m: Message) => got.push(m.type === "r" || m.type === "n" ? m.name : "?");
+    for (const name of names) {
+      d.push(encodeMessage({ type: "r", id: 1, name, payload: new Uint8Array(1) }), emit);
+    }
+    d.push(encodeMessage({ type: "n", name: "\u00e9", payload: new Uint8Array(0) }), emit);
+    // "r0001" "001" 0xe9 "00000000": the byte 0xe9 alone is invalid UTF-8.
+    d.push(concat([enc.encode("r0001001"), new Uint8Array([0xe9]), enc.encode("00000000")]), emit);
+    assert.deepEqual(got, [...names, "é", "\ufffd"]);
+  });
+
   test("offset counts consumed bytes and partial reports an open frame", () => {
     const d = new MessageDecoder({ handshake: true });
     d.push(enc.encode("01n002hi000"), () => {});

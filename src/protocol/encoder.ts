@@ -265,6 +265,37 @@ export function encodeHeader(msg: Message): Uint8Array {
 }
 
 /**
+ * Encodes only the header of `msg` into `target` at `offset` (its declared size is still
+ * `msg.payload.length`), so that a large payload can be written after it without being copied.
+ *
+ * @param msg The message.
+ * @param target Where to write; it must have {@linkcode encodedHeaderLength} bytes free.
+ * @param offset Where in `target` to start.
+ * @returns The number of bytes written.
+ * @throws {RangeError} If a field is out of range or `target` is too small.
+ * @throws {TypeError} If the message type is unknown.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeHeaderInto } from "@gotalk/gotalk/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const buf = new Uint8Array(16);
+ * const n = encodeHeaderInto({ type: "R", id: 0x30303031, payload: new Uint8Array(65536) }, buf);
+ * assert.equal(new TextDecoder().decode(buf.subarray(0, n)), "R000100010000");
+ * ```
+ */
+export function encodeHeaderInto(msg: Message, target: Uint8Array, offset = 0): number {
+  const nameUtf8 = nameUtf8Of(msg);
+  const total = headerLength(msg, nameUtf8);
+  if (offset < 0 || offset + total > target.length) {
+    throw new RangeError(`The target has no room for ${total} bytes at offset ${offset}`);
+  }
+  writeHeader(msg, target, offset, nameUtf8);
+  return total;
+}
+
+/**
  * The handshake bytes for a protocol version: two lowercase hex digits.
  *
  * @param version The version.

@@ -47,6 +47,7 @@ export {
   encodedMessageLength,
   encodeHandshake,
   encodeHeader,
+  encodeHeaderInto,
   encodeMessage,
   encodeMessageInto,
 } from "./encoder.ts";

@@ -4,8 +4,10 @@
  *
  * Unlike the streams of a bare `Deno.Conn`, whose `writable.close()` and end-of-stream on
  * `readable` close the whole connection, these transports half-close: closing `writable` sends
- * FIN (TLS: close_notify) and the other direction stays open until it ends too. Reads use 64 KiB
- * buffers; a short read is copied out so that small chunks do not pin a large buffer.
+ * FIN (TLS: close_notify) and the other direction stays open until it ends too. Reads start at
+ * 4 KiB and double, up to 256 KiB, while they fill their buffer; a large read is handed over as a
+ * view and the next read fills the rest of that buffer, while a short read is copied out so that
+ * small chunks do not pin a large buffer.
  *
  * @example A client and a server over loopback
  * ```ts
@@ -75,9 +77,12 @@ function deno(): DenoLike {
   return value;
 }
 
-const READ_SIZE = 64 * 1024;
+/** The first read size, and the smallest: what an idle connection's pending read holds. */
+const MIN_READ = 4 * 1024;
+/** The largest read size, reached by doubling while reads fill their buffer. */
+const MAX_READ = 256 * 1024;
 /** Reads shorter than this are copied out of the read buffer, which is then reused. */
-const COPY_BELOW = 16 * 1024;
+const COPY_BELOW = 4 * 1024;
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
@@ -248,7 +253,9 @@ class DenoTransport implements Transport {
   #readDone = false;
   #writeDone = false;
   #closed = false;
+  /** Where the next read goes: a fresh buffer, or the unused tail of the last one. */
   #buffer: Uint8Array | undefined;
+  #readSize = MIN_READ;
 
   constructor(conn: DenoConn) {
     this.#conn = conn;
@@ -280,7 +287,10 @@ class DenoTransport implements Transport {
   }
 
   async #pull(): Promise<void> {
-    const buffer = this.#buffer ?? new Uint8Array(READ_SIZE);
+    let buffer = this.#buffer;
+    if (buffer === undefined || buffer.length < this.#readSize >> 1) {
+      buffer = new Uint8Array(this.#readSize);
+    }
     this.#buffer = undefined;
     let n: number | null;
     try {
@@ -301,11 +311,20 @@ class DenoTransport implements Transport {
       this.#readDone = true;
       this.#readController.close();
       this.#releaseIfDone();
-    } else if (n < COPY_BELOW) {
+      return;
+    }
+    // Read more at once while reads fill their buffer; less once they stay small.
+    if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
+    else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
+    if (n < COPY_BELOW) {
+      // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
       this.#readController.enqueue(buffer.slice(0, n));
       this.#buffer = buffer;
     } else {
+      // Handed over as a view; the next read fills the rest of the buffer, which is never
+      // written twice, so chunks already handed over stay intact.
       this.#readController.enqueue(buffer.subarray(0, n));
+      if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
     }
   }
 

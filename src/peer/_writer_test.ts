@@ -1,0 +1,64 @@
+// The frame writer's coalescing: whatever mix of frames is queued in one microtask, the chunks it
+// hands to the transport are the frames' exact encoding, in order; small payloads are copied
+// into shared batch buffers, large ones are handed over as they are.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeMessage, type Message } from "../protocol/mod.ts";
+import { FrameWriter } from "./_writer.ts";
+
+function collector(): { writable: WritableStream<Uint8Array>; chunks: Uint8Array[] } {
+  const chunks: Uint8Array[] = [];
+  return { writable: new WritableStream({ write: (c) => void chunks.push(c) }), chunks };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function payload(size: number, seed: number): Uint8Array {
+  return new Uint8Array(size).map((_, i) => (i * 7 + seed) & 0xff);
+}
+
+test("frames queued together come out as their exact encoding, in order", async () => {
+  const { writable, chunks } = collector();
+  const writer = new FrameWriter(writable, 64 << 20, (e) => assert.fail(String(e)));
+  // Small frames, frames that overflow a 1 MiB batch, zero-copy payloads (256 KiB and more)
+  // between them, and names and ids of every shape.
+  const sizes = [0, 16, 300 << 10, 1, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 7];
+  sizes.push(256 << 10, 255 << 10, 1 << 20, 0, 3 << 20, 12);
+  const messages: Message[] = sizes.map((size, i) =>
+    i % 3 === 0
+      ? { type: "r", id: 0x61616161 + i, name: i % 2 ? "écho" : "echo", payload: payload(size, i) }
+      : { type: "R", id: 0x61616161 + i, payload: payload(size, i) }
+  );
+  messages.push({ type: "h", load: 1, time: 2 }, { type: "f", code: 0 });
+  for (const m of messages) writer.send(m);
+  await writer.close();
+  assert.deepEqual(concat(chunks), concat(messages.map(encodeMessage)));
+  // The large payloads were handed over as they are, not copied.
+  for (const m of messages) {
+    if ("payload" in m && m.payload.length >= 256 << 10) {
+      assert.ok(chunks.includes(m.payload), `a ${m.payload.length}-byte payload was copied`);
+    }
+  }
+  // Small frames share buffers: far fewer chunks than frames.
+  assert.ok(chunks.length < messages.length, `${chunks.length} chunks for ${messages.length}`);
+});
+
+test("frames sent in different microtasks go out in different flushes, in order", async () => {
+  const { writable, chunks } = collector();
+  const writer = new FrameWriter(writable, 1 << 20, (e) => assert.fail(String(e)));
+  const a: Message = { type: "R", id: 1, payload: payload(10, 1) };
+  const b: Message = { type: "R", id: 2, payload: payload(20, 2) };
+  writer.send(a);
+  await Promise.resolve();
+  writer.send(b);
+  await writer.close();
+  assert.deepEqual(chunks.map((c) => [...c]), [[...encodeMessage(a)], [...encodeMessage(b)]]);
+});
