@@ -32,6 +32,7 @@ export {
   encodedMessageLength,
   encodeHandshake,
   encodeHeader,
+  encodeHeaderInto,
   encodeMessage,
   encodeMessageInto,
   MAX_NAME_BYTES,

@@ -6,7 +6,7 @@
 // Plain JavaScript so that it runs with nothing but Node. It prints what ran on each runtime
 // and ends with one "N passed, N failed" line; it exits non-zero on any failure.
 //
-// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,conformance,browser]
+// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,bench,conformance,browser]
 // (`npm test` first runs `npm ci`, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -138,25 +138,39 @@ if (want("node")) {
 
 // The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
 if (want("go")) {
-  section("go vet + go test (conformance/go-peer)");
-  const cwd = join(root, "conformance", "go-peer");
+  section("go vet + go test (conformance/go-peer, scripts/go-load)");
   const t0 = performance.now();
-  const vet = spawnSync("go", ["vet", "./..."], { cwd, env, stdio: "inherit" });
-  const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], { cwd, env, encoding: "utf8" });
-  process.stdout.write(
-    (r.stdout ?? "").split("\n").filter((l) => /^\s*(---|ok|FAIL|PASS)/.test(l)).join("\n") + "\n",
-  );
-  process.stderr.write(r.stderr ?? "");
-  const passed = ((r.stdout ?? "").match(/^\s*--- PASS/gm) ?? []).length;
-  const failed = ((r.stdout ?? "").match(/^\s*--- FAIL/gm) ?? []).length;
-  const ok = vet.status === 0 && r.status === 0;
-  record(
-    "go test (go-peer)",
-    ok,
-    passed,
-    ok ? failed : Math.max(failed, 1),
-    (performance.now() - t0) / 1000,
-  );
+  let ok = true;
+  let out = "";
+  // The Go reference peer, and the benchmark's Go load generator.
+  for (const dir of [join(root, "conformance", "go-peer"), join(root, "scripts", "go-load")]) {
+    const vet = spawnSync("go", ["vet", "./..."], { cwd: dir, env, stdio: "inherit" });
+    const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+    });
+    process.stdout.write(
+      (r.stdout ?? "").split("\n").filter((l) => /^\s*(---|ok|FAIL|PASS)/.test(l)).join("\n") +
+        "\n",
+    );
+    process.stderr.write(r.stderr ?? "");
+    out += r.stdout ?? "";
+    ok &&= vet.status === 0 && r.status === 0;
+  }
+  const passed = (out.match(/^\s*--- PASS/gm) ?? []).length;
+  const failed = (out.match(/^\s*--- FAIL/gm) ?? []).length;
+  record("go test", ok, passed, ok ? failed : Math.max(failed, 1), (performance.now() - t0) / 1000);
+}
+
+// The benchmark runs (a tiny load: this checks that it works, never how fast).
+if (want("bench")) {
+  section("bench --quick");
+  if (!existsSync(join(root, ".build", "node", "conformance", "peer.js"))) {
+    run(deno, ["run", "-A", "scripts/build_npm.ts"]);
+  }
+  const r = run(deno, ["run", "-A", "scripts/bench.ts", "--quick"]);
+  record("bench --quick", r.ok, r.ok ? 1 : 0, r.ok ? 0 : 1, r.seconds);
 }
 
 // Conformance: the interop matrix, the case catalogue against every server, the idle test.
