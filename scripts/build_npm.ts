@@ -37,7 +37,8 @@ function compile(outDir: string, files: string[], declaration: boolean): void {
     },
     files,
   };
-  const configPath = join(root, `.tsconfig.${declaration ? "npm" : "test"}.json`);
+  mkdirSync(join(root, ".build"), { recursive: true });
+  const configPath = join(root, ".build", `tsconfig.${declaration ? "npm" : "test"}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   try {
     execFileSync("node", [tsc, "-p", configPath], {

@@ -70,6 +70,15 @@ function serverHandlers(): Handlers {
       return value;
     })
     .handleStream("stream-echo", (parts) => parts)
+    .handleStream("stream-count-slowly", async (parts) => {
+      // A slow but steady consumer: a pause after every 64 KiB.
+      let n = 0;
+      for await (const p of parts as unknown as AsyncIterable<Uint8Array>) {
+        if (Math.floor((n + p.length) / 65536) > Math.floor(n / 65536)) await delay(1);
+        n += p.length;
+      }
+      return enc.encode(String(n));
+    })
     .handleStream("stream-count", async (parts) => {
       let n = 0;
       for await (const p of parts as unknown as AsyncIterable<Uint8Array>) n += p.length;
@@ -632,8 +641,11 @@ export function peerSuite(factory: ConnectionFactory): void {
       }
     });
 
-    test("a stream consumer that falls too far behind fails alone", async () => {
-      const t = await peers(factory, {}, { streamBufferBytes: 64 * 1024 });
+    test("a stream consumer that stops reading fails alone after its stall timeout", async () => {
+      const t = await peers(factory, {}, {
+        streamBufferBytes: 64 * 1024,
+        streamStallTimeoutMs: 100,
+      });
       try {
         const { writable, readable } = t.client.streamRequest("parts");
         const w = writable.getWriter();
@@ -649,6 +661,48 @@ export function peerSuite(factory: ConnectionFactory): void {
           StreamOverflowError,
         );
         assert.equal(await t.client.request("upper", "b"), "B");
+      } finally {
+        await t.close();
+      }
+    });
+
+    test("a slow but steady result consumer slows its sender instead of failing", async () => {
+      const t = await peers(factory, {}, {
+        streamBufferBytes: 16 * 1024,
+        streamStallTimeoutMs: 2000,
+      });
+      try {
+        const { writable, readable } = t.client.streamRequest("parts");
+        const w = writable.getWriter();
+        await w.write(enc.encode('{"count":1024,"size":1024}'));
+        await w.close();
+        let total = 0;
+        for await (const part of readable as unknown as AsyncIterable<Uint8Array>) {
+          total += part.length;
+          if (total % (64 * 1024) === 0) await delay(1);
+        }
+        assert.equal(total, 1024 * 1024);
+        assert.equal(await t.client.request("upper", "after"), "AFTER");
+      } finally {
+        await t.close();
+      }
+    });
+
+    test("a slow but steady request-stream handler slows the uploader instead of failing", async () => {
+      const t = await peers(factory, { streamBufferBytes: 16 * 1024, streamStallTimeoutMs: 2000 });
+      try {
+        const { writable, readable } = t.client.streamRequest("stream-count-slowly");
+        const w = writable.getWriter();
+        const writing = (async () => {
+          for (let i = 0; i < 512; i++) await w.write(new Uint8Array(4096));
+          await w.close();
+        })();
+        const result: string[] = [];
+        for await (const c of readable as unknown as AsyncIterable<Uint8Array>) {
+          result.push(text(c));
+        }
+        await writing;
+        assert.deepEqual(result, [String(512 * 4096)]);
       } finally {
         await t.close();
       }

@@ -130,12 +130,22 @@ export interface PeerOptions {
   requestTimeoutMs?: number;
   /**
    * How many bytes of an incoming stream (a streaming result, or a streaming request's parts)
-   * may wait for a slow consumer before that one stream fails with a
-   * {@linkcode StreamOverflowError}. Other requests on the connection are never stalled.
+   * may wait for its consumer without affecting anything else. Gotalk has no per-stream flow
+   * control, so past this the peer stops reading from the connection (TCP backpressure slows
+   * the sender) for as long as the consumer keeps reading; see `streamStallTimeoutMs`.
    *
    * @default {4194304}
    */
   streamBufferBytes?: number;
+  /**
+   * How long a consumer whose stream is over `streamBufferBytes` may read nothing before that
+   * one stream fails with a {@linkcode StreamOverflowError} and the connection reads on. A
+   * consumer that never reads thus stalls the connection for at most this long, and only once
+   * it has fallen `streamBufferBytes` behind; a slow but steady one only slows its sender.
+   *
+   * @default {5000}
+   */
+  streamStallTimeoutMs?: number;
   /**
    * How many bytes may wait to be written before `request`, `notify` and stream writes wait
    * for the transport to drain.
@@ -263,7 +273,7 @@ const ID_CHARS = new TextEncoder().encode(
 const ID_SPACE = 64 ** 4;
 const textDecoder = new TextDecoder();
 /** Stream queues count bytes, so `desiredSize` tells how far a consumer is behind. */
-const BYTES: QueuingStrategy<Uint8Array> = { highWaterMark: 0, size: (c) => c.byteLength };
+const byteSize = (c: Uint8Array) => c.byteLength;
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -313,6 +323,15 @@ interface Outgoing {
   onAbort: (() => void) | undefined;
   /** Stream requests: called when it settles (`remoteDone`: the remote ended it). */
   onSettle?: (remoteDone: boolean) => void;
+}
+
+/** An inbound stream whose consumer is behind (see `#relievePressure`). */
+interface Pressured {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Whether the stream can still receive parts. */
+  active: () => boolean;
+  /** Fails the stream with a StreamOverflowError. */
+  fail: () => void;
 }
 
 /** A streaming request from the remote whose parts are still arriving. */
@@ -367,6 +386,18 @@ export class Peer {
   readonly #maxRetries: number;
   readonly #requestTimeout: number;
   readonly #streamBuffer: number;
+  readonly #streamStall: number;
+  /** Streams whose consumer is `streamBufferBytes` behind: the read loop waits for them. */
+  #pressured: Pressured[] = [];
+  /** Woken by any inbound stream's `pull` (its consumer caught up below the limit). */
+  #pullWaiter: (() => void) | undefined;
+  readonly #onPull = (): void => {
+    const w = this.#pullWaiter;
+    this.#pullWaiter = undefined;
+    w?.();
+  };
+  /** The read loop pauses while more than this much waits to be written. */
+  readonly #readPauseBytes: number;
   readonly #readTimeout: number;
   readonly #heartbeatLoad: () => number;
   readonly #onHeartbeat: ((hb: Heartbeat) => void) | undefined;
@@ -420,6 +451,7 @@ export class Peer {
     }
     this.#maxRetries = nonNegative(options.maxRetries ?? 3, "maxRetries");
     this.#requestTimeout = nonNegative(options.requestTimeoutMs ?? 0, "requestTimeoutMs");
+    this.#streamStall = nonNegative(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs");
     this.#streamBuffer = nonNegative(
       options.streamBufferBytes ?? 4 * 1024 * 1024,
       "streamBufferBytes",
@@ -444,9 +476,13 @@ export class Peer {
     });
     this.#ready.catch(() => {});
 
+    const writeBuffer = nonNegative(options.writeBufferBytes ?? 1024 * 1024, "writeBufferBytes");
+    // A remote that sends but never reads: stop reading once this much waits to be written
+    // (results its requests produced), so that memory stays bounded.
+    this.#readPauseBytes = Math.max(16 * writeBuffer, 16 * 1024 * 1024);
     this.#writer = new FrameWriter(
       transport.writable,
-      nonNegative(options.writeBufferBytes ?? 1024 * 1024, "writeBufferBytes"),
+      writeBuffer,
       (error) =>
         this.#finish(
           new ConnectionClosedError("Writing to the connection failed", { cause: error }),
@@ -752,10 +788,11 @@ export class Peer {
         this.#watch(id, out, options);
         this.#openUploads++;
       },
+      pull: this.#onPull,
       cancel: () => {
         if (out && this.#pending.get(id) === out) this.#settle(id, out, false);
       },
-    }, BYTES);
+    }, { highWaterMark: this.#streamBuffer, size: byteSize });
     /** Ends the request side; `send`: tell the remote (not when it already answered). */
     const endUpload = (send: boolean) => {
       if (ended || !out) return;
@@ -993,11 +1030,18 @@ export class Peer {
           if (m.payload.length === 0) {
             this.#settle(id, out);
             c.close();
-          } else if ((c.desiredSize ?? 0) - m.payload.length < -this.#streamBuffer) {
-            this.#settle(id, out, false);
-            out.reject(new StreamOverflowError(this.#streamBuffer));
           } else {
             c.enqueue(m.payload);
+            if ((c.desiredSize ?? 1) <= 0) {
+              this.#pressured.push({
+                controller: c,
+                active: () => this.#pending.get(id) === out,
+                fail: () => {
+                  this.#settle(id, out, false);
+                  out.reject(new StreamOverflowError(this.#streamBuffer));
+                },
+              });
+            }
           }
           return;
         }
@@ -1126,7 +1170,8 @@ export class Peer {
         start(c) {
           incoming.controller = c;
         },
-      }, BYTES);
+        pull: this.#onPull,
+      }, { highWaterMark: this.#streamBuffer, size: byteSize });
       this.#onPart(id, incoming, m.payload, false);
       this.#run(id, entry, parts, ctx, done);
     } else {
@@ -1151,12 +1196,18 @@ export class Peer {
     }
     if (s.failed || payload.length === 0) return;
     if (s.controller) {
-      if ((s.controller.desiredSize ?? 0) - payload.length < -this.#streamBuffer) {
-        s.failed = true;
-        s.controller.error(new StreamOverflowError(this.#streamBuffer));
-        return;
+      const c = s.controller;
+      c.enqueue(payload);
+      if ((c.desiredSize ?? 1) <= 0) {
+        this.#pressured.push({
+          controller: c,
+          active: () => !s.failed && this.#incoming.get(id) === s,
+          fail: () => {
+            s.failed = true;
+            c.error(new StreamOverflowError(this.#streamBuffer));
+          },
+        });
       }
-      s.controller.enqueue(payload);
       return;
     }
     if (s.parts) {
@@ -1304,6 +1355,11 @@ export class Peer {
         }
         this.#lastRead = Date.now();
         decoder.push(value, onMessage);
+        if (this.#pressured.length > 0) await this.#relievePressure();
+        if (this.#writer.backlog > this.#readPauseBytes) {
+          await this.#writer.drained();
+          this.#lastRead = Date.now(); // we paused, the remote did not go quiet
+        }
       }
     } catch (e) {
       if (this.#isClosed()) return;
@@ -1314,6 +1370,38 @@ export class Peer {
           new ConnectionClosedError("Reading from the connection failed", { cause: e }),
           false,
         );
+      }
+    }
+  }
+
+  /**
+   * Waits while a stream's consumer is `streamBufferBytes` behind and still reading: not
+   * reading from the connection is the only flow control Gotalk has. A consumer that reads
+   * nothing for `streamStallTimeoutMs` fails alone, and reading resumes.
+   */
+  async #relievePressure(): Promise<void> {
+    const pressured = this.#pressured;
+    this.#pressured = [];
+    const check = Math.max(1, Math.min(100, this.#streamStall));
+    for (const p of pressured) {
+      let last = p.controller.desiredSize ?? 0;
+      let progressAt = Date.now();
+      while (!this.#isClosed() && p.active() && (p.controller.desiredSize ?? 1) <= 0) {
+        let timer: TimerHandle | undefined;
+        await new Promise<void>((resolve) => {
+          this.#pullWaiter = resolve;
+          timer = setTimeout(resolve, check);
+        });
+        clearTimeout(timer);
+        this.#lastRead = Date.now(); // we paused, the remote did not go quiet
+        const now = p.controller.desiredSize ?? 0;
+        if (now > last) {
+          last = now;
+          progressAt = Date.now();
+        } else if (Date.now() - progressAt >= this.#streamStall) {
+          p.fail();
+          break;
+        }
       }
     }
   }
