@@ -1,18 +1,29 @@
 /**
- * Runs one catalogue case against a server URL: interprets its steps over {@linkcode RawConn}s,
+ * Runs one catalogue case against a server URL (TCP or WebSocket: the steps are the same, and
+ * the WebSocket-only steps need a `ws:` URL): interprets its steps over {@linkcode RawConn}s,
  * judges `oneOf` outcomes by rewinding the received bytes, and finishes with the "server
  * survived" check (a new connection answers echo).
  *
  * @module
  */
 
+import { request as httpRequest } from "node:http";
 import type { Message } from "../src/protocol/mod.ts";
-import { describeMessage, preview, RawConn, ReadError, type Received } from "./_raw.ts";
+import {
+  describeMessage,
+  type DialOptions,
+  preview,
+  RawConn,
+  ReadError,
+  type Received,
+  UpgradeRefused,
+} from "./_raw.ts";
 import {
   type Captures,
   type Case,
   cat,
   type Data,
+  type HttpResponse,
   idNum,
   idStr,
   type MessagePattern,
@@ -20,6 +31,7 @@ import {
   req,
   type Step,
   type Verdict,
+  type WsMessagePattern,
 } from "./cases.ts";
 
 /** Control over a server the driver started for one case (`ownServer` cases). */
@@ -129,7 +141,15 @@ function describePattern(p: MessagePattern): string {
 function describeStep(s: Step): string {
   switch (s.do) {
     case "send":
-      return "send";
+      return s.frame === "text" ? "send a text message" : "send";
+    case "wsMessages":
+      return `expect ${s.msgs.length} WebSocket message(s)`;
+    case "wsClose":
+      return `send a close frame (${s.code ?? "no code"})`;
+    case "upgrade":
+      return `upgrade with ${
+        s.origin === null ? "no Origin" : `Origin ${s.origin ?? "(default)"}`
+      }`;
     case "expect":
       return Array.isArray(s.msg)
         ? `expect ${s.msg.length} messages (${s.msg.slice(0, 3).map(describePattern).join(", ")}${
@@ -155,6 +175,7 @@ class Run {
   readonly lastSend = new Map<string, number>();
   readonly captures: Captures = {};
   readonly nonStrict: string[] = [];
+  readonly unsupported: string[] = [];
   readonly okNotes: string[] = [];
 
   constructor(readonly url: string, readonly server: ServerControl | undefined) {}
@@ -165,8 +186,8 @@ class Run {
     return c;
   }
 
-  async open(name: string, handshake: boolean): Promise<void> {
-    const c = await RawConn.open(this.url);
+  async open(name: string, handshake: boolean, options?: DialOptions): Promise<void> {
+    const c = await RawConn.open(this.url, DEFAULT_TIMEOUT_MS, options);
     this.conns.set(name, c);
     this.lastSend.set(name, performance.now());
     if (!handshake) return;
@@ -217,7 +238,8 @@ async function runStep(step: Step, run: Run, where: string): Promise<void> {
       for (const at of [...cuts, bytes.length]) {
         if (at <= from) continue;
         if (from > 0) await sleep(step.pauseMs ?? 2);
-        await c.send(bytes.subarray(from, at));
+        if (step.frame === "text") await c.sendText(bytes.subarray(from, at));
+        else await c.send(bytes.subarray(from, at));
         from = at;
       }
       run.lastSend.set(name, performance.now());
@@ -258,7 +280,8 @@ async function runStep(step: Step, run: Run, where: string): Promise<void> {
     case "closed": {
       const used = new Set<number>();
       const allow = step.allowBefore ?? [];
-      await run.conn(step.conn).waitClosed(step.timeoutMs ?? DEFAULT_TIMEOUT_MS, (m) => {
+      const c = run.conn(step.conn);
+      const info = await c.waitClosed(step.timeoutMs ?? DEFAULT_TIMEOUT_MS, (m) => {
         const r = { message: m, raw: new Uint8Array(0), at: 0 };
         const i = allow.findIndex((p, j) =>
           !used.has(j) && mismatch({ ...p, raw: undefined }, r, run.captures) === undefined
@@ -267,6 +290,71 @@ async function runStep(step: Step, run: Run, where: string): Promise<void> {
         used.add(i);
         return true;
       });
+      if (step.closeCodes && c.kind === "ws") {
+        if (!info.wsClose) {
+          throw new StepFailure(
+            `the WebSocket ended without a close frame (${info.kind}${
+              info.detail ? `: ${info.detail}` : ""
+            })`,
+          );
+        }
+        const code = info.wsClose.code ?? 1005;
+        if (!step.closeCodes.includes(code)) {
+          throw new StepFailure(
+            `close code ${code}${
+              info.wsClose.reason ? ` (${JSON.stringify(info.wsClose.reason)})` : ""
+            }, want ${step.closeCodes.join(" or ")}`,
+          );
+        }
+        if (code !== 1000) run.okNotes.push(`close code ${code}`);
+      }
+      return;
+    }
+    case "wsMessages": {
+      const c = run.conn(step.conn);
+      const deadline = performance.now() + (step.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      for (const [i, want] of step.msgs.entries()) {
+        const m = await c.readWsMessage(deadline - performance.now());
+        const why = wsMismatch(want, m.bytes, run.captures);
+        if (!m.binary) {
+          throw new StepFailure(`message ${i + 1} ("${preview(m.bytes)}") is a text message`);
+        }
+        if (why) throw new StepFailure(`message ${i + 1}: ${why}`);
+      }
+      return;
+    }
+    case "wsClose":
+      return await run.conn(step.conn).sendClose(step.code, step.reason);
+    case "upgrade": {
+      let status = 101;
+      let conn: RawConn | undefined;
+      try {
+        conn = await RawConn.open(run.url, DEFAULT_TIMEOUT_MS, { origin: step.origin });
+      } catch (e) {
+        if (!(e instanceof UpgradeRefused)) throw e;
+        status = e.status;
+      }
+      const outcome = step.outcomes.find((o) => o.status === status);
+      if (!outcome) {
+        conn?.destroy();
+        throw new StepFailure(
+          `HTTP ${status}, want ${step.outcomes.map((o) => o.status).join(" or ")}`,
+        );
+      }
+      if (outcome.verdict === "NON-STRICT") run.nonStrict.push(outcome.note);
+      else if (outcome.note) run.okNotes.push(outcome.note);
+      if (conn) {
+        run.conns.set(step.conn, conn);
+        run.lastSend.set(step.conn, performance.now());
+      }
+      return;
+    }
+    case "http": {
+      const judgement = await step.run((path, headers) => httpGet(run.url, path, headers));
+      if (!judgement) return;
+      if (judgement.verdict === "NON-STRICT") run.nonStrict.push(judgement.note);
+      else if (judgement.verdict === "UNSUPPORTED") run.unsupported.push(judgement.note);
+      else if (judgement.note) run.okNotes.push(judgement.note);
       return;
     }
     case "silence":
@@ -417,7 +505,7 @@ async function expectMessages(
  * Runs one case against the server at `url`.
  *
  * @param c The case.
- * @param url The server URL (`tcp://HOST:PORT`).
+ * @param url The server URL (`tcp://HOST:PORT` or `ws://HOST:PORT/PATH`).
  * @param server Control over the case's own server, for `ownServer` cases.
  * @returns The verdict (never UNSUPPORTED: the caller decides that).
  */
@@ -441,8 +529,13 @@ export async function runCase(c: Case, url: string, server?: ServerControl): Pro
       );
     });
     await Promise.race([body, backstop]);
-    verdict = run.nonStrict.length > 0 ? "NON-STRICT" : "OK";
-    detail = run.nonStrict.length > 0 ? run.nonStrict.join("; ") : run.okNotes.join("; ");
+    if (run.unsupported.length > 0) {
+      verdict = "UNSUPPORTED";
+      detail = run.unsupported.join("; ");
+    } else {
+      verdict = run.nonStrict.length > 0 ? "NON-STRICT" : "OK";
+      detail = run.nonStrict.length > 0 ? run.nonStrict.join("; ") : run.okNotes.join("; ");
+    }
   } catch (e) {
     verdict = "FAILED";
     detail = e instanceof Error ? e.message : String(e);
@@ -458,6 +551,52 @@ export async function runCase(c: Case, url: string, server?: ServerControl): Pro
     }
   }
   return { id: c.id, verdict, detail, ms: Math.round((performance.now() - t0) * 10) / 10 };
+}
+
+/** Why a WebSocket message does not match, or undefined. */
+function wsMismatch(want: WsMessagePattern, got: Uint8Array, caps: Captures): string | undefined {
+  if (want instanceof RegExp) {
+    return want.test(latin1(got)) ? undefined : `"${preview(got)}" does not match ${want}`;
+  }
+  const w = typeof want === "string"
+    ? Uint8Array.from(want, (ch) => ch.charCodeAt(0))
+    : typeof want === "function"
+    ? want(caps)
+    : want;
+  return equalBytes(w, got) < 0 ? undefined : `got "${preview(got)}", want "${preview(w)}"`;
+}
+
+/** A plain HTTP GET to the server of `url` (a `ws:` URL), bounded by the default timeout. */
+function httpGet(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(u.port || 80),
+      path,
+      method: "GET",
+      headers: { connection: "close", ...headers },
+      timeout: DEFAULT_TIMEOUT_MS,
+    }, (res) => {
+      const chunks: Uint8Array[] = [];
+      res.on("data", (c: Uint8Array) => chunks.push(new Uint8Array(c)));
+      res.on("end", () => {
+        const hs: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (v !== undefined) hs[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: hs, body: cat(...chunks) });
+      });
+      res.on("error", reject);
+    });
+    r.on("timeout", () => r.destroy(new Error(`No HTTP response within ${DEFAULT_TIMEOUT_MS} ms`)));
+    r.on("error", reject);
+    r.end();
+  });
 }
 
 /** A new connection must do the handshake and answer echo; returns a failure text or "". */

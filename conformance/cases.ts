@@ -9,7 +9,8 @@
  * - `NON-STRICT`: deviates from the README in exactly the way the reference Go implementation
  *   (rsms/gotalk v1.3.7) does; the outcome names the deviation.
  * - `UNSUPPORTED`: the implementation cannot be configured for the case (its `serve` exits 2 for
- *   an option, or the driver was pointed at a running server and cannot set options).
+ *   an option, or the driver was pointed at a running server and cannot set options), or it
+ *   lacks an optional feature the case names (only `ws/18`: serving gotalk.js).
  * - `FAILED`: anything else.
  *
  * Every case starts on a fresh connection `main` that has done the handshake (unless the case
@@ -24,8 +25,11 @@
  * wait); nothing waits in the hope that something has happened. "Silence" is a bounded wait
  * that fails on any byte or a close.
  *
- * Transports: a `send` step is one write on TCP; on the (planned) WebSocket transport it is one
- * binary message, so split steps become one message per chunk.
+ * Transports: every case runs over TCP and over WebSocket unless it says otherwise (the `ws`
+ * section is WebSocket only). A `send` step is one write on TCP and one binary WebSocket message
+ * on WebSocket, so split steps become one message per chunk there: the same case then checks
+ * that the server reads the messages as one byte stream. Received messages are decoded from the
+ * byte stream too; only `wsMessages` steps look at WebSocket message boundaries.
  *
  * @module
  */
@@ -51,6 +55,7 @@ export const SECTIONS = [
   "timeouts",
   "close",
   "oversized",
+  "ws",
 ] as const;
 
 /** A catalogue section. */
@@ -106,7 +111,10 @@ export interface MessagePattern {
 }
 
 /** Steps that only read: usable inside a {@linkcode OneOfStep} outcome. */
-export type ReadStep = ExpectStep | ExpectBytesStep | ClosedStep | SilenceStep;
+export type ReadStep = ExpectStep | ExpectBytesStep | ClosedStep | SilenceStep | WsMessagesStep;
+
+/** A transport the catalogue runs over. */
+export type TransportName = "tcp" | "ws";
 
 /** Opens another connection (`main` is opened automatically). */
 export interface ConnectStep {
@@ -125,6 +133,8 @@ export interface SendStep {
   split?: "bytes" | number[];
   /** Pause between the chunks of a split, in ms. @default {2} */
   pauseMs?: number;
+  /** WebSocket only: send text messages instead of binary ones. @default {"binary"} */
+  frame?: "binary" | "text";
 }
 
 /** Reads messages: one pattern, or several matched in any order (but in order per id). */
@@ -155,6 +165,84 @@ export interface ClosedStep {
   timeoutMs?: number;
   /** Messages tolerated before the close (each at most once, any order). */
   allowBefore?: MessagePattern[];
+  /**
+   * WebSocket only: the server must end with a close frame whose code is one of these (1005 for
+   * a close frame without a code). Unset: any ending, close frame or not.
+   */
+  closeCodes?: number[];
+}
+
+/**
+ * One received WebSocket message, exactly: latin1 text, bytes, bytes computed from captures, or
+ * a pattern over the message read as latin1.
+ */
+export type WsMessagePattern = string | Uint8Array | RegExp | ((c: Captures) => Uint8Array);
+
+/**
+ * WebSocket only: the next messages, with their boundaries, are exactly these binary messages
+ * (the read position must be at a message boundary; heartbeats are not set aside).
+ */
+export interface WsMessagesStep {
+  do: "wsMessages";
+  conn?: string;
+  msgs: WsMessagePattern[];
+  /** For all of them. @default {3000} */
+  timeoutMs?: number;
+}
+
+/** WebSocket only: sends a close frame; reading goes on. */
+export interface WsCloseStep {
+  do: "wsClose";
+  conn?: string;
+  /** The status code; none when unset (1005). */
+  code?: number;
+  reason?: string;
+}
+
+/** One acceptable answer to an upgrade. */
+export interface UpgradeOutcome {
+  /** The HTTP status (101: upgraded). */
+  status: number;
+  verdict: "OK" | "NON-STRICT";
+  /** Why this answer is acceptable (shown in the detail). */
+  note: string;
+}
+
+/**
+ * WebSocket only: a new upgrade (connection `conn`, without the Gotalk handshake) with this
+ * `Origin` header (`null`: none); judged by the first outcome with the status the server
+ * answered. On 101 the connection is kept as `conn`.
+ */
+export interface UpgradeStep {
+  do: "upgrade";
+  conn: string;
+  /** @default {"http://HOST:PORT" of the server URL} */
+  origin?: string | null;
+  outcomes: UpgradeOutcome[];
+}
+
+/** A plain HTTP response (headers in lower case). */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** A judgement a step may pass on the case (`OK` adds a note). */
+export interface Judgement {
+  verdict: "OK" | "NON-STRICT" | "UNSUPPORTED";
+  note: string;
+}
+
+/**
+ * WebSocket only: plain HTTP requests to the server's host (for what a Gotalk WebSocket server
+ * serves besides upgrades). Throws to fail; resolves with a judgement, or `undefined` for OK.
+ */
+export interface HttpStep {
+  do: "http";
+  run: (
+    get: (path: string, headers?: Record<string, string>) => Promise<HttpResponse>,
+  ) => Promise<Judgement | undefined>;
 }
 
 /** Nothing arrives for `ms` and the connection stays open. */
@@ -257,7 +345,11 @@ export type Step =
   | RepeatStep
   | SigtermStep
   | ExitedStep
-  | ScriptStep;
+  | ScriptStep
+  | WsMessagesStep
+  | WsCloseStep
+  | UpgradeStep
+  | HttpStep;
 
 /** A conformance case. */
 export interface Case {
@@ -273,6 +365,13 @@ export interface Case {
   handshake?: boolean;
   /** The case needs a server of its own (it stops it); only the `--serve` mode can run it. */
   ownServer?: boolean;
+  /**
+   * The transports the case runs over (`tcp://` and `ws://` servers). The `ws` section's cases
+   * are WebSocket only; nearly every other case runs over both.
+   *
+   * @default {["tcp", "ws"]}
+   */
+  transports?: TransportName[];
   steps: Step[];
 }
 
@@ -1035,6 +1134,28 @@ const limits: CaseInput[] = [
   },
 ];
 
+/** The README's sentence on mixed kinds, and the Go package's admission that it cannot. */
+const MIXED_KINDS =
+  `${README}: "Requests and results does not need to match on the "single" vs "streaming" detail"; ${NOTES}: "Request and result kinds are independent"`;
+const GO_NO_MIXED =
+  'the reference has no API for mixed kinds (README: "the current version of the Go package does not provide a high-level API for mixed-kind request-response handling")';
+
+/**
+ * A slow consumer: the echo right after it must be answered within 1 s (the consumer takes
+ * 2 s); `later` are the messages the consumer sends once it is done.
+ */
+const notStalled = (id: string, what: string, later: MessagePattern[] = []): OneOfStep =>
+  oneOf(
+    ok([
+      expect(R(id, "not stalled"), { timeoutMs: 1000 }),
+      ...(later.length ? [expect(later, { timeoutMs: 3000 })] : []),
+    ]),
+    nonStrict(
+      `${what} stalls the whole connection: the echo sent after it was answered only once it finished, about 2 s later`,
+      [expect([R(id, "not stalled"), ...later], { timeoutMs: 3000 })],
+    ),
+  );
+
 const streams: CaseInput[] = [
   {
     title: "s + p parts + empty p: S parts in order + empty S",
@@ -1158,6 +1279,67 @@ const streams: CaseInput[] = [
       ),
     ],
   },
+  {
+    title: "A streaming request answered with a single result (s p p p0 → one R)",
+    checks: `${MIXED_KINDS}; ${CONTRACT}: stream-concat`,
+    steps: [
+      send(sreq("s014", "stream-concat", "ab")),
+      send(msg("p", "s014", "cd")),
+      send(msg("p", "s014", "ef")),
+      send(msg("p", "s014")),
+      oneOf(
+        ok([expect(R("s014", "abcdef")), silence(200)]),
+        nonStrict(
+          `answers with one S part holding the concatenation, then the empty S: ${GO_NO_MIXED}; a stream handler writes S parts only`,
+          [expect([S("s014", "abcdef"), S("s014", "")])],
+        ),
+      ),
+      ...echoWorks("s015"),
+    ],
+  },
+  {
+    title: "A single request answered with a streaming result (r → S S S S0; no parts → S0)",
+    checks: `${MIXED_KINDS}; ${CONTRACT}: echo-parts`,
+    steps: [
+      send(jreq("s016", "echo-parts", { parts: ["one", "two", "three"] })),
+      send(jreq("s017", "echo-parts", { parts: [] })),
+      oneOf(
+        ok([
+          expect([
+            S("s016", "one"),
+            S("s016", "two"),
+            S("s016", "three"),
+            S("s016", ""),
+            S("s017", ""),
+          ]),
+          silence(200),
+        ]),
+        nonStrict(
+          `answers with a single R holding the concatenation: ${GO_NO_MIXED}; a buffer handler returns one result`,
+          [expect([R("s016", "onetwothree"), R("s017", "")])],
+        ),
+      ),
+    ],
+  },
+  {
+    title: "A slow stream consumer stalls only its own stream (an echo is answered within 1 s)",
+    checks:
+      `${NOTES}: "Go feeds incoming stream parts through a one-slot channel ... so one slow consumer stalls the whole connection. Ours must not."; ${CONTRACT}: stream-block`,
+    steps: [
+      send(sreq("s018", "stream-block", '{"ms":2000}')),
+      send(msg("p", "s018", "a")),
+      send(msg("p", "s018", "b")),
+      send(msg("p", "s018", "c")),
+      send(req("s019", "echo", "not stalled")),
+      notStalled(
+        "s019",
+        "a stream handler that does not read its parts (the reference feeds them through a one-slot channel from its read loop)",
+        [S("s018", "a"), S("s018", "b"), S("s018", "c")],
+      ),
+      send(msg("p", "s018")),
+      expect(S("s018", "")),
+    ],
+  },
 ];
 
 const notesIs = (count: number, name: string, value: unknown): PayloadMatch => ({
@@ -1236,6 +1418,19 @@ const notifications: CaseInput[] = [
       send(note("split", "[1,2,3]"), { split: [17], pauseMs: 100 }),
       send(req("n009", "notes")),
       expect(R("n009", notesIs(1, "split", [1, 2, 3]))),
+    ],
+  },
+  {
+    title: "A slow notification handler stalls only itself (an echo is answered within 1 s)",
+    checks:
+      `${NOTES}: Go "runs notification handlers inline on the read loop, so one slow consumer stalls the whole connection. Ours must not."; ${CONTRACT}: block`,
+    steps: [
+      send(note("block", '{"ms":2000}')),
+      send(req("n010", "echo", "not stalled")),
+      notStalled(
+        "n010",
+        "a notification handler that takes 2 s (the reference runs it inline on its read loop)",
+      ),
     ],
   },
 ];
@@ -1553,8 +1748,287 @@ const oversized: CaseInput[] = [
   },
 ];
 
+// WebSocket: what gotalk.js needs from a server, and what Go's WebSocket server does.
+const WS = ["ws"] as TransportName[];
+const wsMessages = (
+  msgs: WsMessagePattern[],
+  extra: Partial<WsMessagesStep> = {},
+): WsMessagesStep => ({ do: "wsMessages", msgs, ...extra });
+/** Close codes a server may end a WebSocket with: normal, or gotalk.js's 4000 + code. */
+const CLEAN_CLOSE = [1000, 1001, 1005, 4000, 4001, 4002, 4003];
+const GOTALK_JS =
+  `${NOTES}: "gotalk.js reads each WebSocket message as exactly one header, and the next message as that header's whole payload"`;
+const upgrade = (
+  conn: string,
+  origin: string | null | undefined,
+  outcomes: UpgradeOutcome[],
+): UpgradeStep => ({
+  do: "upgrade",
+  conn,
+  origin,
+  outcomes,
+});
+
+const jsNotes = JSON.stringify({ count: 1, last: { name: "js-note", value: { a: 1 } } });
+const wsCases: CaseInput[] = [
+  {
+    title: "The server's version 01 is a binary WebSocket message of its own, sent first",
+    checks:
+      `${NOTES}: "Go's WebSocket server uses binary frames and writes the header and the payload as separate WebSocket messages (... 01 | R000000000004 | hi)"; ${GOTALK_JS}`,
+    handshake: false,
+    transports: WS,
+    steps: [
+      wsMessages(["01"]),
+      send("01"),
+      send(req("w001", "echo", "hi")),
+      wsMessages(["Rw00100000002", "hi"]),
+    ],
+  },
+  {
+    title: "Each header and each non-empty payload is one binary message (R, E, n, S; empty R)",
+    checks:
+      `${NOTES}: "A server talking to gotalk.js must therefore never put header and payload in one message, and never split either across messages"`,
+    transports: WS,
+    steps: [
+      send(req("w002", "echo")),
+      wsMessages(["Rw00200000000"]),
+      send(req("w003", "fail", "boom")),
+      wsMessages(["Ew00300000004", "boom"]),
+      send(jreq("w004", "notify-back", { name: "nb", value: 1 })),
+      wsMessages(["n002nb00000001", "1", "Rw00400000004", "true"]),
+      send(cat(sreq("w005", "stream-echo", "ab"), msg("p", "w005", "cd"), msg("p", "w005"))),
+      wsMessages(["Sw00500000002", "ab", "Sw00500000002", "cd", "Sw00500000000"]),
+    ],
+  },
+  {
+    title: "A RetryResult's header and text are separate binary messages",
+    checks: `${GOTALK_JS}; ${README}: RetryResult = "e" requestID wait payload`,
+    serve: { maxBufferRequests: 1 },
+    transports: WS,
+    steps: [
+      send(jreq("w006", "sleep", { ms: 300, value: 1 })),
+      send(req("w007", "echo", "x")),
+      wsMessages([/^ew007[0-9a-f]{16}$/, /^[^{"].*$/s, "Rw00600000001", "1"], {
+        timeoutMs: 3000,
+      }),
+    ],
+  },
+  {
+    title: "Heartbeats are binary messages of 13 bytes",
+    checks: `${GOTALK_JS}; ${NOTES}: "h (heartbeat): 13 bytes"`,
+    serve: { heartbeatMs: 200 },
+    transports: WS,
+    steps: [wsMessages([/^h[0-9a-f]{12}$/, /^h[0-9a-f]{12}$/], { timeoutMs: 2000 })],
+  },
+  {
+    title: "A header split across three messages is reassembled",
+    checks:
+      `${NOTES}: "Go's reader treats the WebSocket as a byte stream and ignores message boundaries"`,
+    transports: WS,
+    steps: [
+      send(req("w010", "echo", "split header"), { split: [3, 9, 17] }),
+      expect(R("w010", "split header")),
+    ],
+  },
+  {
+    title: "Two requests and a notification in one message are all read",
+    checks: `${NOTES}: the server reads a byte stream, whatever the message boundaries`,
+    transports: WS,
+    steps: [
+      send(cat(req("w011", "echo", "one"), note("w", "1"), req("w012", "notes"))),
+      expect([R("w011", "one"), R("w012", notesIs(1, "w", 1))]),
+    ],
+  },
+  {
+    title: "Payloads in messages of their own, as gotalk.js sends them (r, s, p, n)",
+    checks:
+      `${NOTES}: gotalk.js "sends" each header and payload as one message; the server reads a byte stream`,
+    transports: WS,
+    steps: [
+      send(req("w013", "echo", "payload alone"), { split: [20] }),
+      expect(R("w013", "payload alone")),
+      send(sreq("w014", "stream-echo", "first"), { split: [27] }),
+      send(msg("p", "w014", "second"), { split: [13] }),
+      send(msg("p", "w014")),
+      expect([S("w014", "first"), S("w014", "second"), S("w014", "")]),
+      send(note("alone", "[1]"), { split: [17] }),
+      send(req("w015", "notes")),
+      expect(R("w015", notesIs(1, "alone", [1]))),
+    ],
+  },
+  {
+    title:
+      "Boundaries anywhere: messages that end inside a request and hold the next request's start",
+    checks:
+      `${NOTES}: "Go's reader treats the WebSocket as a byte stream and ignores message boundaries"`,
+    transports: WS,
+    steps: [
+      send(cat(req("w016", "echo", "abc"), req("w017", "echo", "defg")), { split: [10, 21, 30] }),
+      expect([R("w016", "abc"), R("w017", "defg")]),
+    ],
+  },
+  {
+    title:
+      "A gotalk.js session: base-36 ids, a !xxx stream, heartbeat load 0, one message per part",
+    checks:
+      `${NOTES}: "gotalk.js sends 4 base-36 characters (0000…zzzz) for requests and ! + 3 base-36 characters for stream requests"; "gotalk.js sends a heartbeat every 20 s with load 0"; ${GOTALK_JS}`,
+    transports: WS,
+    steps: [
+      send(jreq("0000", "upper", "abc"), { split: [21] }),
+      wsMessages(["R000000000005", '"ABC"']),
+      send(sreq("!000", "stream-echo", "p1"), { split: [27] }),
+      wsMessages(["S!00000000002", "p1"]),
+      send(msg("p", "!000", "p2"), { split: [13] }),
+      wsMessages(["S!00000000002", "p2"]),
+      send(msg("p", "!000")),
+      wsMessages(["S!00000000000"]),
+      send(() => hb(0, nowSec())),
+      send(note("js-note", '{"a":1}'), { split: [19] }),
+      send(req("0001", "notes")),
+      wsMessages([`R0001${hex(jsNotes.length, 8)}`, jsNotes]),
+    ],
+  },
+  {
+    title: "An upgrade with the server's own origin is accepted; one without Origin gets 403",
+    checks:
+      `${NOTES}: "Go's WebSocket server answers 403 when the Origin header is missing or null ... Non-browser clients (Deno, Bun, Node) must send an Origin header"`,
+    transports: WS,
+    steps: [
+      upgrade("same", undefined, [{ status: 101, verdict: "OK", note: "" }]),
+      upgrade("none", null, [{ status: 403, verdict: "OK", note: "" }]),
+    ],
+  },
+  {
+    title: "An upgrade with Origin: null gets 403",
+    checks:
+      `${NOTES}: "Go's WebSocket server answers 403 when the Origin header is missing or null"`,
+    transports: WS,
+    steps: [upgrade("null", "null", [{ status: 403, verdict: "OK", note: "" }])],
+  },
+  {
+    title: "An upgrade from a foreign origin: 101 (as Go) or 403 (same-origin policy), both OK",
+    checks:
+      `${NOTES}: Go's WebSocket server "accepts any other origin" (any non-null, parseable origin); refusing origins other than the server's own is the safer default against cross-site WebSocket hijacking`,
+    transports: WS,
+    steps: [
+      upgrade("foreign", "http://foreign.example", [
+        {
+          status: 101,
+          verdict: "OK",
+          note:
+            "accepts a foreign origin, as the Go reference does (the application must check origins)",
+        },
+        {
+          status: 403,
+          verdict: "OK",
+          note: "refuses a foreign origin (same-origin policy; the Go reference accepts it)",
+        },
+      ]),
+    ],
+  },
+  {
+    title: "Text messages carrying Gotalk bytes are read like binary ones; answers stay binary",
+    checks:
+      `${GO}: "x/net/websocket client connections write text frames unless PayloadType is set ... Go's reader accepts both"`,
+    transports: WS,
+    steps: [
+      send(req("w030", "echo", "text frame"), { frame: "text" }),
+      wsMessages(["Rw0300000000a", "text frame"]),
+    ],
+  },
+  {
+    title: "gotalk.js's protocol-error close: f00000002 then close code 4002; the server closes",
+    checks:
+      `${NOTES}: "gotalk.js closes the WebSocket with code 4000 + the protocol error code"; ${README}: after a ProtocolError "the connection is closed"`,
+    transports: WS,
+    steps: [
+      send("f00000002"),
+      { do: "wsClose", code: 4002 },
+      closed({ closeCodes: CLEAN_CLOSE }),
+    ],
+  },
+  {
+    title:
+      "After its ProtocolError, the server ends the WebSocket with a close frame (1000 or 4002)",
+    checks:
+      `${NOTES}: gotalk.js treats any close code but 1000 as an error and closes with 4000 + code itself; Go closes with 1000`,
+    transports: WS,
+    steps: [send("x000000000000"), expect(F(2)), closed({ closeCodes: [1000, 4002] })],
+  },
+  {
+    title: "Past --read-timeout: f00000003 alone in a message, then a close frame (1000 or 4003)",
+    checks: `${NOTES}: "on read timeout it sends f00000003"; ${GOTALK_JS}`,
+    serve: { readTimeoutMs: 300 },
+    transports: WS,
+    steps: [wsMessages(["f00000003"], { timeoutMs: 2000 }), closed({ closeCodes: [1000, 4003] })],
+  },
+  {
+    title: "The client closes (1000) with a request in flight: the server completes the close",
+    checks: `${README}: a connection ending is not a server fault; RFC 6455: the close is echoed`,
+    transports: WS,
+    steps: [
+      send(jreq("w040", "sleep", { ms: 300, value: 1 })),
+      { do: "wsClose", code: 1000 },
+      closed({ closeCodes: [1000, 1001, 1005], allowBefore: [R("w040")] }),
+    ],
+  },
+  {
+    title: "…/gotalk.js is served (ETag, gzip, 304 on a matching ETag) — optional",
+    checks:
+      `${NOTES}: "Go's WebSocket server serves the embedded gotalk.js at any path ending in /gotalk.js (ETag, gzip, max-age=300, 304 on a matching ETag)"`,
+    transports: WS,
+    steps: [{ do: "http", run: gotalkJs }],
+  },
+];
+
+/** The gotalk.js route of ws/18: optional (UNSUPPORTED when absent), checked when present. */
+async function gotalkJs(
+  get: (path: string, headers?: Record<string, string>) => Promise<HttpResponse>,
+): Promise<Judgement | undefined> {
+  const plain = await get("/gotalk/gotalk.js", { "accept-encoding": "identity" });
+  if (plain.status === 404) {
+    return {
+      verdict: "UNSUPPORTED",
+      note:
+        "serves no gotalk.js (404): an application route, not the protocol; gotalk.js is not ours to ship",
+    };
+  }
+  if (plain.status !== 200) throw new Error(`GET /gotalk/gotalk.js: HTTP ${plain.status}`);
+  const type = plain.headers["content-type"] ?? "";
+  if (!/javascript/.test(type)) throw new Error(`content-type ${JSON.stringify(type)}`);
+  if (plain.body.length === 0) throw new Error("empty body");
+  const etag = plain.headers["etag"];
+  if (!etag) throw new Error("no ETag");
+  const again = await get("/gotalk/gotalk.js", { "if-none-match": etag });
+  if (again.status !== 304) {
+    throw new Error(`If-None-Match ${etag}: HTTP ${again.status}, want 304`);
+  }
+  const gz = await get("/gotalk/gotalk.js", { "accept-encoding": "gzip" });
+  const notes = [`ETag ${etag}`, `cache-control ${plain.headers["cache-control"] ?? "(none)"}`];
+  if (gz.headers["content-encoding"] === "gzip") {
+    const { gunzipSync } = await import("node:zlib");
+    const body = new Uint8Array(gunzipSync(gz.body));
+    if (body.length !== plain.body.length || body.some((b, i) => b !== plain.body[i])) {
+      throw new Error("the gzip body does not unzip to the plain one");
+    }
+    notes.push("gzip");
+  }
+  return { verdict: "OK", note: notes.join(", ") };
+}
+
 function build(section: Section, inputs: CaseInput[]): Case[] {
   return inputs.map((c, i) => ({ id: `gotalk/${section}/${i + 1}`, section, ...c }));
+}
+
+/**
+ * Whether case `c` runs over `transport`.
+ *
+ * @param c The case.
+ * @param transport `tcp` or `ws`.
+ * @returns Whether it applies.
+ */
+export function runsOver(c: Case, transport: TransportName): boolean {
+  return (c.transports ?? ["tcp", "ws"]).includes(transport);
 }
 
 /** The catalogue, in section order. */
@@ -1570,6 +2044,7 @@ export const CASES: readonly Case[] = [
   ...build("timeouts", timeouts),
   ...build("close", closeCases),
   ...build("oversized", oversized),
+  ...build("ws", wsCases),
 ];
 
 /** How the catalogue covers one item of `shared/interop-notes.md`. */
@@ -1578,105 +2053,177 @@ export interface NoteCoverage {
   note: string;
   /** The cases that check it. */
   cases: string[];
-  /** What is not (yet) checked, and why. */
+  /**
+   * What else checks it, where the catalogue cannot (Go API behaviour, client behaviour, long
+   * timeouts): tests and harnesses by path and name.
+   */
+  elsewhere?: string[];
+  /** What is not checked anywhere, and why. */
   gap?: string;
 }
+
+const ids = (section: Section, ...n: number[]): string[] => n.map((i) => `gotalk/${section}/${i}`);
+const GO_TESTS = "conformance/go-peer/quirks_test.go";
+const GO_MAIN_TESTS = "conformance/go-peer/main_test.go";
+const IDLE =
+  "conformance/matrix.ts idle test: our clients idle 40 s on a Go server with Go's 30 s read timeout, and a Go client (gotalk.DefaultLimits: 30 s read timeout, 20 s heartbeats) idles 40 s on our servers with the library defaults";
+const GOTALK_JS_TEST =
+  'src/transports/websocket_test.ts "gotalk.js (the reference browser client) against our server" (runs the real gotalk.js on Bun and Node, skipped on Deno)';
 
 /** Which cases cover each item of `shared/interop-notes.md` (kept in the notes' order). */
 export const INTEROP_NOTES_COVERAGE: readonly NoteCoverage[] = [
   {
     note: "Handshake 01; hex written lowercase, read in either case",
-    cases: [1, 3, 7].map((n) => `gotalk/handshake/${n}`).concat(
-      [9, 10, 11, 12].map((n) => `gotalk/framing/${n}`),
-      "gotalk/heartbeats/4",
-    ),
+    cases: [
+      ...ids("handshake", 1, 3, 7),
+      ...ids("framing", 9, 10, 11, 12),
+      ...ids("heartbeats", 1, 4),
+      ...ids("ws", 1),
+    ],
   },
   {
     note: "Header sizes: r/s, n, p R S E (13), e (21), h (13), f (9 bytes)",
     cases: [
-      "gotalk/framing/1",
-      "gotalk/framing/2",
-      "gotalk/limits/1",
-      "gotalk/heartbeats/1",
-      "gotalk/close/4",
-      "gotalk/close/5",
+      ...ids("framing", 1, 2),
+      ...ids("limits", 1),
+      ...ids("heartbeats", 1),
+      ...ids("close", 4, 5),
+      ...ids("ws", 2, 3, 4, 16),
     ],
   },
   {
     note: "Name length 000 is a legal empty name; fff (4095 bytes) the longest",
-    cases: [
-      "gotalk/framing/7",
-      "gotalk/framing/8",
-      "gotalk/notifications/4",
-      "gotalk/notifications/7",
-    ],
+    cases: [...ids("framing", 7, 8), ...ids("notifications", 4, 7)],
   },
   {
     note: "Payload sizes up to ffffffff; Go allocates what is declared, ours bounds it first",
-    cases: [10, 11, 12, 13].map((n) => `gotalk/oversized/${n}`),
+    cases: ids("oversized", 10, 11, 12, 13),
   },
   {
-    note: "Ids are 4 opaque bytes: Go's little-endian counters, gotalk.js base-36 and !xxx",
-    cases: ["gotalk/framing/5", "gotalk/framing/6", "gotalk/requests/9"],
+    note:
+      "Ids are 4 opaque bytes (not 3 as the README's prose says): Go's little-endian counters, gotalk.js base-36 and !xxx; echoed byte for byte",
+    cases: [...ids("framing", 5, 6), ...ids("requests", 9), ...ids("ws", 9)],
   },
   {
-    note: "E and e payloads are plain text; Go's texts",
-    cases: [
-      ...[1, 2, 3, 4, 5].map((n) => `gotalk/faults/${n}`),
-      "gotalk/requests/6",
-      "gotalk/limits/1",
-      "gotalk/limits/6",
+    note:
+      "E and e payloads are plain text; Go's texts (unknown operation, stream requests not supported, request rate limit); gotalk.js's texts",
+    cases: [...ids("faults", 1, 2, 3, 4, 5), ...ids("requests", 6), ...ids("limits", 1, 6)],
+    elsewhere: [
+      `${GO_MAIN_TESTS} TestWireErrorTexts, TestStreamsDisabled, TestWireBufferLimitRetry (Go's exact texts)`,
+      "gotalk.js's texts (no such operation, internal error) are those of gotalk.js serving requests in a browser; the checks unknown-op and fail-error-result accept any text",
     ],
   },
   {
     note:
-      "Go's default limits: unlimited buffer requests, streams disabled, retry wait 500-5000 ms",
-    cases: [1, 2, 4, 6].map((n) => `gotalk/limits/${n}`),
-    gap: "gotalk's own 30 s default read timeout is not exercised (the contract's default is none)",
+      "Go's default limits: read timeout 30 s, unlimited buffer requests, streams disabled, retry wait 500-5000 ms",
+    cases: ids("limits", 1, 2, 4, 6),
+    elsewhere: [IDLE, `${GO_MAIN_TESTS} TestServeReadTimeout30s`],
   },
   {
     note:
-      "ProtocolError codes; Go sends f00000002 only for an unknown type, closes silently on a version mismatch or malformed hex, sends f00000003 on timeout; f is 9 bytes",
+      "ProtocolError codes; Go sends f00000002 only for an unknown type, closes silently on a version mismatch or malformed hex, sends f00000003 on timeout; f is 9 bytes: close after sending one",
     cases: [
-      "gotalk/handshake/5",
-      "gotalk/handshake/6",
-      ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 14].map((n) => `gotalk/oversized/${n}`),
-      "gotalk/timeouts/1",
-      "gotalk/close/4",
-      "gotalk/close/5",
-      "gotalk/close/6",
+      ...ids("handshake", 5, 6),
+      ...ids("oversized", 1, 2, 3, 4, 5, 6, 7, 8, 9, 14),
+      ...ids("timeouts", 1),
+      ...ids("close", 4, 5, 6),
+      ...ids("ws", 14, 15, 16),
     ],
   },
   {
     note: "Go's BufferRequest retries a RetryResult forever; ours must bound retries",
-    cases: ["gotalk/requests/16"],
+    cases: ids("requests", 16),
   },
   {
     note:
-      "Heartbeats: accepted sockets send none by default; reads time out; a peer must heartbeat more often than the timeout",
-    cases: ["gotalk/heartbeats/6", "gotalk/heartbeats/3", "gotalk/timeouts/2"],
+      "Heartbeats: Go's NewSock/Connect sockets send one every 20 s, accepted sockets none; reads time out after 30 s, so a peer talking to Go must heartbeat more often",
+    cases: [...ids("heartbeats", 3, 6), ...ids("timeouts", 1, 2, 3)],
+    elsewhere: [IDLE, `${GO_MAIN_TESTS} TestCheckIdle, TestCheckIdleDropped`],
   },
-  { note: "gotalk.js sends heartbeats with load 0", cases: ["gotalk/heartbeats/3"] },
   {
-    note: "WebSocket: binary frames, header and payload as separate messages, Origin, gotalk.js",
+    note: "gotalk.js sends a heartbeat every 20 s with load 0",
+    cases: [...ids("heartbeats", 3), ...ids("ws", 9)],
+    elsewhere: ["conformance/gotalk_js.ts js-heartbeat (gotalk.js's own first heartbeat)"],
+  },
+  {
+    note:
+      "WebSocket: binary frames; Go writes the handshake, each header and each payload as separate messages",
+    cases: ids("ws", 1, 2, 3, 4, 13, 16),
+    elsewhere: [`${GO_MAIN_TESTS} TestWireWebSocket`],
+  },
+  {
+    note:
+      "gotalk.js reads one message as one header and the next as its payload: never combine or split them",
+    cases: ids("ws", 1, 2, 3, 4, 9, 16),
+    elsewhere: [GOTALK_JS_TEST],
+  },
+  {
+    note: "Go's reader treats the WebSocket as a byte stream and ignores message boundaries",
+    cases: ids("ws", 5, 6, 7, 8, 13),
+    elsewhere: [
+      "every tcp case also runs over ws (columns NAME/ws), where each send step is one message: framing/1-4, handshake/3-4 and notifications/8 split and pipeline across messages",
+    ],
+  },
+  {
+    note:
+      "Go's WebSocket server: 403 without an Origin or with null, any other origin accepted; non-browser clients must send one",
+    cases: ids("ws", 10, 11, 12),
+  },
+  {
+    note: "Go's WebSocket server serves gotalk.js at any path ending in /gotalk.js",
+    cases: ids("ws", 18),
+  },
+  {
+    note:
+      "gotalk.js closes with 4000 + the protocol error code; it has no handler for e, s or p (it sends f00000002 and closes)",
+    cases: ids("ws", 14, 15),
+    elsewhere: [
+      GOTALK_JS_TEST,
+      "conformance/gotalk_js.ts (client probe, run by matrix.ts on Bun: gotalk.js answers e, s and p with f00000002 and close code 4002, and f00000003 with close code 4003)",
+    ],
+  },
+  {
+    note: "gotalk.js does not run on Deno (it relies on __proto__); it runs on Bun and in browsers",
     cases: [],
-    gap: "needs the raw WebSocket transport (planned: one binary message per send step)",
+    elsewhere: [
+      "conformance/gotalk_js.ts (the probe also tries Deno and expects gotalk.js to fail there)",
+      GOTALK_JS_TEST,
+    ],
   },
   {
     note: "Streams: s, p parts, empty p; S parts, empty S; request and result kinds independent",
-    cases: [1, 2, 3, 4, 5, 6].map((n) => `gotalk/streams/${n}`),
-    gap: "kind independence is not observable: the contract's ops answer s with S and r with R",
-  },
-  {
-    note: "Go stalls the connection on a slow stream consumer or notification handler",
-    cases: ["gotalk/streams/3", "gotalk/streams/4"],
-    gap: "no contract op has a slow consumer; only interleaving progress is checked",
+    cases: ids("streams", 1, 2, 3, 4, 5, 6, 10, 11),
+    elsewhere: [
+      "checks stream-single-result and single-stream-result (conformance/peer.ts, go-peer check.go): every client copes with both kinds",
+      `${GO_MAIN_TESTS} TestWireMixedKinds`,
+    ],
   },
   {
     note:
-      "Go API quirks: CloseHandler code + 1, equal min/max retry wait panics, sub-handler fallback",
+      "Go stalls the connection on a slow stream consumer or notification handler; ours must not",
+    cases: [...ids("streams", 12), ...ids("notifications", 9)],
+    elsewhere: [`${GO_MAIN_TESTS} TestWireSlowConsumersStall`],
+  },
+  {
+    note: "Go's CloseHandler receives the protocol error code + 1",
     cases: [],
-    gap: "Go API behaviour, not visible on the wire",
+    elsewhere: [
+      `${GO_TESTS} TestQuirkCloseHandlerCodePlusOne`,
+      `${GO_MAIN_TESTS} TestCheckIdleDropped`,
+    ],
+  },
+  {
+    note: "Go's server panics when the min and max retry waits are equal and the limit is hit",
+    cases: [],
+    elsewhere: [`${GO_TESTS} TestQuirkEqualRetryWaitsPanic`],
+  },
+  {
+    note: "A Go sub-handler set's own fallback is never reached",
+    cases: [],
+    elsewhere: [
+      `${GO_TESTS} TestQuirkSubHandlerFallbackNeverReached`,
+      "src/peer/handlers.ts (ours: the nearest fallback, this set's first)",
+    ],
   },
 ];
 

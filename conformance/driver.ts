@@ -5,15 +5,21 @@
  * ```sh
  * # against a running server (cases that need serve options become UNSUPPORTED)
  * deno run -A conformance/driver.ts --url tcp://127.0.0.1:PORT [--name NAME] [--only ID,...]
- * # the driver starts `CMD ARGS serve --transport tcp --addr 127.0.0.1:0 <options>` itself,
+ * deno run -A conformance/driver.ts --url ws://127.0.0.1:PORT/gotalk/ [--name NAME] ...
+ * # the driver starts `CMD ARGS serve --transport tcp|ws --addr 127.0.0.1:0 <options>` itself,
  * # one server per distinct option set, and stops each with SIGTERM (it must exit 0)
- * deno run -A conformance/driver.ts --serve "CMD ARGS" --name NAME [--only ...] [--out DIR]
+ * deno run -A conformance/driver.ts --serve "CMD ARGS" [--transport tcp|ws] --name NAME
+ *   [--only ...] [--out DIR]
  * ```
  *
+ * Only the cases that run over the transport are run (see `runsOver` in `cases.ts`: the `ws`
+ * section is WebSocket only, nearly every other case runs over both).
+ *
  * stdout: `{"id":…,"verdict":"OK"|"NON-STRICT"|"UNSUPPORTED"|"FAILED","detail":…,"ms":…}` per
- * case. `--out DIR` writes `DIR/NAME.json` (results and metadata; `report.ts` reads it).
- * `--only` takes ids, or prefixes ending in `/` (`gotalk/streams/`). Exit code 1 if any case
- * FAILED (or a server did not exit 0 on SIGTERM), 2 on a usage error, else 0.
+ * case. `--out DIR` writes `DIR/NAME.json` for tcp and `DIR/NAME.ws.json` for ws (results and
+ * metadata; `report.ts` reads them). `--only` takes ids, or prefixes ending in `/`
+ * (`gotalk/streams/`). Exit code 1 if any case FAILED (or a server did not exit 0 on SIGTERM), 2
+ * on a usage error, else 0.
  *
  * Uses only `node:` modules, so it runs on Deno, Bun and Node.
  *
@@ -24,12 +30,21 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import { type Case, CASES, serveArgs, type ServeOptions, type Verdict } from "./cases.ts";
+import {
+  type Case,
+  CASES,
+  runsOver,
+  serveArgs,
+  type ServeOptions,
+  type TransportName,
+  type Verdict,
+} from "./cases.ts";
 import { type CaseResult, runCase, type ServerControl } from "./_runner.ts";
 
 interface Args {
   url?: string;
   serve?: string;
+  transport: TransportName;
   name: string;
   only?: string[];
   out?: string;
@@ -37,7 +52,7 @@ interface Args {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `driver: ${msg}\nusage: driver.ts (--url tcp://HOST:PORT | --serve "CMD ARGS") [--name NAME] [--only ID,...] [--out DIR]\n`,
+    `driver: ${msg}\nusage: driver.ts (--url tcp://HOST:PORT | --url ws://HOST:PORT/PATH | --serve "CMD ARGS" [--transport tcp|ws]) [--name NAME] [--only ID,...] [--out DIR]\n`,
   );
   process.exit(2);
 }
@@ -55,6 +70,10 @@ function parseArgs(argv: string[]): Args {
       case "--serve":
         a.serve = v;
         break;
+      case "--transport":
+        if (v !== "tcp" && v !== "ws") usage("--transport takes tcp or ws");
+        a.transport = v;
+        break;
       case "--name":
         a.name = v;
         break;
@@ -70,7 +89,13 @@ function parseArgs(argv: string[]): Args {
     i++;
   }
   if (!!a.url === !!a.serve) usage("give exactly one of --url and --serve");
-  if (a.url && !a.url.startsWith("tcp://")) usage("only tcp:// URLs are supported so far");
+  if (a.url) {
+    if (a.transport) usage("--transport goes with --serve; --url says it by its scheme");
+    if (a.url.startsWith("tcp://")) a.transport = "tcp";
+    else if (a.url.startsWith("ws://")) a.transport = "ws";
+    else usage("--url takes tcp:// or ws:// URLs");
+  }
+  a.transport ??= "tcp";
   if (!a.name) a.name = a.url ? "server" : a.serve!.split(/\s+/)[0].split("/").pop()!;
   if (!/^[\w.-]+$/.test(a.name)) usage("--name must be letters, digits, _ . -");
   return a as Args;
@@ -125,12 +150,16 @@ type Started = { server: Server } | { unsupported: string } | { failed: string }
 const READY_TIMEOUT_MS = 30000;
 
 /** Starts `cmd serve ...` and waits for its READY line. */
-function startServer(cmd: string[], options: ServeOptions): Promise<Started> {
+function startServer(
+  cmd: string[],
+  transport: TransportName,
+  options: ServeOptions,
+): Promise<Started> {
   const args = [
     ...cmd.slice(1),
     "serve",
     "--transport",
-    "tcp",
+    transport,
     "--addr",
     "127.0.0.1:0",
     ...serveArgs(options),
@@ -189,8 +218,8 @@ interface ServerRecord {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const selected = CASES.filter((c) =>
-    !args.only ||
-    args.only.some((o) => o === c.id || (o.endsWith("/") && c.id.startsWith(o)))
+    runsOver(c, args.transport) && (!args.only ||
+      args.only.some((o) => o === c.id || (o.endsWith("/") && c.id.startsWith(o))))
   );
   if (selected.length === 0) usage("--only matches no case");
   const cmd = args.serve ? splitCommand(args.serve) : [];
@@ -218,7 +247,7 @@ async function main(): Promise<number> {
       continue;
     }
     if (c.ownServer) {
-      const s = await startServer(cmd, c.serve ?? {});
+      const s = await startServer(cmd, args.transport, c.serve ?? {});
       if ("server" in s) {
         const r = await runCase(c, s.server.url, s.server);
         if ((await s.server.waitExit(0)) === undefined) {
@@ -231,7 +260,7 @@ async function main(): Promise<number> {
       continue;
     }
     if (!servers.has(key)) {
-      servers.set(key, startServer(cmd, c.serve ?? {}));
+      servers.set(key, startServer(cmd, args.transport, c.serve ?? {}));
       const s = await servers.get(key)!;
       records.set(key, {
         options: key,
@@ -253,7 +282,7 @@ async function main(): Promise<number> {
         0,
       )}) during the case before ${c.id} (stderr: ${s.server.stderrTail()})`;
       process.stderr.write(`driver: server [${key || "default"}] ${rec.detail}\n`);
-      servers.set(key, startServer(cmd, c.serve ?? {}));
+      servers.set(key, startServer(cmd, args.transport, c.serve ?? {}));
       s = await servers.get(key)!;
     }
     if ("server" in s) emit(c, await runCase(c, s.server.url));
@@ -286,7 +315,7 @@ async function main(): Promise<number> {
   for (const r of results) summary[r.verdict]++;
   const durationMs = Math.round(performance.now() - t0);
   process.stderr.write(
-    `driver: ${args.name}: ${
+    `driver: ${args.name}${args.transport === "ws" ? "/ws" : ""}: ${
       Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(", ")
     } (${results.length} cases, ${(durationMs / 1000).toFixed(1)} s)\n`,
   );
@@ -295,15 +324,18 @@ async function main(): Promise<number> {
     const doc = {
       format: "gotalk-conformance-results/1",
       name: args.name,
-      target: args.url ? { url: args.url } : { serve: args.serve },
+      transport: args.transport,
+      target: args.url ? { url: args.url } : { serve: args.serve, transport: args.transport },
       startedAt: new Date(started).toISOString(),
       durationMs,
       catalogue: CASES.length,
+      applicable: CASES.filter((c) => runsOver(c, args.transport)).length,
       summary,
       servers: [...records.values()],
       results,
     };
-    await writeFile(join(args.out, `${args.name}.json`), JSON.stringify(doc, null, 2) + "\n");
+    const file = args.transport === "ws" ? `${args.name}.ws.json` : `${args.name}.json`;
+    await writeFile(join(args.out, file), JSON.stringify(doc, null, 2) + "\n");
   }
   return summary.FAILED > 0 || serverProblem ? 1 : 0;
 }

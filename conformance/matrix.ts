@@ -3,10 +3,16 @@
  *
  * 1. `check` of every implementation against `serve` of every implementation (TS on Deno, Bun
  *    and Node; Go), over each transport;
- * 2. the case catalogue (`driver.ts`) against `serve` of every implementation;
+ * 2. the case catalogue (`driver.ts`) against `serve` of every implementation, over each
+ *    transport (report columns `ts-deno` for tcp, `ts-deno/ws` for ws);
  * 3. the idle test: our client holds an idle connection to a Go server that has Go's default
  *    30 s read timeout, and a Go client (30 s read timeout) holds one to our server, each for
- *    40 s, without being dropped (runs in the background while 1 and 2 run).
+ *    40 s, without being dropped (runs in the background while 1 and 2 run). This is where
+ *    the catalogue's coverage map points for Go's 30 s default read timeout and its clients'
+ *    20 s heartbeats: the catalogue's servers run with the contract's defaults (no timeout).
+ *
+ * `--jobs N` runs up to N catalogue drivers at once (default 2). With `ws` among the transports it
+ * also runs the gotalk.js probe (`gotalk_js.ts`) on Bun and on Deno.
  *
  * It writes `DIR/matrix.json`, `DIR/matrix.md`, the catalogue results, and (through
  * `report.ts`) `DIR/report.md`, prints the tables, and exits 1 if any cell, case or idle test
@@ -14,7 +20,7 @@
  *
  * ```sh
  * deno run -A conformance/matrix.ts [--out DIR] [--impls ts-deno,ts-bun,ts-node,go]
- *   [--transports tcp] [--idle-ms 40000] [--no-idle] [--no-catalogue]
+ *   [--transports tcp,ws] [--idle-ms 40000] [--no-idle] [--no-catalogue] [--jobs 2]
  * ```
  *
  * The Node implementation runs the compiled build (`.build/node/conformance/peer.js`): run
@@ -24,11 +30,12 @@
  */
 // deno-lint-ignore-file no-console
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
+const started = performance.now();
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 const goPeer = join(root, ".build", "go-peer");
@@ -49,9 +56,15 @@ function arg(name: string): string | undefined {
 const out = arg("--out") ?? join(root, "conformance", "reports");
 const impls = (arg("--impls") ?? Object.keys(IMPLS).join(",")).split(",");
 const transports = (arg("--transports") ?? "tcp").split(",");
+for (const t of transports) {
+  if (t !== "tcp" && t !== "ws") throw new Error(`Unknown transport ${t}`);
+}
+/** How many checks every `check` runs (conformance/README.md). */
+const CHECKS = 15;
 const idleMs = Number(arg("--idle-ms") ?? 40_000);
 const runIdle = !process.argv.includes("--no-idle");
 const runCatalogue = !process.argv.includes("--no-catalogue");
+const jobs = Number(arg("--jobs") ?? 2);
 for (const i of impls) if (!IMPLS[i]) throw new Error(`Unknown implementation ${i}`);
 mkdirSync(out, { recursive: true });
 
@@ -210,10 +223,10 @@ for (const transport of transports) {
     for (const clientImpl of impls) {
       const r = await runCheck(clientImpl, server.url);
       const failed = r.results.filter((x) => !x.ok).map((x) => `${x.id}: ${x.detail}`);
-      const ok = r.code === 0 && failed.length === 0 && r.results.length >= 13;
+      const ok = r.code === 0 && failed.length === 0 && r.results.length >= CHECKS;
       if (!ok) {
         failures++;
-        if (r.results.length < 13) failed.push(`exit ${r.code}: ${r.stderr.slice(-500)}`);
+        if (r.results.length < CHECKS) failed.push(`exit ${r.code}: ${r.stderr.slice(-500)}`);
       }
       matrix[transport][serverImpl][clientImpl] = {
         ok,
@@ -234,37 +247,103 @@ for (const transport of transports) {
   }
 }
 
-// 2. The catalogue against every server.
-if (runCatalogue) {
-  for (const impl of impls) {
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(bin("deno"), [
-        "run",
-        "-A",
-        join(root, "conformance", "driver.ts"),
-        "--serve",
-        IMPLS[impl].join(" "),
-        "--name",
-        impl,
-        "--out",
-        out,
-      ], {
-        cwd: root,
-        stdio: ["ignore", "ignore", "inherit"],
-        env: { ...process.env, NO_COLOR: "1" },
-      });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-      child.on("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    // The Go reference's deviations are NON-STRICT, never FAILED: any FAILED is a failure.
-    if (code !== 0) failures++;
+// 1b. The gotalk.js probe (client-side facts no server case can see), where gotalk.js runs (Bun)
+// and where it must not (Deno).
+interface ProbeLine {
+  id: string;
+  ok: boolean;
+  detail?: string;
+}
+const probes: { runtime: string; code: number | null; lines: ProbeLine[]; stderr: string }[] = [];
+if (transports.includes("ws")) {
+  for (
+    const [runtime, cmd] of [
+      ["bun", [bin("bun"), join(root, "conformance", "gotalk_js.ts")]],
+      ["deno", [bin("deno"), "run", "-A", join(root, "conformance", "gotalk_js.ts")]],
+    ] as const
+  ) {
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn(cmd[0], cmd.slice(1), {
+          cwd: root,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, NO_COLOR: "1" },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (d) => stdout += d);
+        child.stderr!.on("data", (d) => stderr += d);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        child.on("exit", (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      },
+    );
+    const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) =>
+      JSON.parse(l) as ProbeLine
+    );
+    probes.push({ runtime, code: r.code, lines, stderr: r.stderr.slice(-500) });
+    if (r.code !== 0 || lines.length === 0) failures++;
+    console.log(
+      `gotalk.js probe on ${runtime}: ${
+        r.code === 0 ? `ok (${lines.map((l) => l.id).join(", ")})` : `FAILED (exit ${r.code})`
+      }`,
+    );
   }
+}
+
+// 2. The catalogue against every server, over every transport.
+const catalogueMs: Record<string, number> = {};
+if (runCatalogue) {
+  // Result files of an earlier run (another set of transports or implementations) would be
+  // reported with this one's.
+  for (const f of readdirSync(out)) {
+    if (/^[\w.-]+\.json$/.test(f) && !/^(matrix|report)\.json$/.test(f)) rmSync(join(out, f));
+  }
+  // Up to `jobs` drivers at once: the catalogue mostly waits (timeouts, pauses, silences).
+  const queue = transports.flatMap((t) => impls.map((i) => [i, t] as const));
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [impl, transport] = next;
+      const t0 = performance.now();
+      const code = await catalogue(impl, transport);
+      catalogueMs[transport === "tcp" ? impl : `${impl}/${transport}`] = performance.now() - t0;
+      // The Go reference's deviations are NON-STRICT, never FAILED: any FAILED is a failure.
+      if (code !== 0) failures++;
+    }
+  }));
   execFileSync(bin("deno"), ["run", "-A", join(root, "conformance", "report.ts"), out], {
     stdio: "inherit",
     env: { ...process.env, NO_COLOR: "1" },
+  });
+}
+
+/** Runs the catalogue (bounded: 5 min) against `impl`'s server over `transport`. */
+function catalogue(impl: string, transport: string): Promise<number | null> {
+  return new Promise<number | null>((resolve) => {
+    const child = spawn(bin("deno"), [
+      "run",
+      "-A",
+      join(root, "conformance", "driver.ts"),
+      "--serve",
+      IMPLS[impl].join(" "),
+      "--transport",
+      transport,
+      "--name",
+      impl,
+      "--out",
+      out,
+    ], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+    child.on("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
 }
 
@@ -286,6 +365,39 @@ for (const transport of transports) {
   }
   lines.push("");
 }
+if (probes.length) {
+  lines.push(
+    "## gotalk.js client probe (conformance/gotalk_js.ts)",
+    "",
+    "| runtime | probe | result |",
+    "|---|---|---|",
+  );
+  for (const p of probes) {
+    if (p.lines.length === 0) {
+      lines.push(`| ${p.runtime} | — | **FAILED**: exit ${p.code} ${p.stderr} |`);
+    }
+    for (const l of p.lines) {
+      lines.push(
+        `| ${p.runtime} | ${l.id} | ${l.ok ? "ok" : "**FAILED**"}${
+          l.detail ? `: ${l.detail}` : ""
+        } |`,
+      );
+    }
+  }
+  lines.push("");
+}
+if (Object.keys(catalogueMs).length) {
+  lines.push("## Catalogue run times", "", "| server | seconds |", "|---|---|");
+  for (const t of transports) {
+    for (const i of impls) {
+      const k = t === "tcp" ? i : `${i}/${t}`;
+      if (catalogueMs[k] !== undefined) {
+        lines.push(`| ${k} | ${(catalogueMs[k] / 1000).toFixed(1)} |`);
+      }
+    }
+  }
+  lines.push("");
+}
 if (idleResults.length) {
   lines.push("## Idle connections", "", "| test | result |", "|---|---|");
   for (const r of idleResults) {
@@ -295,7 +407,14 @@ if (idleResults.length) {
 }
 const md = lines.join("\n");
 writeFileSync(join(out, "matrix.md"), md);
-writeFileSync(join(out, "matrix.json"), JSON.stringify({ matrix, idle: idleResults }, null, 2));
+writeFileSync(
+  join(out, "matrix.json"),
+  JSON.stringify({ matrix, probes, catalogueMs, idle: idleResults }, null, 2),
+);
 console.log("\n" + md);
-console.log(`conformance: ${failures === 0 ? "all green" : `${failures} failure(s)`}`);
+console.log(
+  `conformance: ${failures === 0 ? "all green" : `${failures} failure(s)`} in ${
+    ((performance.now() - started) / 1000).toFixed(0)
+  } s`,
+);
 process.exit(failures === 0 ? 0 : 1);

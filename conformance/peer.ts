@@ -4,7 +4,7 @@
  *
  * ```
  * deno run -A conformance/peer.ts serve --transport tcp|ws --addr 127.0.0.1:0 [options]
- * bun conformance/peer.ts check --url tcp://127.0.0.1:PORT [--only ID,...]
+ * bun conformance/peer.ts check --url tcp://127.0.0.1:PORT|ws://127.0.0.1:PORT/gotalk/ [--only ID,...]
  * node .build/node/conformance/peer.js serve ...
  * ```
  *
@@ -100,6 +100,27 @@ function parseAddr(addr: string): { hostname: string; port: number } {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Waits `ms`, or until `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // serve
 
@@ -126,16 +147,44 @@ function serveHandlers(): Handlers {
       throw new RemoteError(ctx.op, p);
     })
     .handle("sleep", async ({ ms, value }: { ms: number; value: unknown }, ctx) => {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        ctx.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await sleep(ms, ctx.signal);
       return value;
     })
     .handleStream("stream-echo", (parts) => parts)
+    // A streaming request answered with one single result: the parts, concatenated.
+    .handleStream("stream-concat", async (parts) => {
+      const chunks: Uint8Array[] = [];
+      for await (const part of parts as unknown as AsyncIterable<Uint8Array>) chunks.push(part);
+      return concat(chunks);
+    })
+    // A single request answered with a streaming result: one part per (non-empty) string.
+    .handle("echo-parts", ({ parts }: { parts: string[] }) => {
+      if (!Array.isArray(parts) || !parts.every((p) => typeof p === "string")) {
+        throw new TypeError('echo-parts takes {"parts": [strings]}');
+      }
+      return new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const p of parts) if (p !== "") c.enqueue(enc.encode(p));
+          c.close();
+        },
+      });
+    })
+    // A slow stream consumer: reads the first part ({"ms":N}), reads nothing more for N ms,
+    // then echoes the remaining parts as stream-echo does.
+    .handleStream("stream-block", async (parts, ctx) => {
+      const reader = parts.getReader();
+      const first = await reader.read();
+      const { ms } = JSON.parse(dec.decode(first.value ?? new Uint8Array(0))) as { ms: number };
+      await sleep(ms, ctx.signal);
+      return new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const { done, value } = await reader.read();
+          if (done) c.close();
+          else c.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    })
     .handle("notify-back", async ({ name, value }: { name: string; value: unknown }, ctx) => {
       await ctx.peer.notify(name, value);
       return true;
@@ -146,6 +195,10 @@ function serveHandlers(): Handlers {
         ctx.peer.request(op, value, { timeoutMs: 10_000 }),
     )
     .handle("notes", (_v, ctx) => notesOf(ctx.peer))
+    // A slow notification handler: takes N ms. Not recorded by `notes`.
+    .handleNotification("block", async ({ ms }: { ms: number }) => {
+      await sleep(ms);
+    })
     .handleNotificationFallback((payload, ctx) => {
       const n = notesOf(ctx.peer);
       n.count++;
@@ -317,6 +370,28 @@ const checks: Array<[string, Check]> = [
   ["call-back", async (p) => {
     const r = await p.request("call-back", { op: "upper", value: "called back" });
     assert(r === "CALLED BACK", `got ${JSON.stringify(r)}`);
+  }],
+  // Mixed kinds. Through this API a single result to a streaming request reads as one part,
+  // and a streaming result to a buffer request is collected: either kind passes (the Go
+  // reference cannot answer with the other kind); the catalogue judges the kind on the wire.
+  ["stream-single-result", async (p) => {
+    const parts = ["stream ", "to ", "single ", "ünïcode ✓"];
+    const { writable, readable } = p.streamRequest("stream-concat");
+    const writer = writable.getWriter();
+    const writing = (async () => {
+      for (const part of parts) await writer.write(enc.encode(part));
+      await writer.close();
+    })();
+    const received: Uint8Array[] = [];
+    for await (const part of readable as unknown as AsyncIterable<Uint8Array>) received.push(part);
+    await writing;
+    const got = dec.decode(concat(received));
+    assert(got === parts.join(""), `got ${JSON.stringify(got)}`);
+  }],
+  ["single-stream-result", async (p) => {
+    const parts = ["single ", "to ", "stream ", "ünïcode ✓"];
+    const out = await p.bufferRequest("echo-parts", enc.encode(JSON.stringify({ parts })));
+    assert(dec.decode(out) === parts.join(""), `got ${JSON.stringify(dec.decode(out))}`);
   }],
 ];
 

@@ -5,10 +5,13 @@
  * deno run -A conformance/report.ts DIR
  * ```
  *
- * Reads every `DIR/*.json` written by `driver.ts --out DIR` (one per implementation), writes
- * `DIR/report.md` (a table with one row per case and one column per implementation, a summary of
- * verdict counts per implementation, and the details behind every verdict other than OK) and
- * `DIR/report.json`, and prints the summary table.
+ * Reads every `DIR/*.json` written by `driver.ts --out DIR` (one per implementation and
+ * transport), writes `DIR/report.md` (a summary of verdict counts per implementation and
+ * transport, a table with one row per case and one column per implementation and transport —
+ * `ts-deno` for tcp, `ts-deno/ws` for WebSocket, `—` where a case does not run over that
+ * transport —, the details behind every verdict other than OK, and the coverage map of
+ * `shared/interop-notes.md`) and `DIR/report.json`, and prints the summary table. Exits 1 if the
+ * coverage map names a case the catalogue does not have.
  *
  * @module
  */
@@ -16,7 +19,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import { CASES, type Verdict } from "./cases.ts";
+import { CASES, INTEROP_NOTES_COVERAGE, type Verdict } from "./cases.ts";
 
 const VERDICTS: readonly Verdict[] = ["OK", "NON-STRICT", "UNSUPPORTED", "FAILED"];
 const FORMAT = "gotalk-conformance-results/1";
@@ -32,6 +35,8 @@ interface Result {
 interface ResultsFile {
   format: string;
   name: string;
+  /** `tcp` (also when absent: files from before WebSocket) or `ws`. */
+  transport?: string;
   target?: unknown;
   startedAt?: string;
   durationMs?: number;
@@ -78,6 +83,13 @@ async function main(): Promise<number> {
     process.stderr.write(`report: no result files in ${dir}\n`);
     return 1;
   }
+  // Columns: every implementation over tcp, then over ws.
+  const label = (d: ResultsFile): string =>
+    (d.transport ?? "tcp") === "tcp" ? d.name : `${d.name}/${d.transport}`;
+  impls.sort((a, b) =>
+    Number((a.transport ?? "tcp") !== "tcp") - Number((b.transport ?? "tcp") !== "tcp") ||
+    a.name.localeCompare(b.name)
+  );
 
   // Rows: the catalogue's order, then any ids only the result files know.
   const titles = new Map<string, string>(CASES.map((c) => [c.id, c.title]));
@@ -93,34 +105,63 @@ async function main(): Promise<number> {
       const r = byImpl[i].get(id);
       if (r && r.verdict in counts) counts[r.verdict]++;
     }
-    return { name: doc.name, counts, total: byImpl[i].size };
+    return {
+      name: label(doc),
+      transport: doc.transport ?? "tcp",
+      counts,
+      total: byImpl[i].size,
+      seconds: doc.durationMs === undefined ? undefined : doc.durationMs / 1000,
+    };
   });
   const summaryTable = table(
-    ["implementation", ...VERDICTS, "total"],
-    summary.map((s) => [s.name, ...VERDICTS.map((v) => String(s.counts[v])), String(s.total)]),
+    ["implementation", "transport", ...VERDICTS, "total", "seconds"],
+    summary.map((s) => [
+      s.name,
+      s.transport,
+      ...VERDICTS.map((v) => String(s.counts[v])),
+      String(s.total),
+      s.seconds === undefined ? "" : s.seconds.toFixed(1),
+    ]),
   );
 
-  const names = impls.map((d) => d.name);
+  const names = impls.map(label);
   const matrix = table(
     ["case", "title", ...names],
     ids.map((id) => [id, titles.get(id) ?? "", ...byImpl.map((m) => m.get(id)?.verdict ?? "—")]),
   );
   const notes: string[] = [];
   for (const id of ids) {
+    // One line per distinct verdict and detail (the same deviation over tcp and ws is one line).
+    const groups = new Map<string, string[]>();
     for (const [i, m] of byImpl.entries()) {
       const r = m.get(id);
-      if (r && r.verdict !== "OK") {
-        notes.push(`- \`${id}\` **${names[i]}** ${r.verdict}: ${r.detail}`);
-      }
+      if (!r || r.verdict === "OK") continue;
+      const key = `${r.verdict}: ${r.detail}`;
+      groups.set(key, [...(groups.get(key) ?? []), names[i]]);
     }
+    for (const [key, who] of groups) notes.push(`- \`${id}\` **${who.join(", ")}** ${key}`);
   }
+
+  // The coverage map: every item of shared/interop-notes.md, with what checks it.
+  const known = new Set(CASES.map((c) => c.id));
+  const bad = INTEROP_NOTES_COVERAGE.flatMap((n) => n.cases.filter((id) => !known.has(id)));
+  const coverage = table(
+    ["interop note", "cases", "also checked by"],
+    INTEROP_NOTES_COVERAGE.map((n) => [
+      n.note,
+      n.cases.map((id) => id.replace(/^gotalk\//, "")).join(", ") || "—",
+      [...(n.elsewhere ?? []), ...(n.gap ? [`gap: ${n.gap}`] : [])].join("; ") || "—",
+    ]),
+  );
 
   const md = [
     "# Gotalk conformance report",
     "",
     `Generated ${new Date().toISOString()} from ${impls.length} result file(s). Verdicts: OK ` +
     "(as the rsms/gotalk README says), NON-STRICT (deviates from the README the way the Go " +
-    "reference does), UNSUPPORTED (the implementation cannot be configured for the case), FAILED.",
+    "reference does, named in the detail), UNSUPPORTED (the implementation cannot be configured " +
+    "for the case, or lacks an optional feature the case names), FAILED. Columns: NAME over " +
+    "tcp, NAME/ws over WebSocket; — where a case does not run over that transport.",
     "",
     "## Summary",
     "",
@@ -134,6 +175,10 @@ async function main(): Promise<number> {
     "",
     ...(notes.length ? notes : ["None."]),
     "",
+    "## Coverage of shared/interop-notes.md",
+    "",
+    coverage,
+    "",
   ].join("\n");
   await writeFile(join(dir, "report.md"), md);
   await writeFile(
@@ -142,7 +187,8 @@ async function main(): Promise<number> {
       {
         format: "gotalk-conformance-report/1",
         implementations: impls.map((d) => ({
-          name: d.name,
+          name: label(d),
+          transport: d.transport ?? "tcp",
           target: d.target,
           startedAt: d.startedAt,
           durationMs: d.durationMs,
@@ -161,6 +207,10 @@ async function main(): Promise<number> {
     ) + "\n",
   );
   process.stdout.write(summaryTable + "\n");
+  if (bad.length) {
+    process.stderr.write(`report: the coverage map names unknown cases: ${bad.join(", ")}\n`);
+    return 1;
+  }
   return 0;
 }
 

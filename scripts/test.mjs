@@ -176,9 +176,8 @@ if (want("bench")) {
 // Conformance: the interop matrix, the case catalogue against every server, the idle test.
 if (want("conformance")) {
   section("conformance (matrix, catalogue, idle)");
-  if (!existsSync(join(root, ".build", "node", "conformance", "peer.js"))) {
-    run(deno, ["run", "-A", "scripts/build_npm.ts"]);
-  }
+  // Always rebuild: a stale Node peer would lack the current contract's operations.
+  run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   const outDir = join(root, "conformance", "reports");
   const r = run(deno, [
     "run",

@@ -59,6 +59,8 @@ var checks = []check{
 	{id: "notify-back", run: checkNotifyBack},
 	{id: "notify-to-server", run: checkNotifyToServer},
 	{id: "call-back", run: checkCallBack},
+	{id: "stream-single-result", run: checkStreamSingleResult},
+	{id: "single-stream-result", run: checkSingleStreamResult},
 }
 
 type checkReport struct {
@@ -727,4 +729,79 @@ func (c *checkConn) closeReason() string {
 			what, readTimeout, heard)
 	}
 	return fmt.Sprintf("%s, sent by the server (or by the Go client on a malformed message); %s", what, heard)
+}
+
+// Mixed kinds. Either kind of answer passes (the reference server itself can only answer
+// stream-concat with S parts and echo-parts with R); the catalogue judges the kind on the
+// wire. These checks prove that this client copes with both.
+
+// responseParts reads a result from ch: one R, or S parts up to the empty S, and returns
+// the payloads.
+func (c *checkConn) responseParts(ch chan gotalk.Response) ([][]byte, error) {
+	var parts [][]byte
+	timeout := time.After(time.Until(c.deadline))
+	for {
+		var r gotalk.Response
+		select {
+		case r = <-ch:
+		case <-timeout:
+			return nil, fmt.Errorf("no complete result after %d parts", len(parts))
+		}
+		switch {
+		case r.IsError():
+			return nil, fmt.Errorf("ErrorResult %q", r.Data)
+		case r.IsStreaming() && len(r.Data) == 0:
+			return parts, nil
+		case r.IsStreaming():
+			parts = append(parts, r.Data)
+		case r.MsgType == gotalk.MsgTypeSingleRes && len(parts) == 0:
+			return [][]byte{r.Data}, nil
+		default:
+			return nil, fmt.Errorf("got message type %q after %d result parts", byte(r.MsgType), len(parts))
+		}
+	}
+}
+
+func checkStreamSingleResult(c *checkConn) error {
+	parts := []string{"stream ", "to ", "single ", "ünïcode ✓"}
+	// gotalk delivers the result on resch from its read loop; read it concurrently.
+	req, resch := c.s.StreamRequest("stream-concat")
+	type outcome struct {
+		parts [][]byte
+		err   error
+	}
+	got := make(chan outcome, 1)
+	go func() {
+		p, err := c.responseParts(resch)
+		got <- outcome{p, err}
+	}()
+	for i, p := range parts {
+		if err := req.Write([]byte(p)); err != nil {
+			return fmt.Errorf("writing request part %d: %v", i, err)
+		}
+	}
+	if err := req.End(); err != nil {
+		return fmt.Errorf("ending the request: %v", err)
+	}
+	o := <-got
+	if o.err != nil {
+		return o.err
+	}
+	return compareBytes("result", bytes.Join(o.parts, nil), []byte(strings.Join(parts, "")))
+}
+
+func checkSingleStreamResult(c *checkConn) error {
+	parts := []string{"single ", "to ", "stream ", "ünïcode ✓"}
+	body, _ := json.Marshal(map[string]any{"parts": parts})
+	// Not BufferRequest: it fails on S parts ("unexpected streaming response"). SendRequest
+	// delivers every response for the id on the channel, buffered here.
+	ch := make(chan gotalk.Response, len(parts)+2)
+	if err := c.s.SendRequest(gotalk.NewRequest("echo-parts", body), ch); err != nil {
+		return err
+	}
+	got, err := c.responseParts(ch)
+	if err != nil {
+		return err
+	}
+	return compareBytes("result", bytes.Join(got, nil), []byte(strings.Join(parts, "")))
 }

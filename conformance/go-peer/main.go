@@ -1,7 +1,7 @@
 // Command go-peer is the Go reference conformance peer: it drives
 // github.com/rsms/gotalk v1.3.7 through the command line described in
-// shared/conformance-peer.md, so that the interop matrix can pair it with
-// every other implementation.
+// conformance/README.md (the peer contract), so that the interop matrix can
+// pair it with every other implementation.
 //
 //	go-peer serve --transport tcp|ws --addr 127.0.0.1:0 [options]
 //	go-peer check --url tcp://HOST:PORT | ws://HOST:PORT/gotalk/ [--only ID[,ID...]] [--idle MS]

@@ -759,3 +759,52 @@ func TestWireWebSocket(t *testing.T) {
 		t.Errorf("messages %q, want %q", got, want)
 	}
 }
+
+// TestWireMixedKinds: the reference cannot answer a streaming request with a single result,
+// nor a single request with a streaming result (no API for it), so go-peer answers
+// stream-concat with S parts and echo-parts with R.
+func TestWireMixedKinds(t *testing.T) {
+	rc := dialRaw(t, startServe(t, "--transport", "tcp"))
+	rc.write(msg(gotalk.MsgTypeStreamReq, "s001", "stream-concat", "ab") +
+		msg(gotalk.MsgTypeStreamReqPart, "s001", "", "cd") +
+		msg(gotalk.MsgTypeStreamReqPart, "s001", "", ""))
+	for _, want := range []string{"abcd", ""} {
+		if m := rc.read(); m.t != gotalk.MsgTypeStreamRes || string(m.payload) != want {
+			t.Fatalf("stream-concat: got %c %q, want S %q", m.t, m.payload, want)
+		}
+	}
+	rc.send(gotalk.MsgTypeSingleReq, "a001", "echo-parts", `{"parts":["x","y"]}`)
+	if m := rc.read(); m.t != gotalk.MsgTypeSingleRes || string(m.payload) != "xy" {
+		t.Fatalf("echo-parts: got %c %q, want R \"xy\"", m.t, m.payload)
+	}
+}
+
+// TestWireSlowConsumersStall: notification handlers run inline on the read loop, and stream
+// parts go through a one-slot channel, so a slow consumer delays everything after it.
+func TestWireSlowConsumersStall(t *testing.T) {
+	const block = 300 * time.Millisecond
+	rc := dialRaw(t, startServe(t, "--transport", "tcp"))
+	start := time.Now()
+	rc.write(msg(gotalk.MsgTypeNotification, "", "block", `{"ms":300}`) +
+		msg(gotalk.MsgTypeSingleReq, "a001", "echo", "x"))
+	if m := rc.read(); m.t != gotalk.MsgTypeSingleRes || m.id != "a001" {
+		t.Fatalf("got %c %q", m.t, m.id)
+	}
+	if d := time.Since(start); d < block {
+		t.Errorf("echo after a blocking notification answered after %v, want >= %v", d, block)
+	}
+	start = time.Now()
+	rc.write(msg(gotalk.MsgTypeStreamReq, "s001", "stream-block", `{"ms":300}`) +
+		msg(gotalk.MsgTypeStreamReqPart, "s001", "", "a") +
+		msg(gotalk.MsgTypeStreamReqPart, "s001", "", "b") +
+		msg(gotalk.MsgTypeSingleReq, "a002", "echo", "x"))
+	for {
+		m := rc.read()
+		if m.t == gotalk.MsgTypeSingleRes && m.id == "a002" {
+			break
+		}
+	}
+	if d := time.Since(start); d < block {
+		t.Errorf("echo after a blocked stream answered after %v, want >= %v", d, block)
+	}
+}

@@ -438,6 +438,29 @@ func newServerHandlers() *gotalk.Handlers {
 
 	h.HandleStreamRequest("stream-echo", streamEcho)
 
+	// Mixed kinds. The README allows a streaming request to get a single result and a single
+	// request to get a streaming result, but adds that "the current version of the Go package
+	// does not provide a high-level API for mixed-kind request-response handling": a stream
+	// handler can only write S parts, and a buffer handler can only return one result. So
+	// these answer with the kind the reference can produce (the catalogue marks it NON-STRICT):
+	// stream-concat with one S part holding the concatenation (then gotalk's empty S), and
+	// echo-parts with one R holding the concatenation.
+	h.HandleStreamRequest("stream-concat", streamConcat)
+	h.HandleBufferRequest("echo-parts", func(_ *gotalk.Sock, _ string, p []byte) ([]byte, error) {
+		var req struct {
+			Parts []string `json:"parts"`
+		}
+		if err := json.Unmarshal(p, &req); err != nil {
+			return nil, fmt.Errorf("echo-parts: invalid request: %v", err)
+		}
+		return []byte(strings.Join(req.Parts, "")), nil
+	})
+
+	// A slow stream consumer: reads the first part ({"ms":N}), then nothing for N ms, then
+	// echoes the remaining parts as stream-echo does. gotalk feeds parts through a one-slot
+	// channel from the read loop, so the second part not taken blocks the whole connection.
+	h.HandleStreamRequest("stream-block", streamBlock)
+
 	h.HandleBufferRequest("notify-back", func(s *gotalk.Sock, _ string, p []byte) ([]byte, error) {
 		var req struct {
 			Name  string          `json:"name"`
@@ -482,6 +505,18 @@ func newServerHandlers() *gotalk.Handlers {
 		}{st.count, st.last})
 	})
 
+	// A slow notification handler: takes N ms ({"ms":N}). gotalk runs notification handlers
+	// inline on the socket's read loop, so this stalls the whole connection meanwhile (the
+	// reference quirk the catalogue observes). Not recorded by notes.
+	h.HandleBufferNotification("block", func(_ *gotalk.Sock, _ string, p []byte) {
+		var req struct {
+			Ms float64 `json:"ms"`
+		}
+		if json.Unmarshal(p, &req) == nil && req.Ms > 0 {
+			time.Sleep(time.Duration(req.Ms * float64(time.Millisecond)))
+		}
+	})
+
 	// Fallback: every notification, whatever its name. gotalk runs notification handlers
 	// inline on the socket's read loop, so this must never block.
 	h.HandleBufferNotification("", func(s *gotalk.Sock, name string, p []byte) {
@@ -521,6 +556,52 @@ func streamEcho(s *gotalk.Sock, _ string, rch chan []byte, out io.WriteCloser) e
 			return gotalk.ErrSockClosed
 		}
 	}
+}
+
+// streamConcat collects every part of a streaming request and answers with their
+// concatenation, as one S part (a stream handler cannot send R; see newServerHandlers).
+func streamConcat(s *gotalk.Sock, _ string, rch chan []byte, out io.WriteCloser) error {
+	closed := stateOf(s).closed
+	var all []byte
+	for {
+		select {
+		case part := <-rch:
+			if part == nil {
+				if len(all) == 0 {
+					return nil
+				}
+				_, err := out.Write(all)
+				return err
+			}
+			all = append(all, part...)
+		case <-closed:
+			return gotalk.ErrSockClosed
+		}
+	}
+}
+
+// streamBlock takes the first part ({"ms":N}), sleeps N ms without reading rch, then echoes
+// the remaining parts.
+func streamBlock(s *gotalk.Sock, op string, rch chan []byte, out io.WriteCloser) error {
+	closed := stateOf(s).closed
+	var first []byte
+	select {
+	case first = <-rch:
+	case <-closed:
+		return gotalk.ErrSockClosed
+	}
+	var req struct {
+		Ms float64 `json:"ms"`
+	}
+	if err := json.Unmarshal(first, &req); err != nil {
+		return fmt.Errorf("stream-block: invalid first part: %v", err)
+	}
+	select {
+	case <-time.After(time.Duration(req.Ms * float64(time.Millisecond))):
+	case <-closed:
+		return gotalk.ErrSockClosed
+	}
+	return streamEcho(s, op, rch, out)
 }
 
 // callBack sends a request to the requester and returns its result. An ErrorResult from
