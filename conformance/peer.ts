@@ -20,6 +20,10 @@ import {
   Server,
   type Transport,
 } from "../mod.ts";
+import { browserBundleRoute } from "../src/transports/bundle_route.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -39,7 +43,11 @@ async function adapter(): Promise<Adapter> {
 }
 
 interface WsAdapter {
-  serveWebSocket(options: { hostname?: string; port: number }): Promise<Listener & { url: string }>;
+  serveWebSocket(options: {
+    hostname?: string;
+    port: number;
+    routes?: (request: Request) => Promise<Response | undefined>;
+  }): Promise<Listener & { url: string }>;
   connectWebSocket(url: string): Promise<Transport>;
 }
 
@@ -74,6 +82,17 @@ function onSignals(fn: () => void): void {
     if (runtime === "deno") g.Deno.addSignalListener(sig, fn);
     else g.process.on(sig, fn);
   }
+}
+
+/** The built browser bundle (`.build/browser/gotalk.js` above this file), if any. */
+function readBundle(): Uint8Array | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const path = join(dir, ".build", "browser", "gotalk.js");
+    if (existsSync(path)) return new Uint8Array(readFileSync(path));
+    dir = dirname(dir);
+  }
+  return undefined;
 }
 
 function flag(name: string): string | undefined {
@@ -237,7 +256,11 @@ async function serve(): Promise<void> {
   if (transport === "ws") {
     // Upgrades at /gotalk/; the default origin policy (same origin) admits the Go client's and
     // ours, which send Origin: http://HOST:PORT.
-    const listener = await (await wsAdapter()).serveWebSocket(addr);
+    // Our browser bundle at /gotalk/gotalk.js (ETag, gzip, 304), like Go's server serves
+    // gotalk.js, when it has been built (scripts/build_browser.ts).
+    const bundle = readBundle();
+    const routes = bundle ? browserBundleRoute(bundle) : undefined;
+    const listener = await (await wsAdapter()).serveWebSocket({ ...addr, routes });
     server = new Server(listener, options);
     print(`READY ${listener.url}`);
   } else {

@@ -176,8 +176,10 @@ if (want("bench")) {
 // Conformance: the interop matrix, the case catalogue against every server, the idle test.
 if (want("conformance")) {
   section("conformance (matrix, catalogue, idle)");
-  // Always rebuild: a stale Node peer would lack the current contract's operations.
+  // Always rebuild: a stale Node peer would lack the current contract's operations. The
+  // browser bundle is what the peers serve at /gotalk/gotalk.js (case gotalk/ws/18).
   run(deno, ["run", "-A", "scripts/build_npm.ts"]);
+  run(deno, ["run", "-A", "scripts/build_browser.ts"]);
   const outDir = join(root, "conformance", "reports");
   const r = run(deno, [
     "run",
