@@ -77,28 +77,36 @@ function socketFactory(name: string, adapter: SocketAdapter, tls: boolean): Conn
     adapter,
     async pair() {
       const listener = await listen();
-      try {
-        const [client, server] = await Promise.all([
-          connect(listener.addr.port),
-          listener.accept(),
-        ]);
-        if (server === null) throw new Error("The listener closed before accepting");
-        return {
-          client,
-          server,
-          close() {
-            client.close?.();
-            server.close?.();
-            listener.close();
-            return Promise.resolve();
-          },
-        };
-      } catch (error) {
-        listener.close();
-        throw error;
-      }
+      return await acceptPair(listener, () => connect(listener.addr.port));
     },
   };
+}
+
+/**
+ * Connects a client to `listener` and accepts it: both ends, and a `close` that releases the
+ * two transports and the listener. The listener is closed if either side fails.
+ */
+export async function acceptPair(
+  listener: Listener,
+  connect: () => Promise<Transport>,
+): Promise<ConnectionPair> {
+  try {
+    const [client, server] = await Promise.all([connect(), listener.accept()]);
+    if (server === null) throw new Error("The listener closed before accepting");
+    return {
+      client,
+      server,
+      close() {
+        client.close?.();
+        server.close?.();
+        listener.close();
+        return Promise.resolve();
+      },
+    };
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
 }
 
 /** This runtime's own socket adapter (imported dynamically). */

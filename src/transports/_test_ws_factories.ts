@@ -7,7 +7,7 @@
 
 import type { Transport } from "../peer/transport.ts";
 import type { ConnectionFactory } from "./_test_factories.ts";
-import { runtimeName } from "./_test_factories.ts";
+import { acceptPair, runtimeName } from "./_test_factories.ts";
 import type { WebSocketConnectOptions } from "./websocket.ts";
 import type { WebSocketListener, WebSocketServeOptions } from "./_websocket_server.ts";
 
@@ -37,29 +37,14 @@ export function wsFactory(
     name,
     async pair() {
       const listener = await adapter.serveWebSocket({ hostname: "127.0.0.1", port: 0 });
-      try {
-        const [client, server] = await Promise.all([
+      return await acceptPair(
+        listener,
+        () =>
           adapter.connectWebSocket(listener.url, {
             ...connectOptions,
             signal: AbortSignal.timeout(10_000),
           }),
-          listener.accept(),
-        ]);
-        if (server === null) throw new Error("The listener closed before accepting");
-        return {
-          client,
-          server,
-          close() {
-            client.close?.();
-            server.close?.();
-            listener.close();
-            return Promise.resolve();
-          },
-        };
-      } catch (error) {
-        listener.close();
-        throw error;
-      }
+      );
     },
   };
 }
