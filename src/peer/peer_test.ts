@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { pipePair } from "../transports/pipe.ts";
 import { Handlers } from "./handlers.ts";
 import { Peer } from "./peer.ts";
-import { peerSuite } from "./_suite.ts";
+import { peerSuite } from "./_test_suite.ts";
 
 peerSuite({
   name: "pipe",
