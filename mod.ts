@@ -5,9 +5,12 @@
  * Bun, Node and browsers. Both ends of a connection serve and send requests (JSON, raw bytes or
  * streams) and notifications, over any pair of Web byte streams.
  *
- * This entry point is runtime-neutral. Network transports live in their own entry points:
- * `@gotalk/gotalk/deno`, `@gotalk/gotalk/bun`, `@gotalk/gotalk/node`; the wire codec alone is
- * `@gotalk/gotalk/protocol`.
+ * This entry point is the session API, runtime-neutral: {@linkcode Peer} (one end of a
+ * connection), {@linkcode Handlers} (what it serves), {@linkcode Server} (a peer per accepted
+ * connection), {@linkcode ReconnectingPeer}, the in-memory {@linkcode pipePair}, and the errors
+ * callers catch. Network transports live in their own entry points: `@gotalk/gotalk/deno`,
+ * `@gotalk/gotalk/bun`, `@gotalk/gotalk/node`, `@gotalk/gotalk/websocket` (and a server per
+ * runtime); the wire codec is `@gotalk/gotalk/protocol`.
  *
  * @example Two peers over an in-memory pipe
  * ```ts
@@ -26,45 +29,11 @@
  * @module
  */
 
-export {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  encodedHeaderLength,
-  encodedMessageLength,
-  encodeHandshake,
-  encodeHeader,
-  encodeHeaderInto,
-  encodeMessage,
-  encodeMessageInto,
-  MAX_NAME_BYTES,
-  MAX_WIRE_PAYLOAD_BYTES,
-  MessageDecoder,
-  MessageDecoderStream,
-  MessageEncoderStream,
-  MessageType,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  ProtocolErrorCode,
-  requestIdFromBytes,
-  requestIdToBytes,
-} from "./src/protocol/mod.ts";
-export type {
-  HandshakeMessage,
-  HeartbeatMessage,
-  Message,
-  MessageDecoderOptions,
-  MessageEncoderStreamOptions,
-  MessageTypeCode,
-  NotificationMessage,
-  PayloadMessage,
-  ProtocolErrorCodeValue,
-  ProtocolErrorMessage,
-  ProtocolErrorOptions,
-  RequestId,
-  RequestMessage,
-  RetryMessage,
-} from "./src/protocol/mod.ts";
+export { ProtocolError, ProtocolErrorCode } from "./src/protocol/mod.ts";
+export type { ProtocolErrorCodeValue, ProtocolErrorOptions } from "./src/protocol/mod.ts";
 export {
   ConnectionClosedError,
+  PayloadTooLargeError,
   RemoteError,
   RetryLimitError,
   StreamOverflowError,
@@ -78,19 +47,19 @@ export type {
   NotificationContext,
   NotificationHandler,
   RequestContext,
-  RequestHandlerEntry,
   StreamHandler,
 } from "./src/peer/handlers.ts";
+export type { PeerOptions } from "./src/peer/options.ts";
 export { Peer } from "./src/peer/peer.ts";
 export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
 export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";
 export type {
   CloseOptions,
   Heartbeat,
-  PeerOptions,
   RequestOptions,
+  Session,
   StreamRequest,
-} from "./src/peer/peer.ts";
+} from "./src/peer/session.ts";
 export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";

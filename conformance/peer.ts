@@ -18,6 +18,7 @@ import {
   type PeerOptions,
   RemoteError,
   Server,
+  type Session,
   type Transport,
 } from "../mod.ts";
 import { browserBundleRoute } from "../src/transports/bundle_route.ts";
@@ -149,8 +150,8 @@ interface Notes {
 }
 
 function serveHandlers(): Handlers {
-  const notes = new WeakMap<Peer, Notes>();
-  const notesOf = (peer: Peer) => {
+  const notes = new WeakMap<Session, Notes>();
+  const notesOf = (peer: Session) => {
     let n = notes.get(peer);
     if (!n) notes.set(peer, n = { count: 0, last: null });
     return n;

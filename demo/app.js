@@ -80,15 +80,14 @@ const client = new ReconnectingPeer({
   handlers,
   minDelayMs: 250,
   maxDelayMs: 5000,
+  onOpen: () => {
+    state.stats.opens++;
+    setStatus("connected");
+    // After a reconnection: join again (the server forgot us) and reload each room's history.
+    for (const name of state.joined.keys()) join(name, { show: false }).catch(showError);
+  },
+  onClose: () => setStatus("disconnected"),
 });
-
-client.addEventListener("open", () => {
-  state.stats.opens++;
-  setStatus("connected");
-  // After a reconnection: join again (the server forgot us) and reload each room's history.
-  for (const name of state.joined.keys()) join(name, { show: false }).catch(showError);
-});
-client.addEventListener("close", () => setStatus("disconnected"));
 
 // --- Operations ------------------------------------------------------------------------------
 
@@ -318,7 +317,7 @@ function agentName() {
 let lastTyping = 0;
 $("text").addEventListener("input", () => {
   const now = Date.now();
-  if (!state.current || !client.connected || now - lastTyping < 2000) return;
+  if (!state.current || !client.isOpen || now - lastTyping < 2000) return;
   lastTyping = now;
   client.notify("typing", { room: state.current }).catch(() => {});
 });

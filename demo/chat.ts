@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Handlers, type Peer } from "../mod.ts";
+import { Handlers, type Session } from "../mod.ts";
 
 /** A chat message. */
 export interface ChatMessage {
@@ -61,7 +61,7 @@ export interface ChatOptions {
 }
 
 interface Member {
-  peer: Peer;
+  peer: Session;
   name: string;
   agent: string;
   transport: string;
@@ -88,7 +88,7 @@ const enc = new TextEncoder();
 export class Chat {
   /** The handlers every connection's peer gets. */
   readonly handlers: Handlers;
-  readonly #members = new Map<Peer, Member>();
+  readonly #members = new Map<Session, Member>();
   readonly #rooms = new Map<string, Room>();
   readonly #historyLimit: number;
   readonly #log: (line: string) => void;
@@ -124,7 +124,7 @@ export class Chat {
    * Starts serving a new connection: asks it who it is (`whoami`), then tracks it until it
    * closes. Call from a `Server`'s `onPeer`.
    */
-  attach(peer: Peer, transport: string): void {
+  attach(peer: Session, transport: string): void {
     const member: Member = {
       peer,
       name: "",
@@ -187,7 +187,7 @@ export class Chat {
   }
 
   /** The member behind a request, once it said who it is. */
-  async #member(peer: Peer): Promise<Member> {
+  async #member(peer: Session): Promise<Member> {
     const member = this.#members.get(peer);
     if (member === undefined) throw new Error("Not connected");
     await member.ready;

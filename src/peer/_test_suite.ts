@@ -16,7 +16,9 @@ import {
   StreamOverflowError,
 } from "./errors.ts";
 import { Handlers } from "./handlers.ts";
-import { type Heartbeat, Peer, type PeerOptions } from "./peer.ts";
+import type { PeerOptions } from "./options.ts";
+import { Peer } from "./peer.ts";
+import type { Heartbeat } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
 /** Makes connected transport pairs for the suite. */

@@ -176,7 +176,7 @@ export class FrameWriter {
     return this.#error;
   }
 
-  /** Flushes what is queued, then closes the writable (waiting at most until `signal`). */
+  /** Flushes what is queued, then closes the writable. */
   async close(): Promise<void> {
     this.#flush();
     if (this.#failed) return;
@@ -186,6 +186,20 @@ export class FrameWriter {
     } catch {
       // The transport is gone: nothing left to flush to.
     }
+  }
+
+  /**
+   * Flushes and closes, but aborts with `reason` if that takes longer than `graceMs` (a
+   * remote that does not read must not hold the close up forever).
+   */
+  async closeWithin(graceMs: number, reason: unknown): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flushed = await Promise.race([
+      this.close().then(() => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+    ]);
+    clearTimeout(timer);
+    if (!flushed) this.abort(reason);
   }
 
   /** Drops what is queued and aborts the writable. */

@@ -147,3 +147,47 @@ export class StreamOverflowError extends Error {
     this.limit = limit;
   }
 }
+
+/**
+ * A payload is larger than a limit allows: for example a streaming result collected for a
+ * buffer request that grows past `maxPayloadBytes`. Only that request fails; the connection
+ * stays open.
+ *
+ * @example Usage
+ * ```ts
+ * import { PayloadTooLargeError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new PayloadTooLargeError("download", 2048, 1024);
+ * assert.equal(e.limit, 1024);
+ * assert.match(e.message, /"download".*2048.*1024.*maxPayloadBytes/);
+ * ```
+ */
+export class PayloadTooLargeError extends Error {
+  /** The operation of the request the payload belongs to. */
+  readonly op: string;
+  /** The payload's size in bytes, or as much of it as had arrived when it passed the limit. */
+  readonly size: number;
+  /** The limit it passed, in bytes. */
+  readonly limit: number;
+
+  /**
+   * Creates a payload-too-large error.
+   *
+   * @param op The operation of the request.
+   * @param size The payload's size in bytes (so far).
+   * @param limit The limit, in bytes.
+   * @param options Standard error options.
+   */
+  constructor(op: string, size: number, limit: number, options?: ErrorOptions) {
+    super(
+      `The result of "${op}" reached ${size} bytes, more than the ${limit} bytes that ` +
+        `maxPayloadBytes allows (raise it, or read the result with streamRequest)`,
+      options,
+    );
+    this.name = "PayloadTooLargeError";
+    this.op = op;
+    this.size = size;
+    this.limit = limit;
+  }
+}

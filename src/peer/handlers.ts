@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
-import type { Peer } from "./peer.ts";
+import type { Session } from "./session.ts";
+import { decodeJson, encodeJson } from "./_payload.ts";
 
 /**
  * What a request handler gets besides its input.
@@ -11,12 +12,12 @@ import type { Peer } from "./peer.ts";
  * import assert from "node:assert/strict";
  *
  * const handlers = new Handlers().handle("whoami", (_v: unknown, ctx: RequestContext) => ctx.op);
- * assert.ok(handlers.findRequestHandler("whoami"));
+ * assert.equal(handlers.handles("whoami"), true);
  * ```
  */
 export interface RequestContext {
   /** The peer the request came from: handlers can send requests and notifications back. */
-  readonly peer: Peer;
+  readonly peer: Session;
   /** The requested operation. */
   readonly op: string;
   /** Aborted when the connection closes, so long-running handlers can stop early. */
@@ -38,7 +39,7 @@ export interface RequestContext {
  */
 export interface NotificationContext {
   /** The peer the notification came from. */
-  readonly peer: Peer;
+  readonly peer: Session;
   /** The notification name. */
   readonly name: string;
 }
@@ -153,39 +154,20 @@ export type BufferNotificationHandler = (
   context: NotificationContext,
 ) => void | Promise<void>;
 
-/**
- * How a registered request handler takes its input: `buffer` (the whole payload; streaming
- * requests are collected first, up to the payload limit) or `stream` (parts as they arrive).
- *
- * @example Usage
- * ```ts
- * import { Handlers } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const h = new Handlers().handleStream("s", (parts) => parts);
- * assert.equal(h.findRequestHandler("s")?.input, "stream");
- * ```
- */
+/** A registered request handler and how it takes its input (internal to the peer). */
 export interface RequestHandlerEntry {
-  /** `buffer` or `stream`. */
+  /**
+   * `buffer` (the whole payload; streaming requests are collected first, up to the payload
+   * limit) or `stream` (parts as they arrive).
+   */
   readonly input: "buffer" | "stream";
   /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
   readonly fn: BufferHandler | StreamHandler;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-/** Encodes a JSON value as UTF-8 (`undefined` as an empty payload). */
-export function encodeJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(value);
-  return text === undefined ? new Uint8Array(0) : enc.encode(text);
-}
-
-/** Decodes a UTF-8 JSON payload (an empty payload as `undefined`). */
-export function decodeJson(payload: Uint8Array): unknown {
-  return payload.length === 0 ? undefined : JSON.parse(dec.decode(payload));
-}
+// Set by the Handlers class's static block: the peer's lookups, off the public surface.
+let findRequest: (h: Handlers, op: string) => RequestHandlerEntry | undefined;
+let findNotification: (h: Handlers, name: string) => BufferNotificationHandler | undefined;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
@@ -216,8 +198,8 @@ function jsonAsBuffer(fn: JsonHandler): BufferHandler {
  *
  * const base = new Handlers().handle("upper", (s: string) => s.toUpperCase());
  * const child = new Handlers(base).handleFallback((payload) => payload);
- * assert.equal(child.findRequestHandler("upper")?.input, "buffer");
- * assert.ok(child.findRequestHandler("anything"));
+ * assert.equal(child.handles("upper"), true);
+ * assert.equal(child.handles("anything"), true);
  * ```
  */
 export class Handlers {
@@ -249,7 +231,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handle("add", ([a, b]: [number, number]) => a + b);
-   * assert.ok(h.findRequestHandler("add"));
+   * assert.equal(h.handles("add"), true);
    * ```
    */
   handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
@@ -270,7 +252,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleBuffer("echo", (payload) => payload);
-   * assert.equal(h.findRequestHandler("echo")?.input, "buffer");
+   * assert.equal(h.handles("echo"), true);
    * ```
    */
   handleBuffer(op: string, fn: BufferHandler): this {
@@ -291,7 +273,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleStream("stream-echo", (parts) => parts);
-   * assert.equal(h.findRequestHandler("stream-echo")?.input, "stream");
+   * assert.equal(h.handles("stream-echo"), true);
    * ```
    */
   handleStream(op: string, fn: StreamHandler): this {
@@ -311,7 +293,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleFallback((_p, ctx) => new TextEncoder().encode(ctx.op));
-   * assert.ok(h.findRequestHandler("whatever"));
+   * assert.equal(h.handles("whatever"), true);
    * ```
    */
   handleFallback(fn: BufferHandler): this {
@@ -332,7 +314,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleNotification("chat", (msg: string) => void msg);
-   * assert.ok(h.findNotificationHandler("chat"));
+   * assert.ok(h.handlesNotification("chat"));
    * ```
    */
   handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
@@ -353,7 +335,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleBufferNotification("blob", (p) => void p);
-   * assert.ok(h.findNotificationHandler("blob"));
+   * assert.ok(h.handlesNotification("blob"));
    * ```
    */
   handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
@@ -374,7 +356,7 @@ export class Handlers {
    * import assert from "node:assert/strict";
    *
    * const h = new Handlers().handleNotificationFallback((_p, ctx) => void ctx.name);
-   * assert.ok(h.findNotificationHandler("anything"));
+   * assert.ok(h.handlesNotification("anything"));
    * ```
    */
   handleNotificationFallback(fn: BufferNotificationHandler): this {
@@ -383,21 +365,53 @@ export class Handlers {
   }
 
   /**
-   * Finds the handler for a request: an exact match in this set or an ancestor, else the
-   * nearest fallback.
+   * Whether a request for `op` finds a handler: one registered for it in this set or an
+   * ancestor, or a fallback.
    *
    * @param op The operation.
-   * @returns The handler, or `undefined`.
+   * @returns `true` if a request for `op` would be handled.
    *
    * @example Usage
    * ```ts
    * import { Handlers } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * assert.equal(new Handlers().findRequestHandler("nope"), undefined);
+   * const h = new Handlers().handle("greet", (name: string) => `Hello, ${name}`);
+   * assert.equal(h.handles("greet"), true);
+   * assert.equal(h.handles("nope"), false);
    * ```
    */
-  findRequestHandler(op: string): RequestHandlerEntry | undefined {
+  handles(op: string): boolean {
+    return this.#find(op) !== undefined;
+  }
+
+  /**
+   * Whether a notification `name` finds a handler (registered, inherited, or a fallback).
+   *
+   * @param name The notification name.
+   * @returns `true` if a notification `name` would be handled.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const h = new Handlers().handleNotification("chat", (msg: string) => void msg);
+   * assert.equal(h.handlesNotification("chat"), true);
+   * assert.equal(h.handlesNotification("nope"), false);
+   * ```
+   */
+  handlesNotification(name: string): boolean {
+    return this.#findNotification(name) !== undefined;
+  }
+
+  static {
+    findRequest = (h, op) => h.#find(op);
+    findNotification = (h, name) => h.#findNotification(name);
+  }
+
+  /** An exact match in this set or an ancestor, else the nearest fallback. */
+  #find(op: string): RequestHandlerEntry | undefined {
     // No callbacks: this runs for every request.
     return this.#request(op) ?? this.#fallbackRequest();
   }
@@ -414,22 +428,7 @@ export class Handlers {
       : this.#parent.#fallbackRequest();
   }
 
-  /**
-   * Finds the handler for a notification: an exact match in this set or an ancestor, else the
-   * nearest fallback.
-   *
-   * @param name The notification name.
-   * @returns The handler, or `undefined`.
-   *
-   * @example Usage
-   * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
-   * import assert from "node:assert/strict";
-   *
-   * assert.equal(new Handlers().findNotificationHandler("nope"), undefined);
-   * ```
-   */
-  findNotificationHandler(name: string): BufferNotificationHandler | undefined {
+  #findNotification(name: string): BufferNotificationHandler | undefined {
     return this.#notification(name) ?? this.#fallbackNotification();
   }
 
@@ -444,4 +443,17 @@ export class Handlers {
       ? fn
       : this.#parent.#fallbackNotification();
   }
+}
+
+/** The handler a request for `op` runs: an exact match in `h` or an ancestor, else a fallback. */
+export function findRequestHandler(h: Handlers, op: string): RequestHandlerEntry | undefined {
+  return findRequest(h, op);
+}
+
+/** The handler a notification `name` runs (exact match first, then the nearest fallback). */
+export function findNotificationHandler(
+  h: Handlers,
+  name: string,
+): BufferNotificationHandler | undefined {
+  return findNotification(h, name);
 }

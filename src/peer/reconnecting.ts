@@ -1,7 +1,9 @@
 // This module is browser compatible.
 
 import { ConnectionClosedError } from "./errors.ts";
-import { Peer, type PeerOptions, type RequestOptions } from "./peer.ts";
+import type { PeerOptions } from "./options.ts";
+import { Peer } from "./peer.ts";
+import type { CloseOptions, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
 /**
@@ -47,6 +49,19 @@ export interface ReconnectingPeerOptions extends PeerOptions {
    * @default {100}
    */
   maxQueued?: number;
+  /**
+   * Called when a connection is up, with its peer.
+   *
+   * @default {undefined}
+   */
+  onOpen?: (peer: Peer) => void;
+  /**
+   * Called when a connection went down, with the error that closed it (`undefined` after a
+   * normal close), before the next attempt.
+   *
+   * @default {undefined}
+   */
+  onClose?: (reason: Error | undefined) => void;
 }
 
 /** A call made while disconnected, waiting for the next connection. */
@@ -66,8 +81,9 @@ interface Queued {
  * with {@linkcode ConnectionClosedError}. Requests in flight when a connection drops reject
  * with {@linkcode ConnectionClosedError} and are not resent (they may have run).
  *
- * Events: `open` (a connection is up; `detail` is the new {@linkcode Peer}) and `close` (it
- * went down; `detail` is the reason or `undefined`).
+ * Streaming requests made while disconnected wait too: their streams are connected to the
+ * next connection's. `onOpen` and `onClose` (options, as a {@linkcode Peer}'s `onHeartbeat`
+ * and `onError`) tell when connections come and go.
  *
  * @example Reconnecting after the server drops the connection
  * ```ts
@@ -91,7 +107,7 @@ interface Queued {
  * for (const s of servers) s.abort();
  * ```
  */
-export class ReconnectingPeer extends EventTarget {
+export class ReconnectingPeer implements Session {
   readonly #options: ReconnectingPeerOptions;
   readonly #minDelay: number;
   readonly #maxDelay: number;
@@ -103,6 +119,7 @@ export class ReconnectingPeer extends EventTarget {
   #closed = false;
   #wake: (() => void) | undefined;
   readonly #loop: Promise<void>;
+  readonly #done: Promise<undefined>;
 
   /**
    * Starts connecting.
@@ -112,7 +129,6 @@ export class ReconnectingPeer extends EventTarget {
    * @throws {RangeError} If a delay or the queue bound is negative or the delays are inverted.
    */
   constructor(options: ReconnectingPeerOptions) {
-    super();
     this.#options = options;
     this.#minDelay = options.minDelayMs ?? 250;
     this.#maxDelay = options.maxDelayMs ?? 30_000;
@@ -126,6 +142,7 @@ export class ReconnectingPeer extends EventTarget {
     // Browsers: come back as soon as the network does.
     g.addEventListener?.("online", () => this.#wake?.(), { signal: this.#stop.signal });
     this.#loop = this.#run();
+    this.#done = this.#loop.then(() => undefined, () => undefined);
   }
 
   /**
@@ -143,16 +160,42 @@ export class ReconnectingPeer extends EventTarget {
   }
 
   /**
-   * Whether a connection is up.
+   * Resolves (with `undefined`) once {@linkcode close} or {@linkcode abort} stopped it and its
+   * last connection is closed. Never rejects.
+   *
+   * @returns A promise.
+   *
+   * @example Usage
+   * ```ts
+   * import { ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const client = new ReconnectingPeer({ connect: () => Promise.reject(new Error("offline")) });
+   * client.abort();
+   * assert.equal(await client.closed, undefined);
+   * ```
+   */
+  get closed(): Promise<undefined> {
+    return this.#done;
+  }
+
+  /**
+   * Whether a connection is up and takes requests (as {@linkcode Peer.isOpen}); calls made
+   * while it is not wait in the queue.
    *
    * @returns `true` while connected.
    *
    * @example Usage
-   * ```ts ignore
-   * if (!client.connected) showOfflineBanner();
+   * ```ts
+   * import { ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const client = new ReconnectingPeer({ connect: () => Promise.reject(new Error("offline")) });
+   * assert.equal(client.isOpen, false);
+   * await client.close();
    * ```
    */
-  get connected(): boolean {
+  get isOpen(): boolean {
     return this.#peer !== undefined && this.#peer.isOpen;
   }
 
@@ -212,6 +255,80 @@ export class ReconnectingPeer extends EventTarget {
   }
 
   /**
+   * Starts a streaming request on the current connection, or (its streams waiting) on the
+   * next one (see {@linkcode Peer.streamRequest}). A queued request whose call is refused
+   * (the queue is full, the peer closed) errors both streams.
+   *
+   * @param op The operation.
+   * @param options A signal and a timeout.
+   * @returns The request's writable and the result's readable.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handleStream("echo", (parts) => parts) });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   * const { writable, readable } = client.streamRequest("echo");
+   * const writer = writable.getWriter();
+   * await writer.write(new Uint8Array([7]));
+   * await writer.close();
+   * const parts: Uint8Array[] = [];
+   * for await (const part of readable) parts.push(part);
+   * assert.deepEqual(parts, [new Uint8Array([7])]);
+   * await client.close();
+   * server.abort();
+   * ```
+   */
+  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest {
+    const peer = this.#peer;
+    if (peer !== undefined && peer.isOpen) return peer.streamRequest(op, options);
+    // Disconnected: hand out the ends of two pipes, joined to the real streams on connect.
+    const parts = new TransformStream<Uint8Array, Uint8Array>();
+    const result = new TransformStream<Uint8Array, Uint8Array>();
+    this.#call((p) => {
+      const s = p.streamRequest(op, options);
+      parts.readable.pipeTo(s.writable).catch(() => {});
+      return s.readable.pipeTo(result.writable);
+    }, options?.signal).catch((e) => {
+      parts.readable.cancel(e).catch(() => {});
+      result.writable.abort(e).catch(() => {});
+    });
+    return { writable: parts.writable, readable: result.readable };
+  }
+
+  /**
+   * Sends a notification with a raw payload now, or when the next connection opens.
+   *
+   * @param name The notification name.
+   * @param payload The payload.
+   * @returns Resolves when it is queued for writing on a connection.
+   * @throws {ConnectionClosedError} When the queue is full or the peer is closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const got = Promise.withResolvers<Uint8Array>();
+   * const server = new Peer(a, {
+   *   handlers: new Handlers().handleBufferNotification("blob", got.resolve),
+   * });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   * await client.bufferNotify("blob", new Uint8Array([1, 2]));
+   * assert.deepEqual(await got.promise, new Uint8Array([1, 2]));
+   * await client.close();
+   * server.abort();
+   * ```
+   */
+  bufferNotify(name: string, payload: Uint8Array): Promise<void> {
+    return this.#call((peer) => peer.bufferNotify(name, payload));
+  }
+
+  /**
    * Stops reconnecting, rejects queued calls, and closes the current connection gracefully.
    *
    * @returns Resolves when everything is closed.
@@ -221,14 +338,41 @@ export class ReconnectingPeer extends EventTarget {
    * await client.close();
    * ```
    */
-  async close(): Promise<void> {
-    if (this.#closed) return this.#loop;
-    this.#closed = true;
-    this.#stop.abort(new ConnectionClosedError("The reconnecting peer was closed"));
-    this.#wake?.();
-    this.#flushQueue(new ConnectionClosedError("The reconnecting peer was closed"));
-    await this.#peer?.close({ timeoutMs: 1000 });
+  async close(options?: CloseOptions): Promise<void> {
+    if (this.#stopReconnecting()) await this.#peer?.close({ timeoutMs: 1000, ...options });
     await this.#loop;
+  }
+
+  /**
+   * Stops reconnecting, rejects queued calls, and closes the current connection at once (see
+   * {@linkcode Peer.abort}).
+   *
+   * @param reason Why (passed to the current peer's `abort`).
+   *
+   * @example Usage
+   * ```ts
+   * import { ConnectionClosedError, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const client = new ReconnectingPeer({ connect: () => Promise.reject(new Error("offline")) });
+   * const queued = client.request("later");
+   * client.abort();
+   * await assert.rejects(queued, ConnectionClosedError);
+   * ```
+   */
+  abort(reason?: unknown): void {
+    if (this.#stopReconnecting()) this.#peer?.abort(reason);
+  }
+
+  /** Stops the loop and rejects queued calls; `false` if it was stopped already. */
+  #stopReconnecting(): boolean {
+    if (this.#closed) return false;
+    this.#closed = true;
+    const error = new ConnectionClosedError("The reconnecting peer was closed");
+    this.#stop.abort(error);
+    this.#wake?.();
+    this.#flushQueue(error);
+    return true;
   }
 
   #call<T>(fn: (peer: Peer) => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -299,13 +443,13 @@ export class ReconnectingPeer extends EventTarget {
       // and drops at once must not cause a tight loop.
       peer.ready.then(() => this.#attempt = 0, () => {});
       this.#peer = peer;
-      this.dispatchEvent(new CustomEvent("open", { detail: peer }));
+      this.#options.onOpen?.(peer);
       const queued = this.#queue;
       this.#queue = [];
       for (const q of queued) q.run(peer);
       const reason = await peer.closed;
       this.#peer = undefined;
-      this.dispatchEvent(new CustomEvent("close", { detail: reason }));
+      this.#options.onClose?.(reason);
       if (!this.#closed) await this.#backoff();
     }
   }

@@ -9,7 +9,11 @@ import type { Transport } from "./transport.ts";
 
 const handlers = new Handlers()
   .handle("ping", () => "pong")
+  .handleStream("stream-echo", (parts) => parts)
+  .handleBufferNotification("blob", (p) => void blobs.push(p))
   .handle("never", () => new Promise(() => {}));
+
+const blobs: Uint8Array[] = [];
 
 /** A fake network: each connect() gets a fresh pipe to a new server peer, unless "down". */
 function network() {
@@ -46,12 +50,16 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe("ReconnectingPeer", () => {
-  test("reconnects after a drop, with open and close events", async () => {
+  test("reconnects after a drop, with onOpen and onClose", async () => {
     const net = network();
     const events: string[] = [];
-    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 5 });
-    client.addEventListener("open", () => events.push("open"));
-    client.addEventListener("close", () => events.push("close"));
+    const client = new ReconnectingPeer({
+      connect: net.connect,
+      minDelayMs: 1,
+      maxDelayMs: 5,
+      onOpen: () => events.push("open"),
+      onClose: () => events.push("close"),
+    });
     try {
       assert.equal(await client.request("ping"), "pong");
       net.dropAll();
@@ -132,6 +140,44 @@ describe("ReconnectingPeer", () => {
     assert.ok(gaps[0] >= 4, `gaps ${gaps}`);
     assert.ok(gaps[2] >= 19, `gaps ${gaps}`);
     assert.ok(gaps.slice(3).every((g) => g >= 19), `gaps ${gaps}`);
+  });
+
+  test("the whole request surface waits for a connection: streams and buffer notifications", async () => {
+    const net = network();
+    net.setDown(true);
+    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 5 });
+    try {
+      assert.equal(client.isOpen, false);
+      const { writable, readable } = client.streamRequest("stream-echo");
+      const notified = client.bufferNotify("blob", new Uint8Array([9]));
+      const writer = writable.getWriter();
+      const wrote = writer.write(new Uint8Array([1])).then(() => writer.close());
+      await until(() => net.attempts >= 2);
+      net.setDown(false);
+      const parts: Uint8Array[] = [];
+      for await (const part of readable) parts.push(part);
+      await wrote;
+      await notified;
+      assert.deepEqual(parts, [new Uint8Array([1])]);
+      await until(() => blobs.length > 0);
+      assert.deepEqual(blobs.at(-1), new Uint8Array([9]));
+      assert.equal(client.isOpen, true);
+    } finally {
+      await client.close();
+      net.dropAll();
+    }
+  });
+
+  test("abort closes at once and rejects what waits", async () => {
+    const net = network();
+    const client = new ReconnectingPeer({ connect: net.connect, minDelayMs: 1, maxDelayMs: 2 });
+    assert.equal(await client.request("ping"), "pong");
+    const pending = client.request("never");
+    client.abort(new Error("bye"));
+    await assert.rejects(pending, ConnectionClosedError);
+    assert.equal(await client.closed, undefined);
+    await assert.rejects(client.request("ping"), ConnectionClosedError);
+    net.dropAll();
   });
 
   test("close rejects queued calls and stops reconnecting", async () => {

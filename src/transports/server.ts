@@ -1,6 +1,8 @@
 // This module is browser compatible.
 
-import { type CloseOptions, Peer, type PeerOptions } from "../peer/peer.ts";
+import type { PeerOptions } from "../peer/options.ts";
+import { Peer } from "../peer/peer.ts";
+import type { CloseOptions } from "../peer/session.ts";
 import type { ListenAddr, Listener } from "./listener.ts";
 
 /**

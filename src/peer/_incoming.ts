@@ -1,0 +1,345 @@
+// This module is browser compatible.
+// The incoming request table: admission (limits and RetryResult), the parts of streaming
+// requests, running handlers, and sending their results; and incoming notifications.
+
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type RequestId,
+  type RequestMessage,
+} from "../protocol/mod.ts";
+import { RemoteError, StreamOverflowError } from "./errors.ts";
+import {
+  findNotificationHandler,
+  findRequestHandler,
+  type HandlerResult,
+  type Handlers,
+  type NotificationContext,
+  type RequestContext,
+  type RequestHandlerEntry,
+} from "./handlers.ts";
+import type { InboundFlow } from "./_flow.ts";
+import { concatParts, encodeText, errorText } from "./_payload.ts";
+import type { Lifecycle, Wire } from "./_seams.ts";
+import { sendStream } from "./_send_stream.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** A streaming request from the remote whose parts are still arriving. */
+interface IncomingStream {
+  controller: ReadableStreamDefaultController<Uint8Array> | null;
+  /** Buffer handlers: the parts collected so far. */
+  parts: Uint8Array[] | null;
+  partsBytes: number;
+  /** Set when it failed: later parts are dropped until the end. */
+  failed: boolean;
+  /** Called with the collected payload when the request ends (buffer handlers). */
+  onEnd: ((payload: Uint8Array) => void) | null;
+  /** Releases the request's handler slot when it fails before its handler ran. */
+  release: (() => void) | null;
+}
+
+/** What the incoming table needs of its peer. */
+export interface IncomingHost {
+  readonly wire: Wire;
+  readonly life: Lifecycle;
+  readonly flow: InboundFlow;
+  readonly handlers: Handlers;
+  /** The context handed to a request handler. */
+  requestContext(op: string): RequestContext;
+  /** The context handed to a notification handler. */
+  notificationContext(name: string): NotificationContext;
+  /** An error with no caller to reject (a notification handler threw, a result failed). */
+  reportError(error: unknown): void;
+}
+
+/** The admission limits of a peer (see `PeerOptions`). */
+export interface IncomingOptions {
+  readonly maxPayloadBytes: number;
+  readonly maxBufferRequests: number;
+  readonly maxStreamRequests: number;
+  readonly retryWaitMinMs: number;
+  readonly retryWaitMaxMs: number;
+}
+
+/** The requests the remote sent that this peer is handling. */
+export class IncomingRequests {
+  readonly #host: IncomingHost;
+  readonly #wire: Wire;
+  readonly #options: IncomingOptions;
+  readonly #streams = new Map<RequestId, IncomingStream>();
+  #activeBuffer = 0;
+  #activeStream = 0;
+  /** Requests being handled (buffer and stream). */
+  handling = 0;
+
+  constructor(host: IncomingHost, options: IncomingOptions) {
+    this.#host = host;
+    this.#wire = host.wire;
+    this.#options = options;
+  }
+
+  /** Releases the slot of a buffer request (made once: no closure per request). */
+  readonly #bufferDone = (): void => {
+    this.#activeBuffer--;
+    this.handling--;
+    this.#host.life.idleChanged();
+  };
+
+  /** Releases the slot of a streaming request. */
+  readonly #streamDone = (): void => {
+    this.#activeStream--;
+    this.handling--;
+    this.#host.life.idleChanged();
+  };
+
+  /**
+   * A request (`r`) or the first part of a streaming request (`s`): refuse it (closing, over
+   * the limit, unknown operation) or run its handler.
+   *
+   * @throws {ProtocolError} If a streaming request reuses the id of one still open.
+   */
+  onRequest(m: RequestMessage): void {
+    const id = m.id;
+    const stream = m.type === "s";
+    if (!this.#host.life.open) {
+      this.#wire.send({ type: "E", id, payload: encodeText("The connection is closing") });
+      if (stream) this.#streams.set(id, dropStream());
+      return;
+    }
+    if (stream && this.#streams.has(id)) {
+      // An id reused while its stream is open: the stream is broken beyond repair.
+      throw new ProtocolError(`A streaming request reused the open id ${id}`, {
+        code: ProtocolErrorCode.InvalidMessage,
+      });
+    }
+    const entry = this.#admit(m, stream);
+    if (entry === undefined) {
+      if (stream) this.#streams.set(id, dropStream());
+      return;
+    }
+    if (stream) this.#activeStream++;
+    else this.#activeBuffer++;
+    this.handling++;
+    const done = stream ? this.#streamDone : this.#bufferDone;
+    const ctx = this.#host.requestContext(m.name);
+    if (!stream) {
+      // The payload may be a view into a transport chunk: it stays valid (chunks are fresh).
+      if (entry.input === "buffer") {
+        this.#run(id, entry, m.payload, ctx, done);
+      } else {
+        const payload = m.payload;
+        const parts = new ReadableStream<Uint8Array>({
+          start(c) {
+            if (payload.length > 0) c.enqueue(payload);
+            c.close();
+          },
+        });
+        this.#run(id, entry, parts, ctx, done);
+      }
+      return;
+    }
+    const incoming: IncomingStream = {
+      controller: null,
+      parts: null,
+      partsBytes: 0,
+      failed: false,
+      onEnd: null,
+      release: null,
+    };
+    this.#streams.set(id, incoming);
+    if (entry.input === "stream") {
+      const parts = this.#host.flow.readable((c) => incoming.controller = c);
+      this.#part(id, incoming, m.payload);
+      this.#run(id, entry, parts, ctx, done);
+    } else {
+      incoming.parts = [];
+      incoming.onEnd = (payload) => this.#run(id, entry, payload, ctx, done);
+      incoming.release = done;
+      this.#part(id, incoming, m.payload);
+    }
+  }
+
+  /** A later part (`p`) of a streaming request; the empty part ends it. */
+  onPart(id: RequestId, payload: Uint8Array): void {
+    const s = this.#streams.get(id);
+    if (s === undefined) return;
+    if (payload.length > 0) {
+      this.#part(id, s, payload);
+      return;
+    }
+    this.#streams.delete(id);
+    if (s.failed) return;
+    if (s.controller) {
+      s.controller.close();
+    } else if (s.onEnd) {
+      s.onEnd(concatParts(s.parts!.length ? s.parts! : [EMPTY], s.partsBytes));
+    }
+  }
+
+  /** A notification: run its handler, never awaited (a slow one must not block reading). */
+  onNotification(name: string, payload: Uint8Array): void {
+    const fn = findNotificationHandler(this.#host.handlers, name);
+    if (fn === undefined) return;
+    try {
+      const r = fn(payload, this.#host.notificationContext(name));
+      if (r instanceof Promise) r.catch((e) => this.#host.reportError(e));
+    } catch (e) {
+      this.#host.reportError(e);
+    }
+  }
+
+  /** Errors the streams of requests still arriving with `error` (the connection closed). */
+  failAll(error: Error): void {
+    for (const s of this.#streams.values()) {
+      if (s.controller && !s.failed) {
+        try {
+          s.controller.error(error);
+        } catch { /* already closed */ }
+      }
+    }
+    this.#streams.clear();
+  }
+
+  /** The handler for a new request, or `undefined` after answering a refusal (limit, unknown). */
+  #admit(m: RequestMessage, stream: boolean): RequestHandlerEntry | undefined {
+    const id = m.id;
+    const o = this.#options;
+    const limit = stream ? o.maxStreamRequests : o.maxBufferRequests;
+    const active = stream ? this.#activeStream : this.#activeBuffer;
+    if (active >= limit) {
+      const wait = o.retryWaitMinMs +
+        Math.floor(Math.random() * (o.retryWaitMaxMs - o.retryWaitMinMs + 1));
+      this.#wire.send({ type: "e", id, wait, payload: encodeText("request rate limit") });
+      return undefined;
+    }
+    const entry = findRequestHandler(this.#host.handlers, m.name);
+    if (entry === undefined) {
+      const text = `unknown operation ${JSON.stringify(m.name)}`;
+      this.#wire.send({ type: "E", id, payload: encodeText(text) });
+    }
+    return entry;
+  }
+
+  /** A non-empty part of an incoming streaming request. */
+  #part(id: RequestId, s: IncomingStream, payload: Uint8Array): void {
+    if (s.failed || payload.length === 0) return;
+    if (s.controller) {
+      const c = s.controller;
+      const flow = this.#host.flow;
+      flow.enqueue(c, payload, () => !s.failed && this.#streams.get(id) === s, () => {
+        s.failed = true;
+        c.error(new StreamOverflowError(flow.bufferBytes));
+      });
+      return;
+    }
+    if (s.parts) {
+      const limit = this.#options.maxPayloadBytes;
+      if (s.partsBytes + payload.length > limit) {
+        s.failed = true;
+        s.parts = null;
+        const text = `The streaming request exceeds ${limit} bytes`;
+        this.#wire.send({ type: "E", id, payload: encodeText(text) });
+        s.release?.();
+        return;
+      }
+      s.parts.push(payload);
+      s.partsBytes += payload.length;
+    }
+  }
+
+  /** Runs a handler and sends its result (single, streaming, or an ErrorResult). */
+  #run(
+    id: RequestId,
+    entry: RequestHandlerEntry,
+    input: Uint8Array | ReadableStream<Uint8Array>,
+    ctx: RequestContext,
+    done: () => void,
+  ): void {
+    let result: HandlerResult | Promise<HandlerResult>;
+    const fn = entry.fn as (
+      input: Uint8Array | ReadableStream<Uint8Array>,
+      ctx: RequestContext,
+    ) => HandlerResult | Promise<HandlerResult>;
+    try {
+      result = fn(input, ctx);
+    } catch (e) {
+      this.#sendError(id, e);
+      done();
+      return;
+    }
+    // A result at hand is sent at once: no promise on the path of a synchronous handler.
+    if (result instanceof Uint8Array) {
+      try {
+        this.#sendResult(id, result);
+      } finally {
+        done();
+      }
+      return;
+    }
+    if (result instanceof ReadableStream) {
+      this.#streamResult(id, result, done);
+      return;
+    }
+    (result instanceof Promise ? result : Promise.resolve(result)).then(
+      (r) => {
+        if (r instanceof ReadableStream) {
+          this.#streamResult(id, r, done);
+          return;
+        }
+        try {
+          this.#sendResult(id, r);
+        } finally {
+          done();
+        }
+      },
+      (e) => {
+        try {
+          this.#sendError(id, e);
+        } finally {
+          done();
+        }
+      },
+    ).catch((e) => this.#host.reportError(e));
+  }
+
+  #streamResult(id: RequestId, stream: ReadableStream<Uint8Array>, done: () => void): void {
+    sendStream(this.#wire, this.#host.life, id, stream, (e) => this.#sendError(id, e)).then(
+      done,
+      (e) => {
+        done();
+        this.#host.reportError(e);
+      },
+    );
+  }
+
+  #sendResult(id: RequestId, payload: Uint8Array): void {
+    if (this.#host.life.closed) return;
+    if (!(payload instanceof Uint8Array)) {
+      this.#sendError(
+        id,
+        new TypeError("A buffer handler must return a Uint8Array or a ReadableStream"),
+      );
+      return;
+    }
+    this.#wire.send({ type: "R", id, payload });
+  }
+
+  #sendError(id: RequestId, e: unknown): void {
+    if (this.#host.life.closed) return;
+    const payload = e instanceof RemoteError ? e.payload : encodeText(errorText(e));
+    this.#wire.send({ type: "E", id, payload });
+  }
+}
+
+/** An incoming stream whose parts are dropped (it was refused). */
+function dropStream(): IncomingStream {
+  return {
+    controller: null,
+    parts: null,
+    partsBytes: 0,
+    failed: true,
+    onEnd: null,
+    release: null,
+  };
+}

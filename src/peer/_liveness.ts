@@ -1,0 +1,113 @@
+// This module is browser compatible.
+// Liveness: the handshake deadline, the read timeout, and heartbeats both ways. The only owner
+// of the time of the last read.
+
+import type { HeartbeatMessage } from "../protocol/mod.ts";
+import { ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
+import type { Heartbeat } from "./session.ts";
+import { type TimerHandle, unrefTimer } from "./_timer.ts";
+
+/** What liveness sees of its owner. */
+export interface LivenessOwner {
+  /** A deadline passed: send the ProtocolError and close. */
+  timedOut(error: ProtocolError): void;
+  /** Time for a heartbeat: send it. */
+  sendHeartbeat(load: number, time: number): void;
+}
+
+/** The liveness settings of a peer (see `PeerOptions`). */
+export interface LivenessOptions {
+  readonly handshakeTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatLoad: () => number;
+  readonly onHeartbeat: ((heartbeat: Heartbeat) => void) | undefined;
+}
+
+/** Timers and heartbeats of one peer; {@linkcode stop} clears them all. */
+export class Liveness {
+  readonly #owner: LivenessOwner;
+  readonly #options: LivenessOptions;
+  #lastRead = Date.now();
+  #lastHeartbeat: Heartbeat | undefined;
+  #handshakeTimer: TimerHandle | undefined;
+  #readTimer: TimerHandle | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** Arms the handshake deadline, the read timeout and the heartbeat interval. */
+  constructor(owner: LivenessOwner, options: LivenessOptions) {
+    this.#owner = owner;
+    this.#options = options;
+    if (options.handshakeTimeoutMs > 0) {
+      this.#handshakeTimer = setTimeout(() => {
+        this.#owner.timedOut(
+          new ProtocolError("The remote sent no handshake in time", {
+            code: ProtocolErrorCode.Timeout,
+          }),
+        );
+      }, options.handshakeTimeoutMs);
+      unrefTimer(this.#handshakeTimer);
+    }
+    if (options.readTimeoutMs > 0) this.#armReadTimer(options.readTimeoutMs);
+    if (options.heartbeatIntervalMs > 0) {
+      this.#heartbeatTimer = setInterval(() => this.#beat(), options.heartbeatIntervalMs);
+      unrefTimer(this.#heartbeatTimer);
+    }
+  }
+
+  /** The most recent heartbeat from the remote. */
+  get lastHeartbeat(): Heartbeat | undefined {
+    return this.#lastHeartbeat;
+  }
+
+  /** The remote's handshake arrived: its deadline is off. */
+  handshaken(): void {
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+  }
+
+  /**
+   * Bytes arrived, or the read loop paused on purpose (a slow consumer, a full write backlog):
+   * either way the remote did not go quiet.
+   */
+  read(): void {
+    if (this.#readTimer !== undefined) this.#lastRead = Date.now();
+  }
+
+  /** A heartbeat arrived. */
+  heartbeat(m: HeartbeatMessage): void {
+    this.#lastHeartbeat = { load: m.load, time: m.time, receivedAt: Date.now() };
+    this.#options.onHeartbeat?.(this.#lastHeartbeat);
+  }
+
+  /** Clears every timer. */
+  stop(): void {
+    clearTimeout(this.#handshakeTimer);
+    clearTimeout(this.#readTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#handshakeTimer = this.#readTimer = this.#heartbeatTimer = undefined;
+  }
+
+  #armReadTimer(ms: number): void {
+    this.#readTimer = setTimeout(() => {
+      const timeout = this.#options.readTimeoutMs;
+      const idle = Date.now() - this.#lastRead;
+      if (idle >= timeout) {
+        this.#owner.timedOut(
+          new ProtocolError(`Nothing was received for ${timeout} ms`, {
+            code: ProtocolErrorCode.Timeout,
+          }),
+        );
+      } else {
+        this.#armReadTimer(timeout - idle);
+      }
+    }, ms);
+    unrefTimer(this.#readTimer);
+  }
+
+  #beat(): void {
+    let load = Math.round(this.#options.heartbeatLoad());
+    load = Math.min(0xffff, Math.max(0, Number.isFinite(load) ? load : 0));
+    this.#owner.sendHeartbeat(load, Math.floor(Date.now() / 1000) >>> 0);
+  }
+}

@@ -1,0 +1,219 @@
+// This module is browser compatible.
+
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
+import { Handlers } from "./handlers.ts";
+import type { Heartbeat } from "./session.ts";
+
+/**
+ * Options for a {@linkcode Peer}. Every limit and timeout has a finite, documented default.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PeerOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const options: PeerOptions = { maxBufferRequests: 64, readTimeoutMs: 60_000 };
+ * assert.equal(options.maxBufferRequests, 64);
+ * ```
+ */
+export interface PeerOptions {
+  /**
+   * The request and notification handlers this peer serves.
+   *
+   * @default {new Handlers()}
+   */
+  handlers?: Handlers;
+  /**
+   * The largest payload accepted from the remote, in bytes; also the most a buffer request
+   * collects from a streaming result, and a buffer handler from a streaming request. A larger
+   * incoming header is a protocol error (code 2) and closes the connection.
+   *
+   * @default {16777216}
+   */
+  maxPayloadBytes?: number;
+  /**
+   * The most buffer requests from the remote handled at once; more get a RetryResult
+   * (`request rate limit`) with a wait between `retryWaitMinMs` and `retryWaitMaxMs`; 0 refuses
+   * them all. Unlimited by default, as in Go.
+   *
+   * @default {Infinity}
+   */
+  maxBufferRequests?: number;
+  /**
+   * The most streaming requests from the remote handled at once; more get a RetryResult; 0
+   * refuses them all. Unlimited by default (Go disables streaming requests by default).
+   *
+   * @default {Infinity}
+   */
+  maxStreamRequests?: number;
+  /**
+   * The shortest wait a RetryResult asks for, in milliseconds.
+   *
+   * @default {500}
+   */
+  retryWaitMinMs?: number;
+  /**
+   * The longest wait a RetryResult asks for, in milliseconds (the wait is random between the
+   * two, so that rejected clients do not come back all at once).
+   *
+   * @default {5000}
+   */
+  retryWaitMaxMs?: number;
+  /**
+   * How many times a request answered with a RetryResult is sent again before it fails with a
+   * {@linkcode RetryLimitError}. Go retries forever; a bounded budget keeps a request from
+   * hanging on an overloaded server.
+   *
+   * @default {3}
+   */
+  maxRetries?: number;
+  /**
+   * How long to wait for the remote's handshake, in milliseconds; then the connection closes
+   * with a timeout ProtocolError (code 3). 0 disables it.
+   *
+   * @default {10000}
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Close the connection (sending `f00000003`) when nothing arrives for this long, in
+   * milliseconds. 0 disables it. Off by default because Go's server sends no heartbeats on the
+   * connections it accepts: any default would drop idle connections to a Go server.
+   *
+   * @default {0}
+   */
+  readTimeoutMs?: number;
+  /**
+   * How often to send a heartbeat, in milliseconds; 0 disables them. The default is well below
+   * the 30 s read timeout of Go peers, so idle connections to Go stay open.
+   *
+   * @default {15000}
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * The load sent in heartbeats, 0 to 0xffff.
+   *
+   * @default {() => 0}
+   */
+  heartbeatLoad?: () => number;
+  /**
+   * A default timeout for outgoing requests, in milliseconds; 0 means none. A request's own
+   * `timeoutMs` or `signal` takes precedence.
+   *
+   * @default {0}
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How many bytes of an incoming stream (a streaming result, or a streaming request's parts)
+   * may wait for its consumer without affecting anything else. Gotalk has no per-stream flow
+   * control, so past this the peer stops reading from the connection (TCP backpressure slows
+   * the sender) for as long as the consumer keeps reading; see `streamStallTimeoutMs`.
+   *
+   * @default {4194304}
+   */
+  streamBufferBytes?: number;
+  /**
+   * How long a consumer whose stream is over `streamBufferBytes` may read nothing before that
+   * one stream fails with a {@linkcode StreamOverflowError} and the connection reads on. A
+   * consumer that never reads thus stalls the connection for at most this long, and only once
+   * it has fallen `streamBufferBytes` behind; a slow but steady one only slows its sender.
+   *
+   * @default {5000}
+   */
+  streamStallTimeoutMs?: number;
+  /**
+   * How many bytes may wait to be written before `request`, `notify` and stream writes wait
+   * for the transport to drain.
+   *
+   * @default {1048576}
+   */
+  writeBufferBytes?: number;
+  /**
+   * Called with each heartbeat received.
+   *
+   * @default {undefined}
+   */
+  onHeartbeat?: (heartbeat: Heartbeat) => void;
+  /**
+   * Called with errors that have no caller to reject: a notification handler that threw, an
+   * invalid JSON notification, a handler result that could not be sent.
+   *
+   * @default {undefined}
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** {@linkcode PeerOptions} with every default applied and every value checked. */
+export interface ResolvedOptions {
+  readonly handlers: Handlers;
+  readonly maxPayloadBytes: number;
+  readonly maxBufferRequests: number;
+  readonly maxStreamRequests: number;
+  readonly retryWaitMinMs: number;
+  readonly retryWaitMaxMs: number;
+  readonly maxRetries: number;
+  readonly handshakeTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatLoad: () => number;
+  readonly requestTimeoutMs: number;
+  readonly streamBufferBytes: number;
+  readonly streamStallTimeoutMs: number;
+  readonly writeBufferBytes: number;
+  /**
+   * The read loop pauses while more than this waits to be written: a remote that sends but
+   * never reads (the results its own requests produced) cannot grow memory without bound.
+   */
+  readonly readPauseBytes: number;
+  readonly onHeartbeat: ((heartbeat: Heartbeat) => void) | undefined;
+  readonly onError: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * Applies the defaults to `options` and checks every value.
+ *
+ * @throws {RangeError} If an option is out of range.
+ */
+export function resolveOptions(options: PeerOptions): ResolvedOptions {
+  const retryWaitMinMs = finite(options.retryWaitMinMs ?? 500, "retryWaitMinMs");
+  const retryWaitMaxMs = finite(options.retryWaitMaxMs ?? 5000, "retryWaitMaxMs");
+  if (retryWaitMaxMs < retryWaitMinMs) {
+    throw new RangeError("retryWaitMaxMs must not be less than retryWaitMinMs");
+  }
+  const writeBufferBytes = finite(options.writeBufferBytes ?? 1024 * 1024, "writeBufferBytes");
+  return {
+    handlers: options.handlers ?? new Handlers(),
+    maxPayloadBytes: finite(
+      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      "maxPayloadBytes",
+    ),
+    maxBufferRequests: limit(options.maxBufferRequests ?? Infinity, "maxBufferRequests"),
+    maxStreamRequests: limit(options.maxStreamRequests ?? Infinity, "maxStreamRequests"),
+    retryWaitMinMs,
+    retryWaitMaxMs,
+    maxRetries: finite(options.maxRetries ?? 3, "maxRetries"),
+    handshakeTimeoutMs: finite(options.handshakeTimeoutMs ?? 10_000, "handshakeTimeoutMs"),
+    readTimeoutMs: finite(options.readTimeoutMs ?? 0, "readTimeoutMs"),
+    heartbeatIntervalMs: finite(options.heartbeatIntervalMs ?? 15_000, "heartbeatIntervalMs"),
+    heartbeatLoad: options.heartbeatLoad ?? (() => 0),
+    requestTimeoutMs: finite(options.requestTimeoutMs ?? 0, "requestTimeoutMs"),
+    streamBufferBytes: finite(options.streamBufferBytes ?? 4 * 1024 * 1024, "streamBufferBytes"),
+    streamStallTimeoutMs: finite(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs"),
+    writeBufferBytes,
+    readPauseBytes: Math.max(16 * writeBufferBytes, 16 * 1024 * 1024),
+    onHeartbeat: options.onHeartbeat,
+    onError: options.onError,
+  };
+}
+
+/** A count limit: any non-negative number, `Infinity` included. */
+function limit(n: number, name: string): number {
+  if (!(n >= 0)) throw new RangeError(`${name} must be a non-negative number, got ${n}`);
+  return n;
+}
+
+function finite(n: number, name: string): number {
+  if (!(n >= 0) || !Number.isFinite(n)) {
+    throw new RangeError(`${name} must be a non-negative finite number, got ${n}`);
+  }
+  return n;
+}

@@ -1,0 +1,138 @@
+// This module is browser compatible.
+
+/**
+ * A heartbeat received from the remote.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Heartbeat } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const hb: Heartbeat = { load: 0, time: 1700000000, receivedAt: Date.now() };
+ * assert.equal(hb.load, 0);
+ * ```
+ */
+export interface Heartbeat {
+  /** The remote's load, 0 to 0xffff. */
+  load: number;
+  /** The remote's clock, in UTC seconds since the epoch. */
+  time: number;
+  /** When it arrived, in milliseconds since the epoch (local clock). */
+  receivedAt: number;
+}
+
+/**
+ * Options for one request.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RequestOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RequestOptions = { timeoutMs: 1000, signal: AbortSignal.timeout(5000) };
+ * assert.equal(options.timeoutMs, 1000);
+ * ```
+ */
+export interface RequestOptions {
+  /**
+   * Aborts the request: it rejects with the signal's reason and a late answer is dropped.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * Rejects with a `TimeoutError` `DOMException` after this many milliseconds (0: none).
+   *
+   * @default {PeerOptions.requestTimeoutMs}
+   */
+  timeoutMs?: number;
+  /**
+   * How many times to resend after a RetryResult (buffer requests only).
+   *
+   * @default {PeerOptions.maxRetries}
+   */
+  maxRetries?: number;
+}
+
+/**
+ * A streaming request in flight: write the request parts to `writable` (closing it ends the
+ * request), read the result parts from `readable` (a single result arrives as one part; an
+ * ErrorResult errors it with a {@linkcode RemoteError}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { writable, readable } = peer.streamRequest("stream-echo");
+ * const writer = writable.getWriter();
+ * await writer.write(new TextEncoder().encode("part"));
+ * await writer.close();
+ * for await (const part of readable) console.log(part);
+ * ```
+ */
+export interface StreamRequest {
+  /** Request parts; `close()` ends the request, `abort()` cancels it. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Result parts. Cancelling it cancels the request. */
+  readonly readable: ReadableStream<Uint8Array>;
+}
+
+/**
+ * Options for {@linkcode Peer.close}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CloseOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CloseOptions = { timeoutMs: 2000 };
+ * assert.equal(options.timeoutMs, 2000);
+ * ```
+ */
+export interface CloseOptions {
+  /**
+   * How long in-flight work (requests both ways, streams) may take to finish before the
+   * connection is closed anyway, in milliseconds.
+   *
+   * @default {5000}
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * What a session offers, whatever carries it: a {@linkcode Peer} on one connection, or a
+ * {@linkcode ReconnectingPeer} across many. Handlers see the peer a request came from as one
+ * (`context.peer`), so they can call back, notify, or close it.
+ *
+ * @example A handler that calls back the peer it serves
+ * ```ts
+ * import { Handlers, Peer, pipePair, type Session } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = pipePair();
+ * const ask = (peer: Session) => peer.request<string>("name");
+ * const server = new Peer(a, { handlers: new Handlers().handle("hello", (_v, ctx) => ask(ctx.peer)) });
+ * const client = new Peer(b, { handlers: new Handlers().handle("name", () => "Ada") });
+ * assert.equal(await client.request("hello"), "Ada");
+ * client.abort();
+ * server.abort();
+ * ```
+ */
+export interface Session {
+  /** Whether requests can be sent now (not closing or closed; for a reconnecting peer: connected). */
+  readonly isOpen: boolean;
+  /** Resolves when the session is closed for good (see {@linkcode Peer.closed}). Never rejects. */
+  readonly closed: Promise<Error | undefined>;
+  /** Sends a JSON request and resolves with the JSON result (see {@linkcode Peer.request}). */
+  request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T>;
+  /** Sends a request with a raw payload (see {@linkcode Peer.bufferRequest}). */
+  bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  /** Starts a streaming request (see {@linkcode Peer.streamRequest}). */
+  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest;
+  /** Sends a JSON notification (see {@linkcode Peer.notify}). */
+  notify(name: string, value?: unknown): Promise<void>;
+  /** Sends a notification with a raw payload (see {@linkcode Peer.bufferNotify}). */
+  bufferNotify(name: string, payload: Uint8Array): Promise<void>;
+  /** Closes gracefully (see {@linkcode Peer.close}). */
+  close(options?: CloseOptions): Promise<void>;
+  /** Closes at once (see {@linkcode Peer.abort}). */
+  abort(reason?: unknown): void;
+}
