@@ -32,7 +32,7 @@ import {
   type Step,
   type Verdict,
   type WsMessagePattern,
-} from "./cases.ts";
+} from "./catalogue/mod.ts";
 
 /** Control over a server the driver started for one case (`ownServer` cases). */
 export interface ServerControl {
