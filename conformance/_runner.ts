@@ -9,15 +9,10 @@
 
 import { request as httpRequest } from "node:http";
 import type { Message } from "../src/protocol/mod.ts";
-import {
-  describeMessage,
-  type DialOptions,
-  preview,
-  RawConn,
-  ReadError,
-  type Received,
-  UpgradeRefused,
-} from "./_raw.ts";
+import { RawConn, ReadError, type Received } from "./raw/conn.ts";
+import { describeMessage, preview } from "./raw/describe.ts";
+import type { DialOptions } from "./raw/transport.ts";
+import { UpgradeRefused } from "./raw/ws_client.ts";
 import {
   type Captures,
   type Case,
