@@ -2,37 +2,30 @@
  * Runs one catalogue case against a server URL (TCP or WebSocket: the steps are the same, and
  * the WebSocket-only steps need a `ws:` URL): interprets its steps over {@linkcode RawConn}s,
  * judges `oneOf` outcomes by rewinding the received bytes, and finishes with the "server
- * survived" check (a new connection answers echo).
+ * survived" check (a new connection answers echo). What a message must look like is judged in
+ * `_match.ts`; plain HTTP requests go through `raw/http.ts`.
  *
  * @module
  */
 
-import { request as httpRequest } from "node:http";
 import type { Message } from "../src/protocol/mod.ts";
-import {
-  describeMessage,
-  type DialOptions,
-  preview,
-  RawConn,
-  ReadError,
-  type Received,
-  UpgradeRefused,
-} from "./_raw.ts";
+import { describePattern, describeStep, equalBytes, mismatch, wsMismatch } from "./_match.ts";
+import { RawConn, ReadError, type Received } from "./raw/conn.ts";
+import { describeMessage, preview } from "./raw/describe.ts";
+import { httpGet } from "./raw/http.ts";
+import type { DialOptions } from "./raw/transport.ts";
+import { UpgradeRefused } from "./raw/ws_client.ts";
 import {
   type Captures,
   type Case,
   cat,
   type Data,
-  type HttpResponse,
   idNum,
-  idStr,
   type MessagePattern,
-  type PayloadMatch,
   req,
   type Step,
   type Verdict,
-  type WsMessagePattern,
-} from "./cases.ts";
+} from "./catalogue/mod.ts";
 
 /** Control over a server the driver started for one case (`ownServer` cases). */
 export interface ServerControl {
@@ -60,114 +53,6 @@ class StepFailure extends Error {}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
-
-function equalBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function matchPayload(want: PayloadMatch, got: Uint8Array): string | undefined {
-  if (typeof want === "function") return want(got);
-  if (want instanceof Uint8Array || typeof want === "string") {
-    const w = typeof want === "string" ? utf8.encode(want) : want;
-    const at = equalBytes(w, got);
-    return at < 0
-      ? undefined
-      : `payload differs at byte ${at}: got "${preview(got)}", want "${preview(w)}"`;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8d.decode(got));
-  } catch {
-    return `payload is not JSON: "${preview(got)}"`;
-  }
-  return deepEqual(value, want.json)
-    ? undefined
-    : `payload ${preview(got, 80)} is not ${JSON.stringify(want.json).slice(0, 80)}`;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return s;
-}
-
-/** Why `r` does not match `p`, or undefined. */
-function mismatch(p: MessagePattern, r: Received, caps: Captures): string | undefined {
-  const m = r.message;
-  const types = Array.isArray(p.type) ? p.type : [p.type];
-  if (!types.includes(m.type)) return `type ${m.type}, want ${types.join("|")}`;
-  const mid = "id" in m ? m.id : undefined;
-  if (p.id !== undefined && mid !== idNum(p.id)) {
-    return `id "${preview(utf8.encode(mid === undefined ? "" : idStr(mid)))}", want "${p.id}"`;
-  }
-  if (p.idOf !== undefined) {
-    const other = caps[p.idOf];
-    if (!other || !("id" in other) || other.id !== mid) return `id differs from ${p.idOf}'s`;
-  }
-  if (p.name !== undefined && (!("name" in m) || m.name !== p.name)) {
-    return `name ${JSON.stringify("name" in m ? m.name.slice(0, 40) : "")}, want ${
-      JSON.stringify(p.name.slice(0, 40))
-    }`;
-  }
-  if (p.code !== undefined && (m.type !== "f" || m.code !== p.code)) {
-    return `code ${m.type === "f" ? m.code : "-"}, want ${p.code}`;
-  }
-  if (p.payload !== undefined) {
-    if (!("payload" in m)) return "no payload";
-    const why = matchPayload(p.payload, m.payload);
-    if (why) return why;
-  }
-  if (p.raw && !p.raw.test(latin1(r.raw))) {
-    return `wire bytes "${preview(r.raw)}" do not match ${p.raw}`;
-  }
-  return p.test?.(m, caps);
-}
-
-function describePattern(p: MessagePattern): string {
-  const parts = [Array.isArray(p.type) ? p.type.join("|") : p.type];
-  if (p.id !== undefined) parts.push(`id="${preview(utf8.encode(p.id))}"`);
-  if (p.name !== undefined) parts.push(`name=${JSON.stringify(p.name.slice(0, 30))}`);
-  if (p.code !== undefined) parts.push(`code=${p.code}`);
-  if (typeof p.payload === "string") parts.push(`"${preview(utf8.encode(p.payload), 30)}"`);
-  return parts.join(" ");
-}
-
-function describeStep(s: Step): string {
-  switch (s.do) {
-    case "send":
-      return s.frame === "text" ? "send a text message" : "send";
-    case "wsMessages":
-      return `expect ${s.msgs.length} WebSocket message(s)`;
-    case "wsClose":
-      return `send a close frame (${s.code ?? "no code"})`;
-    case "upgrade":
-      return `upgrade with ${
-        s.origin === null ? "no Origin" : `Origin ${s.origin ?? "(default)"}`
-      }`;
-    case "expect":
-      return Array.isArray(s.msg)
-        ? `expect ${s.msg.length} messages (${s.msg.slice(0, 3).map(describePattern).join(", ")}${
-          s.msg.length > 3 ? ", …" : ""
-        })`
-        : `expect ${describePattern(s.msg)}`;
-    case "expectBytes":
-      return "expect bytes";
-    case "closed":
-      return "expect close";
-    case "silence":
-      return `expect ${s.ms} ms of silence`;
-    case "collect":
-      return `collect ${describePattern(s.msg)} for ${s.ms} ms`;
-    default:
-      return s.do;
-  }
-}
 
 /** The state of one running case. */
 class Run {
@@ -350,7 +235,9 @@ async function runStep(step: Step, run: Run, where: string): Promise<void> {
       return;
     }
     case "http": {
-      const judgement = await step.run((path, headers) => httpGet(run.url, path, headers));
+      const judgement = await step.run((path, headers) =>
+        httpGet(run.url, path, { headers, timeoutMs: DEFAULT_TIMEOUT_MS })
+      );
       if (!judgement) return;
       if (judgement.verdict === "NON-STRICT") run.nonStrict.push(judgement.note);
       else if (judgement.verdict === "UNSUPPORTED") run.unsupported.push(judgement.note);
@@ -551,52 +438,6 @@ export async function runCase(c: Case, url: string, server?: ServerControl): Pro
     }
   }
   return { id: c.id, verdict, detail, ms: Math.round((performance.now() - t0) * 10) / 10 };
-}
-
-/** Why a WebSocket message does not match, or undefined. */
-function wsMismatch(want: WsMessagePattern, got: Uint8Array, caps: Captures): string | undefined {
-  if (want instanceof RegExp) {
-    return want.test(latin1(got)) ? undefined : `"${preview(got)}" does not match ${want}`;
-  }
-  const w = typeof want === "string"
-    ? Uint8Array.from(want, (ch) => ch.charCodeAt(0))
-    : typeof want === "function"
-    ? want(caps)
-    : want;
-  return equalBytes(w, got) < 0 ? undefined : `got "${preview(got)}", want "${preview(w)}"`;
-}
-
-/** A plain HTTP GET to the server of `url` (a `ws:` URL), bounded by the default timeout. */
-function httpGet(
-  url: string,
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<HttpResponse> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const r = httpRequest({
-      host: u.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(u.port || 80),
-      path,
-      method: "GET",
-      headers: { connection: "close", ...headers },
-      timeout: DEFAULT_TIMEOUT_MS,
-    }, (res) => {
-      const chunks: Uint8Array[] = [];
-      res.on("data", (c: Uint8Array) => chunks.push(new Uint8Array(c)));
-      res.on("end", () => {
-        const hs: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) {
-          if (v !== undefined) hs[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: hs, body: cat(...chunks) });
-      });
-      res.on("error", reject);
-    });
-    r.on("timeout", () => r.destroy(new Error(`No HTTP response within ${DEFAULT_TIMEOUT_MS} ms`)));
-    r.on("error", reject);
-    r.end();
-  });
 }
 
 /** A new connection must do the handshake and answer echo; returns a failure text or "". */

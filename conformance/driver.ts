@@ -1,5 +1,5 @@
 /**
- * The conformance driver: runs the case catalogue (`cases.ts`) over raw sockets against one
+ * The conformance driver: runs the case catalogue (`catalogue/`) over raw sockets against one
  * Gotalk implementation and prints one JSON line per case.
  *
  * ```sh
@@ -12,8 +12,8 @@
  *   [--only ...] [--out DIR]
  * ```
  *
- * Only the cases that run over the transport are run (see `runsOver` in `cases.ts`: the `ws`
- * section is WebSocket only, nearly every other case runs over both).
+ * Only the cases that run over the transport are run (see `runsOver` in `catalogue/mod.ts`: the
+ * `ws` section is WebSocket only, nearly every other case runs over both).
  *
  * stdout: `{"id":…,"verdict":"OK"|"NON-STRICT"|"UNSUPPORTED"|"FAILED","detail":…,"ms":…}` per
  * case. `--out DIR` writes `DIR/NAME.json` for tcp and `DIR/NAME.ws.json` for ws (results and
@@ -38,7 +38,7 @@ import {
   type ServeOptions,
   type TransportName,
   type Verdict,
-} from "./cases.ts";
+} from "./catalogue/mod.ts";
 import { type CaseResult, runCase, type ServerControl } from "./_runner.ts";
 
 interface Args {

@@ -19,7 +19,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import { CASES, INTEROP_NOTES_COVERAGE, type Verdict } from "./cases.ts";
+import { CASES, INTEROP_NOTES_COVERAGE, type Verdict } from "./catalogue/mod.ts";
 
 const VERDICTS: readonly Verdict[] = ["OK", "NON-STRICT", "UNSUPPORTED", "FAILED"];
 const FORMAT = "gotalk-conformance-results/1";
