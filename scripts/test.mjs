@@ -62,7 +62,7 @@ if (want("gates")) {
   const gates = [
     ["deno fmt --check", [deno, ["fmt", "--check"]]],
     ["deno lint", [deno, ["lint"]]],
-    ["deno check", [deno, ["check", "mod.ts", "src/", "scripts/", "conformance/"]]],
+    ["deno check", [deno, ["check", "mod.ts", "src/", "scripts/", "bench/", "conformance/"]]],
     ["deno doc --lint", [deno, ["doc", "--lint", "mod.ts", ...docEntries()]]],
     ["deno publish --dry-run", [deno, ["publish", "--dry-run", "--allow-dirty"]]],
     [
@@ -138,12 +138,12 @@ if (want("node")) {
 
 // The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
 if (want("go")) {
-  section("go vet + go test (conformance/go-peer, scripts/go-load)");
+  section("go vet + go test (conformance/go-peer, bench/go-load)");
   const t0 = performance.now();
   let ok = true;
   let out = "";
   // The Go reference peer, and the benchmark's Go load generator.
-  for (const dir of [join(root, "conformance", "go-peer"), join(root, "scripts", "go-load")]) {
+  for (const dir of [join(root, "conformance", "go-peer"), join(root, "bench", "go-load")]) {
     const vet = spawnSync("go", ["vet", "./..."], { cwd: dir, env, stdio: "inherit" });
     const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], {
       cwd: dir,
@@ -169,7 +169,7 @@ if (want("bench")) {
   if (!existsSync(join(root, ".build", "node", "conformance", "peer.js"))) {
     run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   }
-  const r = run(deno, ["run", "-A", "scripts/bench.ts", "--quick"]);
+  const r = run(deno, ["run", "-A", "bench/bench.ts", "--quick"]);
   record("bench --quick", r.ok, r.ok ? 1 : 0, r.ok ? 0 : 1, r.seconds);
 }
 
