@@ -3,7 +3,7 @@
  *
  * - the browser bundle: everything in `mod.ts` plus the WebSocket client, nothing
  *   runtime-specific;
- * - the chat demo served by Deno (`scripts/demo.ts`) and by Bun (`scripts/demo_bun.ts`): the
+ * - the chat demo served by Deno (`demo/main.ts`) and by Bun (`demo/main_bun.ts`): the
  *   page loads our bundle (gzip, ETag), JSON requests, a streaming result, notifications both
  *   ways, server → browser requests answered by the page, rooms that isolate messages, and a
  *   terminal client over TCP seen by the browser;
@@ -202,8 +202,8 @@ interface Demo {
 async function startDemo(runtime: "deno" | "bun", port = 0): Promise<Demo> {
   const args = ["--port", String(port), "--tcp-port", "0", "--ping-interval", "1000"];
   const proc = runtime === "deno"
-    ? new Proc(bin("deno"), ["run", "-A", "scripts/demo.ts", ...args])
-    : new Proc(bin("bun"), ["scripts/demo_bun.ts", ...args]);
+    ? new Proc(bin("deno"), ["run", "-A", "demo/main.ts", ...args])
+    : new Proc(bin("bun"), ["demo/main_bun.ts", ...args]);
   try {
     const [, url] = await proc.waitFor(/^Chat: (http\S+)$/m, 60_000, `${runtime} demo start`);
     const [, tcp] = await proc.waitFor(/^TCP: \S+:(\d+) /m, 1000, "TCP line");
@@ -411,7 +411,7 @@ for (const runtime of ["deno", "bun"] as const) {
           bob = new Proc(bin("deno"), [
             "run",
             "-A",
-            "scripts/chat_client.ts",
+            "demo/chat_client.ts",
             "--port",
             String(demo.tcpPort),
             "--room",
@@ -766,7 +766,7 @@ Deno.test("screenshot of the demo with a short conversation", TEST, async () => 
     bob = new Proc(bin("deno"), [
       "run",
       "-A",
-      "scripts/chat_client.ts",
+      "demo/chat_client.ts",
       "--port",
       String(demo.tcpPort),
       "--name",
