@@ -20,6 +20,9 @@ const bun = bin("bun");
 const onlyArg = process.argv.indexOf("--only");
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(",")) : null;
 const want = (step) => !only || only.has(step);
+// The browser tests (headless Chromium, Deno only) run in the `browser` step alone: the Deno and
+// Bun steps ignore this folder, and scripts/build_npm.ts leaves it out of the Node build.
+const BROWSER_TESTS = "src/_browser/";
 
 const env = { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", FORCE_COLOR: "0" };
 /** @type {{step: string, passed: number, failed: number, ok: boolean, seconds: number}[]} */
@@ -99,7 +102,14 @@ if (want("deno")) {
   section("deno test");
   mkdirSync(join(root, ".build"), { recursive: true });
   const junit = join(root, ".build", "deno-junit.xml");
-  const r = run(deno, ["test", "-A", "--reporter=dot", `--junit-path=${junit}`, "src/"]);
+  const r = run(deno, [
+    "test",
+    "-A",
+    "--reporter=dot",
+    `--junit-path=${junit}`,
+    `--ignore=${BROWSER_TESTS}`,
+    "src/",
+  ]);
   const { passed, failed } = existsSync(junit)
     ? countJunit(readFileSync(junit, "utf8"))
     : { passed: 0, failed: 1 };
@@ -120,7 +130,13 @@ function countJunit(xml) {
 // Bun: the same suites through `bun test`.
 if (want("bun")) {
   section("bun test");
-  const r = run(bun, ["test", "--timeout", "120000", "./src/"], { capture: true });
+  const r = run(bun, [
+    "test",
+    "--timeout",
+    "120000",
+    `--path-ignore-patterns=${BROWSER_TESTS}**`,
+    "./src/",
+  ], { capture: true });
   const out = r.stdout + r.stderr;
   const passed = Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0);
   const failed = Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
@@ -222,7 +238,7 @@ if (want("conformance")) {
 
 // Browser: the bundle's entry points (DOM-only types, docs), then headless Chromium against the
 // chat demo on Deno and Bun, the Go reference WebSocket server and the official gotalk.js
-// (scripts/browser_test.ts). Chromium is installed with apt-get when missing (as root).
+// (src/_browser/). Chromium is installed with apt-get when missing (as root).
 if (want("browser")) {
   // The bundle's entry points are type-checked DOM-only and doc-linted with the other gates.
   section("browser (headless Chromium)");
@@ -250,7 +266,7 @@ if (want("browser")) {
       "-A",
       "--reporter=dot",
       `--junit-path=${junit}`,
-      "scripts/browser_test.ts",
+      BROWSER_TESTS,
     ], { timeoutMs: 10 * 60 * 1000 });
     const { passed, failed } = existsSync(junit)
       ? countJunit(readFileSync(junit, "utf8"))
