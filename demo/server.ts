@@ -1,8 +1,8 @@
 /**
- * The chat server, on whichever runtime supplies the listeners (`scripts/demo.ts` on Deno,
- * `scripts/demo_bun.ts` on Bun): one HTTP port with the page, the browser bundle at
+ * The chat server, on whichever runtime supplies the listeners (`demo/main.ts` on Deno,
+ * `demo/main_bun.ts` on Bun): one HTTP port with the page, the browser bundle at
  * `/gotalk/gotalk.js` and the Gotalk WebSocket endpoint at `/gotalk/`, and one TCP port for
- * terminal clients (`scripts/chat_client.ts`). Both feed the same {@linkcode Chat}.
+ * terminal clients (`demo/chat_client.ts`). Both feed the same {@linkcode Chat}.
  *
  * Options: `--hostname` (127.0.0.1), `--port` (1235, the page; 0 picks one), `--tcp-port` (1236;
  * 0 picks one), `--ping-interval` (ms between latency pings, 5000; 0 turns them off), `--quiet`
@@ -104,7 +104,7 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
   );
   console.log(
     `TCP: ${host}:${tcp.addr.port} (terminal client: node_modules/.bin/deno run -A ` +
-      `scripts/chat_client.ts --port ${tcp.addr.port} --room general --name bob)`,
+      `demo/chat_client.ts --port ${tcp.addr.port} --room general --name bob)`,
   );
   console.log(`Chat: http://${host}:${ws.addr.port}/`);
 

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -64,6 +64,11 @@ function listTs(dir: string, filter: (f: string) => boolean): string[] {
 }
 
 const isTest = (f: string) => /_test\.ts$|_bench\.ts$|[\\/]_test_[^\\/]*\.ts$/.test(f);
+// The browser tests (headless Chromium, driven from Deno) run only in the test command's browser
+// step: they stay out of the Node build.
+const browserTests = join(root, "src", "_browser") + sep;
+const isNodeTest = (f: string) =>
+  isTest(f) && !f.endsWith("_bench.ts") && !f.startsWith(browserTests);
 const exports: Record<string, string> = denoJson.exports;
 const entryFiles = Object.values(exports).map((p) => join(root, p));
 
@@ -101,7 +106,7 @@ cpSync(join(root, "LICENSE"), join(npmDir, "LICENSE"));
 // the same suites and peer as Deno and Bun, compiled exactly as the npm package is.
 const testFiles = [
   ...entryFiles,
-  ...listTs(join(root, "src"), isTest).filter((f) => !f.endsWith("_bench.ts")),
+  ...listTs(join(root, "src"), isNodeTest),
   join(root, "conformance", "peer.ts"),
 ];
 const testOut = join(root, ".build", "node");

@@ -20,6 +20,9 @@ const bun = bin("bun");
 const onlyArg = process.argv.indexOf("--only");
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(",")) : null;
 const want = (step) => !only || only.has(step);
+// The browser tests (headless Chromium, Deno only) run in the `browser` step alone: the Deno and
+// Bun steps ignore this folder, and scripts/build_npm.ts leaves it out of the Node build.
+const BROWSER_TESTS = "src/_browser/";
 
 const env = { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", FORCE_COLOR: "0" };
 /** @type {{step: string, passed: number, failed: number, ok: boolean, seconds: number}[]} */
@@ -62,7 +65,15 @@ if (want("gates")) {
   const gates = [
     ["deno fmt --check", [deno, ["fmt", "--check"]]],
     ["deno lint", [deno, ["lint"]]],
-    ["deno check", [deno, ["check", "mod.ts", "src/", "scripts/", "conformance/"]]],
+    ["deno check", [deno, [
+      "check",
+      "mod.ts",
+      "src/",
+      "scripts/",
+      "bench/",
+      "demo/*.ts", // not demo/app.js: the page imports /gotalk/gotalk.js from the server
+      "conformance/",
+    ]]],
     ["deno doc --lint", [deno, ["doc", "--lint", "mod.ts", ...docEntries()]]],
     ["deno publish --dry-run", [deno, ["publish", "--dry-run", "--allow-dirty"]]],
     [
@@ -91,7 +102,14 @@ if (want("deno")) {
   section("deno test");
   mkdirSync(join(root, ".build"), { recursive: true });
   const junit = join(root, ".build", "deno-junit.xml");
-  const r = run(deno, ["test", "-A", "--reporter=dot", `--junit-path=${junit}`, "src/"]);
+  const r = run(deno, [
+    "test",
+    "-A",
+    "--reporter=dot",
+    `--junit-path=${junit}`,
+    `--ignore=${BROWSER_TESTS}`,
+    "src/",
+  ]);
   const { passed, failed } = existsSync(junit)
     ? countJunit(readFileSync(junit, "utf8"))
     : { passed: 0, failed: 1 };
@@ -112,7 +130,13 @@ function countJunit(xml) {
 // Bun: the same suites through `bun test`.
 if (want("bun")) {
   section("bun test");
-  const r = run(bun, ["test", "--timeout", "120000", "./src/"], { capture: true });
+  const r = run(bun, [
+    "test",
+    "--timeout",
+    "120000",
+    `--path-ignore-patterns=${BROWSER_TESTS}**`,
+    "./src/",
+  ], { capture: true });
   const out = r.stdout + r.stderr;
   const passed = Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0);
   const failed = Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
@@ -138,12 +162,12 @@ if (want("node")) {
 
 // The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
 if (want("go")) {
-  section("go vet + go test (conformance/go-peer, scripts/go-load)");
+  section("go vet + go test (conformance/go-peer, bench/go-load)");
   const t0 = performance.now();
   let ok = true;
   let out = "";
   // The Go reference peer, and the benchmark's Go load generator.
-  for (const dir of [join(root, "conformance", "go-peer"), join(root, "scripts", "go-load")]) {
+  for (const dir of [join(root, "conformance", "go-peer"), join(root, "bench", "go-load")]) {
     const vet = spawnSync("go", ["vet", "./..."], { cwd: dir, env, stdio: "inherit" });
     const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], {
       cwd: dir,
@@ -169,7 +193,7 @@ if (want("bench")) {
   if (!existsSync(join(root, ".build", "node", "conformance", "peer.js"))) {
     run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   }
-  const r = run(deno, ["run", "-A", "scripts/bench.ts", "--quick"]);
+  const r = run(deno, ["run", "-A", "bench/bench.ts", "--quick"]);
   record("bench --quick", r.ok, r.ok ? 1 : 0, r.ok ? 0 : 1, r.seconds);
 }
 
@@ -214,7 +238,7 @@ if (want("conformance")) {
 
 // Browser: the bundle's entry points (DOM-only types, docs), then headless Chromium against the
 // chat demo on Deno and Bun, the Go reference WebSocket server and the official gotalk.js
-// (scripts/browser_test.ts). Chromium is installed with apt-get when missing (as root).
+// (src/_browser/). Chromium is installed with apt-get when missing (as root).
 if (want("browser")) {
   // The bundle's entry points are type-checked DOM-only and doc-linted with the other gates.
   section("browser (headless Chromium)");
@@ -242,7 +266,7 @@ if (want("browser")) {
       "-A",
       "--reporter=dot",
       `--junit-path=${junit}`,
-      "scripts/browser_test.ts",
+      BROWSER_TESTS,
     ], { timeoutMs: 10 * 60 * 1000 });
     const { passed, failed } = existsSync(junit)
       ? countJunit(readFileSync(junit, "utf8"))

@@ -1,8 +1,8 @@
 /**
- * A terminal client for the chat demo (`scripts/demo.ts`), over TCP: reads lines from stdin and
+ * A terminal client for the chat demo (`demo/main.ts`), over TCP: reads lines from stdin and
  * sends them to the current room, prints what arrives.
  *
- * Run: `node_modules/.bin/deno run -A scripts/chat_client.ts --port TCPPORT [--host 127.0.0.1]
+ * Run: `node_modules/.bin/deno run -A demo/chat_client.ts --port TCPPORT [--host 127.0.0.1]
  * [--room general] [--name bob]`
  *
  * Commands: `/join ROOM` (and make it current), `/leave [ROOM]`, `/rooms`, `/who` (the server
@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { Handlers, Peer } from "../mod.ts";
 import { connect } from "../src/transports/deno.ts";
-import type { ChatMessage, ChatUser, RoomInfo } from "../demo/chat.ts";
+import type { ChatMessage, ChatUser, RoomInfo } from "./chat.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

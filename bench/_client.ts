@@ -1,11 +1,11 @@
 /**
- * The client side of `scripts/bench.ts`: our {@linkcode Peer} as a client, driving buffer
+ * The client side of `bench/bench.ts`: our {@linkcode Peer} as a client, driving buffer
  * requests against a server with a fixed number in flight, on whichever runtime runs it.
  *
  * ```
- * deno run -A scripts/_bench_client.ts bench --url tcp://HOST:PORT [--conns 1] [--inflight 64]
+ * deno run -A bench/_client.ts bench --url tcp://HOST:PORT [--conns 1] [--inflight 64]
  *   [--size 16] [--op echo] [--warmup-ms 1000] [--duration-ms 3000]
- * bun scripts/_bench_client.ts bench ...
+ * bun bench/_client.ts bench ...
  * ```
  *
  * It prints one JSON object shaped like go-load's results (`rps`, `mbps` counting payload bytes
@@ -155,10 +155,10 @@ if (args[0] === "bench") {
     await bench();
     exit(0);
   } catch (e) {
-    write(`_bench_client: ${e instanceof Error ? e.stack ?? e.message : e}`, true);
+    write(`bench/_client.ts: ${e instanceof Error ? e.stack ?? e.message : e}`, true);
     exit(1);
   }
 } else {
-  write("usage: _bench_client.ts bench --url tcp://HOST:PORT [options]", true);
+  write("usage: bench/_client.ts bench --url tcp://HOST:PORT [options]", true);
   exit(2);
 }

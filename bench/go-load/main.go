@@ -1,4 +1,4 @@
-// Command go-load is the load generator of scripts/bench.ts: the same Go program drives every
+// Command go-load is the load generator of bench/bench.ts: the same Go program drives every
 // server (the Go reference and ours on Deno, Bun and Node), so that the numbers compare.
 //
 // Each mode prints one JSON object on stdout (progress lines for the memory modes first) and

@@ -1,11 +1,11 @@
 /**
  * The end-to-end benchmark: in one run it starts each server (the Go reference, gotalk v1.3.7,
  * and ours on Deno, Bun and Node), drives the same load at each from the same Go load generator
- * (`scripts/go-load/`), measures our client against the Go server next to gotalk's own client,
+ * (`bench/go-load/`), measures our client against the Go server next to gotalk's own client,
  * and measures peak memory. It prints Markdown tables and writes `bench.md` and `bench.json`.
  *
  * ```sh
- * node_modules/.bin/deno run -A scripts/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
+ * node_modules/.bin/deno run -A bench/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
  *   [--clients go,deno,bun,node] [--parts servers,clients,memory] [--no-build]
  *   [--rounds N] [--warmup-ms N] [--duration-ms N]
  * ```
@@ -17,7 +17,7 @@
  *   row reports each implementation's median round. A round is a warm-up (1 s in the first
  *   round, 250 ms after) and then a fixed `--duration-ms` (default 1000); the stream row's round
  *   is a fixed 256 MiB (after a 32 MiB warm-up stream in the first round).
- * - Client rows: `scripts/_bench_client.ts bench` (our Peer as a client) and `go-load
+ * - Client rows: `bench/_client.ts bench` (our Peer as a client) and `go-load
  *   gotalk-client` (gotalk's `Sock.BufferRequest`) against one Go server, in rounds likewise.
  * - Memory: a fresh server per measurement; peak RSS (`VmHWM` in `/proc/PID/status`) with 1,000
  *   idle connections, and with 10,000 `sleep` requests (2 s each) in flight at once.
@@ -30,7 +30,7 @@
  * Needs Go (to build the load generator and the reference peer into `.build/bench/`); Node's
  * server runs the compiled build in `.build/node/` (rebuilt here with `scripts/build_npm.ts`;
  * `--quick` only builds it when missing) and Node's client an esbuild bundle of
- * `scripts/_bench_client.ts`. `--no-build` reuses whatever was built before.
+ * `bench/_client.ts`. `--no-build` reuses whatever was built before.
  *
  * @module
  */
@@ -84,8 +84,8 @@ const SERVE: Record<Impl, string[]> = {
   node: ["node", join(root, ".build", "node", "conformance", "peer.js")],
 };
 const CLIENT: Record<Exclude<Impl, "go">, string[]> = {
-  deno: [bin("deno"), "run", "-A", join(root, "scripts", "_bench_client.ts")],
-  bun: [bin("bun"), join(root, "scripts", "_bench_client.ts")],
+  deno: [bin("deno"), "run", "-A", join(root, "bench", "_client.ts")],
+  bun: [bin("bun"), join(root, "bench", "_client.ts")],
   node: ["node", nodeClient],
 };
 
@@ -165,7 +165,7 @@ const SLEEP_CONNS = quick ? 2 : 10;
 const SLEEP_EACH = quick ? 50 : 1000;
 const SLEEP_MS = quick ? 200 : 2000;
 
-/** One measurement, as go-load and `_bench_client.ts` print it. */
+/** One measurement, as go-load and `_client.ts` print it. */
 interface Measured {
   requests: number;
   seconds: number;
@@ -391,7 +391,7 @@ const needGo = servers.includes("go") || clients.length > 0;
 if (build || !existsSync(goLoad) || (needGo && !existsSync(goPeer))) {
   console.log("building go-load and the Go reference peer (gotalk v1.3.7)...");
   execFileSync("go", ["build", "-o", goLoad, "."], {
-    cwd: join(root, "scripts", "go-load"),
+    cwd: join(root, "bench", "go-load"),
     stdio: "inherit",
   });
   execFileSync("go", ["build", "-o", goPeer, "."], {
@@ -410,7 +410,7 @@ if (servers.includes("node") && ((build && !quick) || !existsSync(SERVE.node[1])
 }
 if (clients.includes("node") && (build || !existsSync(nodeClient))) {
   execFileSync(bin("esbuild"), [
-    join(root, "scripts", "_bench_client.ts"),
+    join(root, "bench", "_client.ts"),
     "--bundle",
     "--platform=node",
     "--format=esm",

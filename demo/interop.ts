@@ -1,5 +1,5 @@
 /**
- * The interop transcript (the first demo; `npm start` now runs the chat in `scripts/demo.ts`):
+ * The interop transcript (the first demo; `npm start` now runs the chat in `demo/main.ts`):
  * our TypeScript peer and the Go reference (github.com/rsms/gotalk
  * v1.3.7, built from the Go module proxy) talking Gotalk to each other over TCP, both ways:
  *
@@ -7,7 +7,7 @@
  * 2. the Go reference server, our client running the same checks against it;
  * 3. a short conversation through our client API, printed as it happens.
  *
- * Run: `node_modules/.bin/deno run -A scripts/interop_demo.ts`
+ * Run: `node_modules/.bin/deno run -A demo/interop.ts`
  *
  * @module
  */

@@ -1,0 +1,383 @@
+/**
+ * The chat demo in headless Chromium, served by Deno (`demo/main.ts`) and by Bun
+ * (`demo/main_bun.ts`):
+ *
+ * - the page loads our bundle (gzip, ETag), JSON requests, a streaming result, notifications
+ *   both ways, server → browser requests answered by the page, rooms that isolate messages, and
+ *   a terminal client (`demo/chat_client.ts`) over TCP seen by the browser;
+ * - reconnection: the Deno server is killed and restarted on the same port, the page's
+ *   ReconnectingPeer comes back on its own and a new request succeeds;
+ * - a screenshot of the demo with a short conversation: `.build/browser/demo.png` (and
+ *   `docs/demo.png` when that is missing or `UPDATE_SCREENSHOT=1`).
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-explicit-any no-console
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Page } from "playwright-core";
+import { bin, launch, newPage, Proc, root, TEST, within } from "./_test_browser.ts";
+
+interface Demo {
+  proc: Proc;
+  url: string;
+  port: number;
+  tcpPort: number;
+}
+
+/** Starts the chat demo on `runtime` and waits for its `Chat:` line. */
+async function startDemo(runtime: "deno" | "bun", port = 0): Promise<Demo> {
+  const args = ["--port", String(port), "--tcp-port", "0", "--ping-interval", "1000"];
+  const proc = runtime === "deno"
+    ? new Proc(bin("deno"), ["run", "-A", "demo/main.ts", ...args])
+    : new Proc(bin("bun"), ["demo/main_bun.ts", ...args]);
+  try {
+    const [, url] = await proc.waitFor(/^Chat: (http\S+)$/m, 60_000, `${runtime} demo start`);
+    const [, tcp] = await proc.waitFor(/^TCP: \S+:(\d+) /m, 1000, "TCP line");
+    return { proc, url, port: Number(new URL(url).port), tcpPort: Number(tcp) };
+  } catch (error) {
+    await proc.stop("SIGKILL").catch(() => {});
+    throw error;
+  }
+}
+
+/** Waits until the page's chat client is connected and shows `room`. */
+async function chatReady(page: Page, room: string): Promise<void> {
+  await page.waitForFunction(
+    (room) => {
+      const chat = (globalThis as any).chat;
+      return (globalThis as any).document.body.dataset.status === "connected" &&
+        chat?.state.current === room &&
+        chat.state.stats.whoami > 0;
+    },
+    room,
+    { timeout: 15_000 },
+  );
+}
+
+/** The texts of the messages the page shows in the current room. */
+function shownTexts(page: Page): Promise<string[]> {
+  return page.$$eval("#messages li.msg .text", (els) => els.map((e: any) => e.textContent ?? ""));
+}
+
+/** Every message text the page holds, in any room. */
+function heldTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...(globalThis as any).chat.state.joined.values()].flatMap((r: any) =>
+      r.messages.map((m: any) => m.text)
+    )
+  );
+}
+
+async function sendViaUi(page: Page, text: string): Promise<void> {
+  await page.fill("#text", text);
+  await page.press("#text", "Enter");
+  await waitForText(page, text);
+}
+
+function waitForText(page: Page, text: string, ms = 10_000): Promise<unknown> {
+  return page.waitForFunction(
+    (text) =>
+      [...(globalThis as any).document.querySelectorAll("#messages li .text")].some((e: any) =>
+        e.textContent === text
+      ),
+    text,
+    { timeout: ms },
+  );
+}
+
+// --- The chat demo, on Deno and on Bun --------------------------------------------------------
+
+for (const runtime of ["deno", "bun"] as const) {
+  Deno.test(
+    `chat demo on ${runtime}: browsers over WebSocket, a terminal over TCP`,
+    TEST,
+    async (t) => {
+      const demo = await startDemo(runtime);
+      const browser = await launch();
+      const errors: string[] = [];
+      let bob: Proc | undefined;
+      try {
+        const context = await browser.newContext();
+        context.setDefaultTimeout(15_000);
+        const alice = await newPage(context, errors);
+        const carol = await newPage(context, errors);
+        const bundleResponse = alice.waitForResponse((r) => r.url().endsWith("/gotalk/gotalk.js"));
+        await alice.goto(`${demo.url}?name=alice&room=general`);
+        await carol.goto(`${demo.url}?name=carol&room=random`);
+        await chatReady(alice, "general");
+        await chatReady(carol, "random");
+
+        await t.step(
+          "the page imports our bundle from /gotalk/gotalk.js (gzip, ETag)",
+          async () => {
+            const r = await bundleResponse;
+            assert.equal(r.status(), 200);
+            const headers = await r.allHeaders();
+            assert.equal(headers["content-encoding"], "gzip");
+            assert.match(headers["etag"], /^"[A-Za-z0-9+/]+"$/);
+            assert.equal(headers["cache-control"], "public, max-age=300");
+            const server = await alice.textContent("#server");
+            assert.match(server ?? "", runtime === "deno" ? /Deno \d/ : /Bun \d/);
+          },
+        );
+
+        await t.step(
+          "server → browser requests: whoami and ping, answered by the page",
+          async () => {
+            await alice.waitForFunction(() => (globalThis as any).chat.state.stats.pings > 0);
+            const users = await alice.evaluate(() => (globalThis as any).chat.who());
+            const byName = new Map(users.map((u: any) => [u.name, u]));
+            const a: any = byName.get("alice");
+            assert.ok(a, JSON.stringify(users));
+            assert.match(a.agent, /Chrome \d+/);
+            assert.equal(a.transport, "ws");
+            assert.equal(typeof a.latencyMs, "number");
+            assert.equal(a.status, "active");
+            assert.deepEqual(a.rooms, ["general"]);
+            assert.ok(byName.has("carol"));
+            // The latencies reach the page's people list through `users` notifications.
+            await alice.waitForSelector('#users li[data-name="carol"] small:has-text(" ms")');
+          },
+        );
+
+        await t.step("JSON requests; two rooms isolate their messages", async () => {
+          await sendViaUi(alice, "hello general");
+          await sendViaUi(carol, "hello random");
+          // Sent after carol's: had carol's message reached alice, it would have come first.
+          await sendViaUi(alice, "second general");
+          assert.deepEqual(
+            (await shownTexts(alice)).filter((s) => /general|random/.test(s)).slice(-2),
+            ["hello general", "second general"],
+          );
+          assert.equal((await heldTexts(alice)).includes("hello random"), false);
+          assert.equal((await heldTexts(carol)).some((s) => /general$/.test(s)), false);
+          const rooms = await alice.evaluate(() =>
+            (globalThis as any).chat.client.request("rooms")
+          );
+          const info = new Map(rooms.map((r: any) => [r.name, r]));
+          assert.deepEqual((info.get("general") as any).members, ["alice"]);
+          assert.deepEqual((info.get("random") as any).members, ["carol"]);
+          const refused = await alice.evaluate(() =>
+            (globalThis as any).chat.client.request("send", { room: "random", text: "x" })
+              .then(() => "sent", (e: Error) => `${e.name}: ${e.message}`)
+          );
+          assert.equal(refused, "RemoteError: Join #random first");
+        });
+
+        await t.step("a streaming result: the room's history, one message per part", async () => {
+          const { parts, messages } = await alice.evaluate(() =>
+            (globalThis as any).chat.exportHistory("general")
+          );
+          assert.equal(parts, messages.length);
+          assert.deepEqual(
+            messages.map((m: any) => m.text).filter((s: string) => /general$/.test(s)),
+            ["hello general", "second general"],
+          );
+          assert.ok(messages.every((m: any) => m.room === "general" && typeof m.id === "number"));
+        });
+
+        await t.step("notifications both ways: typing, presence", async () => {
+          await carol.evaluate(() => (globalThis as any).chat.join("general"));
+          await chatReady(carol, "general");
+          // History on join: carol now sees what was said before she came.
+          await waitForText(carol, "second general");
+          await alice.waitForSelector("#messages li.sys:has-text('carol joined')");
+          // Typing in alice's composer sends a `typing` notification; the server pushes one to
+          // the other members of the room.
+          await alice.fill("#text", "");
+          await alice.type("#text", "typing…");
+          await carol.waitForFunction(
+            () =>
+              (globalThis as any).document.querySelector("#typing")?.textContent ===
+                "alice is typing…",
+          );
+          await alice.fill("#text", "");
+          // Leaving: the others get a `presence` notification; joining again brings it all back.
+          await carol.evaluate(() => (globalThis as any).chat.leave("general"));
+          await alice.waitForSelector("#messages li.sys:has-text('carol left')");
+          const rooms = await alice.evaluate(() =>
+            (globalThis as any).chat.client.request("rooms")
+          );
+          assert.deepEqual(rooms.find((r: any) => r.name === "general").members, ["alice"]);
+          await carol.evaluate(() => (globalThis as any).chat.join("general"));
+          await chatReady(carol, "general");
+          await waitForText(carol, "second general");
+        });
+
+        await t.step("a terminal client over TCP, seen by the browser", async () => {
+          bob = new Proc(bin("deno"), [
+            "run",
+            "-A",
+            "demo/chat_client.ts",
+            "--port",
+            String(demo.tcpPort),
+            "--room",
+            "general",
+            "--name",
+            "bob",
+          ], true);
+          await bob.waitFor(/^\* Joined #general \(.*bob.*\), \d+ earlier messages:$/m, 30_000);
+          // History on join, over TCP too.
+          await bob.waitFor(/\[#general\] alice: second general$/m, 5000, "bob's history");
+          await bob.write("hello from the terminal");
+          await waitForText(alice, "hello from the terminal");
+          await waitForText(carol, "hello from the terminal");
+          const from = await alice.$eval(
+            "#messages li.msg:last-child .from",
+            (e) => e.textContent,
+          );
+          assert.equal(from, "bob");
+          await sendViaUi(alice, "hi bob");
+          await bob.waitFor(/\[#general\] alice: hi bob$/m, 10_000, "bob sees alice");
+          const users = await alice.evaluate(() => (globalThis as any).chat.who());
+          const b = users.find((u: any) => u.name === "bob");
+          assert.equal(b?.transport, "tcp");
+          assert.match(b?.agent, /^terminal, Deno /);
+          assert.equal(typeof b?.latencyMs, "number");
+          await bob.endInput();
+          assert.equal((await within(bob.status, 10_000, "bob exits")).code, 0);
+          await alice.waitForSelector("#messages li.sys:has-text('bob left')");
+        });
+
+        assert.deepEqual(errors, []);
+        await context.close();
+      } finally {
+        if (bob) await bob.stop("SIGKILL").catch(() => {});
+        await browser.close();
+        const status = await demo.proc.stop("SIGTERM");
+        if (errors.length === 0) assert.equal(status.code, 0, demo.proc.output);
+      }
+    },
+  );
+}
+
+// --- Reconnection ----------------------------------------------------------------------------
+
+Deno.test("reconnect: the demo server dies and comes back on the same port", TEST, async () => {
+  let demo = await startDemo("deno");
+  const browser = await launch();
+  const errors: string[] = [];
+  try {
+    const context = await browser.newContext();
+    // Chromium logs each refused reconnection attempt: expected while the server is down.
+    const page = await newPage(context, errors, /WebSocket connection to .* failed/);
+    await page.goto(`${demo.url}?name=alice&room=general`);
+    await chatReady(page, "general");
+    await sendViaUi(page, "before the crash");
+    assert.equal(await page.evaluate(() => (globalThis as any).chat.state.stats.opens), 1);
+
+    await demo.proc.stop("SIGKILL");
+    await page.waitForFunction(
+      () => (globalThis as any).document.body.dataset.status === "disconnected",
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    // A request made while disconnected waits in ReconnectingPeer's queue.
+    const queued = page.evaluate(() =>
+      (globalThis as any).chat.client.request("rooms", null, { timeoutMs: 30_000 })
+    );
+
+    const port = demo.port;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        demo = await startDemo("deno", port);
+        break;
+      } catch (error) {
+        // The port may linger for a moment after the kill: retry, within a bound.
+        if (Date.now() > deadline) throw error;
+      }
+    }
+    const restarted = performance.now();
+    await page.waitForFunction(
+      () =>
+        (globalThis as any).document.body.dataset.status === "connected" &&
+        (globalThis as any).chat.state.stats.opens === 2,
+      null,
+      { timeout: 15_000 },
+    );
+    const ms = Math.round(performance.now() - restarted);
+    console.log(`  reconnected ${ms} ms after the server was back`);
+    // maxDelayMs 5000: the next attempt comes at most 5 s after the server is back.
+    assert.ok(ms < 6000, `reconnected after ${ms} ms`);
+    const rooms = await within(queued, 10_000, "the queued request");
+    assert.ok(rooms.some((r: any) => r.name === "general"));
+    // The page joined its room again; a new request succeeds on the new server.
+    await page.waitForFunction(
+      () => (globalThis as any).chat.state.joined.get("general")?.members.includes("alice"),
+    );
+    await sendViaUi(page, "after the restart");
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await browser.close();
+    await demo.proc.stop("SIGTERM").catch(() => {});
+  }
+});
+
+// --- Screenshot ------------------------------------------------------------------------------
+
+Deno.test("screenshot of the demo with a short conversation", TEST, async () => {
+  const demo = await startDemo("deno");
+  const browser = await launch();
+  const errors: string[] = [];
+  let bob: Proc | undefined;
+  try {
+    const context = await browser.newContext({
+      viewport: { width: 960, height: 540 },
+      deviceScaleFactor: 1,
+    });
+    const carol = await newPage(context, errors);
+    await carol.goto(`${demo.url}?name=carol&room=random,general`);
+    await chatReady(carol, "random");
+    await sendViaUi(carol, "anyone seen the new gotalk demo?");
+    const alice = await newPage(context, errors);
+    await alice.goto(`${demo.url}?name=alice&room=general,random`);
+    await chatReady(alice, "general");
+    await carol.evaluate(() => (globalThis as any).chat.join("general"));
+    bob = new Proc(bin("deno"), [
+      "run",
+      "-A",
+      "demo/chat_client.ts",
+      "--port",
+      String(demo.tcpPort),
+      "--name",
+      "bob",
+    ], true);
+    await bob.waitFor(/^\* Joined #general/m, 30_000);
+    await sendViaUi(alice, "Hi all! This page talks Gotalk over a WebSocket.");
+    await bob.write("hello from a terminal, over plain TCP");
+    await waitForText(alice, "hello from a terminal, over plain TCP");
+    await carol.fill("#text", "and the server pings us for latency");
+    await carol.press("#text", "Enter");
+    await waitForText(alice, "and the server pings us for latency");
+    await alice.evaluate(() => (globalThis as any).chat.who());
+    await alice.waitForSelector('#users li[data-name="bob"] small:has-text(" ms")');
+    await carol.type("#text", "typing");
+    await alice.waitForFunction(() =>
+      (globalThis as any).document.querySelector("#typing")?.textContent !== ""
+    );
+    await alice.click("#text");
+    const out = join(root, ".build", "browser", "demo.png");
+    mkdirSync(dirname(out), { recursive: true });
+    await alice.screenshot({ path: out });
+    const docs = join(root, "docs", "demo.png");
+    if (!existsSync(docs) || Deno.env.get("UPDATE_SCREENSHOT") === "1") {
+      mkdirSync(dirname(docs), { recursive: true });
+      copyFileSync(out, docs);
+    }
+    const png = readFileSync(out);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.ok(png.byteLength < 200_000, `${png.byteLength} bytes`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    if (bob) await bob.stop("SIGKILL").catch(() => {});
+    await browser.close();
+    await demo.proc.stop("SIGTERM").catch(() => {});
+  }
+});
