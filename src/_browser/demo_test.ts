@@ -300,10 +300,11 @@ Deno.test("reconnect: the demo server dies and comes back on the same port", TES
       null,
       { timeout: 15_000 },
     );
-    const ms = Math.round(performance.now() - restarted);
-    console.log(`  reconnected ${ms} ms after the server was back`);
-    // maxDelayMs 5000: the next attempt comes at most 5 s after the server is back.
-    assert.ok(ms < 6000, `reconnected after ${ms} ms`);
+    // Reported, not asserted (no timing thresholds in tests): with maxDelayMs 5000 the next
+    // attempt comes at most 5 s after the server is back; the wait above bounds it at 15 s.
+    console.log(
+      `  reconnected ${Math.round(performance.now() - restarted)} ms after the server was back`,
+    );
     const rooms = await within(queued, 10_000, "the queued request");
     assert.ok(rooms.some((r: any) => r.name === "general"));
     // The page joined its room again; a new request succeeds on the new server.
