@@ -2,7 +2,7 @@ package main
 
 // Reference quirks of the gotalk Go API that do not show on the wire, so the catalogue (which
 // only sees bytes) cannot observe them. Each test pins one; the coverage map in
-// conformance/cases.ts points here.
+// conformance/catalogue/coverage.ts points here.
 
 import (
 	"io"

@@ -33,7 +33,7 @@ export interface RequestContext {
  * import assert from "node:assert/strict";
  *
  * const seen: string[] = [];
- * new Handlers().handleNotification("hi", (_v, ctx: NotificationContext) => seen.push(ctx.name));
+ * new Handlers().handleNotification("hi", (_v, ctx: NotificationContext) => void seen.push(ctx.name));
  * assert.deepEqual(seen, []);
  * ```
  */
