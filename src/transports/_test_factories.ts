@@ -8,7 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Transport } from "../peer/transport.ts";
-import type { Listener } from "./listener.ts";
+import type { Listener } from "../peer/transport.ts";
 import { pipePair } from "./pipe.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 

@@ -30,7 +30,7 @@
 
 import { ConnectionClosedError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { ListenAddr, Listener } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import {
   acceptAll,
@@ -47,7 +47,7 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
+export type { ListenAddr, Listener } from "../peer/transport.ts";
 export type { Transport } from "../peer/transport.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.

@@ -32,7 +32,7 @@
 
 import { ConnectionClosedError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { ListenAddr, Listener } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { acceptAll, connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
@@ -42,7 +42,7 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
+export type { ListenAddr, Listener } from "../peer/transport.ts";
 export type { Transport } from "../peer/transport.ts";
 
 // The few Deno APIs used, declared here so that the file also compiles without Deno's types.

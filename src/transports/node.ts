@@ -38,7 +38,7 @@ import {
 } from "node:tls";
 import { ConnectionClosedError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { ListenAddr, Listener } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import {
   acceptAll,
@@ -55,7 +55,7 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
+export type { ListenAddr, Listener } from "../peer/transport.ts";
 export type { Transport } from "../peer/transport.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Transport } from "../peer/transport.ts";
-import type { Listener } from "./listener.ts";
+import type { Listener } from "../peer/transport.ts";
 import { pipePair } from "./pipe.ts";
 import { type ConnectionFactory, factories, runtimeName } from "./_test_factories.ts";
 

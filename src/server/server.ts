@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import { type CloseOptions, Peer, type PeerOptions } from "../peer/peer.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { ListenAddr, Listener } from "../peer/transport.ts";
 
 /**
  * Options for a {@linkcode Server}: the options every accepted connection's {@linkcode Peer}

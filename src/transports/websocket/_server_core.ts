@@ -8,14 +8,14 @@
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
-import { acceptAll, AcceptQueue, DEFAULT_HOSTNAME } from "./_socket_util.ts";
+import type { Transport } from "../../peer/transport.ts";
+import type { ListenAddr, Listener } from "../../peer/transport.ts";
+import { acceptAll, AcceptQueue, DEFAULT_HOSTNAME } from "../_socket_util.ts";
 import {
   transportParams,
   type WebSocketTransportOptions,
   type WebSocketTransportParams,
-} from "./_websocket_transport.ts";
+} from "./_connection.ts";
 
 /**
  * Options for a WebSocket server's request handler: where it upgrades, whom it lets in, and a

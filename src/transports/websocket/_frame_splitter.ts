@@ -9,7 +9,7 @@
  * @module
  */
 
-import { headerLength, payloadSize } from "../protocol/_frame.ts";
+import { headerLength, payloadSize } from "../../protocol/_frame.ts";
 
 // Splitter states.
 /** Waiting for the two handshake digits. */

@@ -9,15 +9,15 @@ import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConnectionClosedError, RemoteError } from "../peer/errors.ts";
-import { Handlers } from "../peer/handlers.ts";
-import { Peer } from "../peer/peer.ts";
-import type { Transport } from "../peer/transport.ts";
-import { Server } from "./server.ts";
-import { runtimeName } from "./_test_factories.ts";
-import { wsAdapter } from "./_test_ws_factories.ts";
-import type { WebSocketListener } from "./_websocket_server.ts";
-import { webSocketTransport } from "./websocket.ts";
+import { ConnectionClosedError, RemoteError } from "../../peer/errors.ts";
+import { Handlers } from "../../peer/handlers.ts";
+import { Peer } from "../../peer/peer.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { Server } from "../../server/server.ts";
+import { runtimeName } from "../_test_factories.ts";
+import { wsAdapter } from "./_test_factories.ts";
+import type { WebSocketListener } from "./_server_core.ts";
+import { webSocketTransport } from "./client.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -608,7 +608,7 @@ function repoRoot(): string {
     if (existsSync(join(dir, "conformance", "go-peer", "go.mod"))) return dir;
     dir = join(dir, "..");
   }
-  return fileURLToPath(new URL("../../", import.meta.url));
+  return fileURLToPath(new URL("../../../", import.meta.url));
 }
 
 const root = repoRoot();

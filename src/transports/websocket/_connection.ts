@@ -8,10 +8,10 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
+import { ConnectionClosedError } from "../../peer/errors.ts";
+import type { Transport } from "../../peer/transport.ts";
 import { FrameSplitter } from "./_frame_splitter.ts";
-import { READ_HIGH_WATER_MARK } from "./_socket_util.ts";
+import { READ_HIGH_WATER_MARK } from "../_socket_util.ts";
 
 /** Default of {@linkcode WebSocketTransportOptions.writeHighWaterMark}: 1 MiB. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
