@@ -100,7 +100,7 @@ export class Server {
       }
       if (transport === null) return;
       if (this.#closing) {
-        transport.close?.();
+        transport.close();
         return;
       }
       const peer = new Peer(transport, this.#options);

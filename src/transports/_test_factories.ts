@@ -97,8 +97,8 @@ export async function acceptPair(
       client,
       server,
       close() {
-        client.close?.();
-        server.close?.();
+        client.close();
+        server.close();
         listener.close();
         return Promise.resolve();
       },
@@ -136,8 +136,8 @@ export async function factories(): Promise<ConnectionFactory[]> {
           client,
           server,
           close() {
-            client.close?.();
-            server.close?.();
+            client.close();
+            server.close();
             return Promise.resolve();
           },
         });

@@ -306,13 +306,7 @@ function websocketHandlers(
             }
           },
           bufferedAmount: () => ws.getBufferedAmount(),
-          close(code, reason) {
-            try {
-              ws.close(code, reason);
-            } catch {
-              // Already closed: nothing left to release.
-            }
-          },
+          close: (code, reason) => ws.close(code, reason),
           pause: ws.pause && (() => ws.pause!()),
           resume: ws.resume && (() => ws.resume!()),
         },
@@ -320,7 +314,7 @@ function websocketHandlers(
         data.remoteAddr,
       );
       data.connection = connection;
-      acceptor.push(connection);
+      acceptor.push(connection.transport);
     },
     message(ws, message) {
       const bytes = messageBytes(message);

@@ -25,9 +25,9 @@
  */
 
 import type { Transport } from "../../peer/transport.ts";
+import { closeQuietly } from "../_socket_util.ts";
 import {
   attachWebSocket,
-  closeQuietly,
   errorOf,
   transportParams,
   type WebSocketTransportOptions,

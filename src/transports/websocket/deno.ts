@@ -28,7 +28,7 @@
  */
 
 import type { Transport } from "../../peer/transport.ts";
-import { formatAddr } from "../_socket_util.ts";
+import { closeQuietly, formatAddr } from "../_socket_util.ts";
 import {
   type HandlerParams,
   handlerParams,
@@ -39,7 +39,7 @@ import {
   type WebSocketListener,
   type WebSocketServeOptions,
 } from "./_server_core.ts";
-import { attachWebSocket, closeQuietly } from "./_connection.ts";
+import { attachWebSocket } from "./_connection.ts";
 
 export { connectWebSocket, webSocketTransport } from "./client.ts";
 export type {

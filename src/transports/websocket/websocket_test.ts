@@ -378,7 +378,7 @@ describe(`websocket (${runtime})`, () => {
       await writer.write(enc.encode("01r0001004echo00000002hi"));
       await until(() => conn.messages.length >= 1, 5000, "message");
       assert.deepEqual(conn.messages.map(text), ["01r0001004echo00000002hi"]);
-      transport.close?.();
+      transport.close();
     } finally {
       rs.close();
     }
@@ -415,8 +415,8 @@ describe(`websocket (${runtime})`, () => {
         server.writable.getWriter().write(enc.encode("late")),
         ConnectionClosedError,
       );
-      client.close?.();
-      server.close?.();
+      client.close();
+      server.close();
     } finally {
       listener.close();
     }
@@ -466,8 +466,8 @@ describe(`websocket (${runtime})`, () => {
             e instanceof ConnectionClosedError && /fell more than 262144 bytes/.test(e.message),
         );
       }
-      client.close?.();
-      server.close?.();
+      client.close();
+      server.close();
     } finally {
       listener.close();
     }
@@ -500,7 +500,7 @@ describe(`websocket (${runtime})`, () => {
         assert.equal(plain.status, 426);
         // Clients: ours sends a matching Origin by default; a foreign one is refused.
         const ok = await adapter.connectWebSocket(listener.url);
-        ok.close?.();
+        ok.close();
         await assert.rejects(
           adapter.connectWebSocket(listener.url, { origin: "http://evil.example" }),
           (e) => e instanceof Error && /Could not open a WebSocket/.test(e.message),
@@ -508,7 +508,7 @@ describe(`websocket (${runtime})`, () => {
       } finally {
         listener.close();
         await within(accepting, 5000, "accept loop ends");
-        for (const t of accepted) t.close?.();
+        for (const t of accepted) t.close();
       }
     });
 
@@ -558,7 +558,7 @@ describe(`websocket (${runtime})`, () => {
       } finally {
         listener.close();
         await within(accepting, 5000, "accept loop ends");
-        for (const t of accepted) t.close?.();
+        for (const t of accepted) t.close();
       }
     });
   });
@@ -586,7 +586,7 @@ describe(`websocket (${runtime})`, () => {
     await new Promise((r) => setTimeout(r, 50));
     const url = listener.url;
     const outcome = await settlesWithin(
-      adapter.connectWebSocket(url).then((t) => t.close?.()).then(() => "connected"),
+      adapter.connectWebSocket(url).then((t) => t.close()).then(() => "connected"),
       5000,
     );
     assert.equal(outcome, "settled");
