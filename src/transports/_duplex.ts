@@ -25,8 +25,8 @@
  *    on a clean end);
  * 3. the `writable` errors with the error, or a {@linkcode ConnectionClosedError}, unless it
  *    already finished (closed or aborted);
- * 4. `driver.destroy()` releases the socket and settles a write or `end` still waiting on it,
- *    which then rejects with the transport's error (a `ConnectionClosedError` when there is none).
+ * 4. `driver.destroy()` releases the socket and settles a write or `end` still waiting on it:
+ *    it rejects with the transport's error (a `ConnectionClosedError` when there is none).
  *
  * Both directions ending on their own (the `readable` at its end or cancelled, the `writable`
  * closed or aborted) tear down the same way, without an error.
@@ -53,11 +53,19 @@ const COPY_BELOW = 4 * 1024;
  * {@linkcode SocketDuplex.finish} from the socket's events).
  */
 export interface SocketDriver {
-  /** Writes one chunk; a promise settles once the runtime took all of it. May throw. */
+  /**
+   * Writes one chunk; a promise settles once the runtime took all of it (the hot path: return
+   * nothing when it took it at once). A write that throws or rejects fails the writable with
+   * that error; once `destroy` was called, a pending write must settle, and reject (if at all)
+   * with the transport's {@linkcode SocketDuplex.error}, or a `ConnectionClosedError` if none.
+   */
   write(chunk: Uint8Array): void | Promise<void>;
   /** Ends the outgoing direction after what was written (FIN, close_notify, a WebSocket close). */
   end(): void | Promise<void>;
-  /** Releases the socket at once and settles a pending `write` or `end`. Idempotent, no throw. */
+  /**
+   * Releases the socket at once and settles a pending `write` (as said there) or `end`.
+   * Idempotent, never throws.
+   */
   destroy(): void;
   /** Push sources: stops delivering chunks for a while. */
   pause?(): void;
@@ -165,14 +173,12 @@ export class SocketDuplex implements Transport {
       },
       write: (chunk) => {
         if (this.#closed) throw this.#closedError();
-        let result: void | Promise<void>;
         try {
-          result = this.#driver.write(chunk);
+          // Handed back as it is: no promise of our own per write. The driver settles it.
+          return this.#driver.write(chunk);
         } catch (error) {
           throw this.#writeFailed(error);
         }
-        if (result === undefined) return;
-        return result.then(undefined, this.#rethrowWriteError);
       },
       close: async () => {
         if (this.#closed) throw this.#closedError();
@@ -255,17 +261,13 @@ export class SocketDuplex implements Transport {
     return this.#error ?? new ConnectionClosedError("The connection was closed");
   }
 
-  /** The error a failed write or end rejects with; the writable is done from then on. */
+  /** The error a write or end that threw rejects with; the writable is done from then on. */
   #writeFailed(error: unknown): unknown {
     if (this.#closed) return this.#closedError();
     this.#writeDone = true;
     this.#releaseIfDone();
     return error;
   }
-
-  #rethrowWriteError = (error: unknown): never => {
-    throw this.#writeFailed(error);
-  };
 
   #releaseIfDone(): void {
     if (this.#readDone && this.#writeDone) this.close();

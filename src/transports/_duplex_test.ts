@@ -7,6 +7,8 @@ import { type Pending, pending, READ_HIGH_WATER_MARK, SocketDuplex } from "./_du
 /** A push driver that records every call; writes wait while `blockWrites` is set. */
 class FakePush {
   readonly log: string[] = [];
+  /** The transport's error, as a driver reads it from its duplex. */
+  error: Error | undefined;
   blockWrites = false;
   waiting: Pending | undefined;
   write(chunk: Uint8Array): void | Promise<void> {
@@ -20,7 +22,8 @@ class FakePush {
   }
   destroy(): void {
     this.log.push("destroy");
-    this.waiting?.reject(new Error("destroyed"));
+    // As drivers must: a pending write rejects with the transport's error.
+    this.waiting?.reject(this.error ?? new ConnectionClosedError("The connection was closed"));
     this.waiting = undefined;
   }
   pause(): void {

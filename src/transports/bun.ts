@@ -286,7 +286,7 @@ class BunDriver {
       write: (chunk) => this.#write(chunk),
       end: () => socket.shutdown(),
       destroy: () => {
-        this.#settle(new ConnectionClosedError("The connection was closed"));
+        this.#settle(this.duplex.error ?? new ConnectionClosedError("The connection was closed"));
         // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
         socket.close();
       },

@@ -30,6 +30,7 @@
  * @module
  */
 
+import { ConnectionClosedError } from "../peer/errors.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { SocketDuplex } from "./_duplex.ts";
@@ -191,17 +192,26 @@ export async function listen(options: ListenOptions): Promise<Listener> {
 
 /**
  * A connection as a pull source: reads go straight to `conn.read` (see the module docs for
- * their sizes), `end` half-closes, `destroy` closes.
+ * their sizes), `end` half-closes, `destroy` closes (which fails a write in flight).
  */
 function denoTransport(conn: DenoConn): Transport {
+  let destroyed = false;
   return new SocketDuplex({
     read: (into) => conn.read(into),
     async write(chunk) {
-      for (let offset = 0; offset < chunk.byteLength;) {
-        offset += await conn.write(chunk.subarray(offset));
+      try {
+        for (let offset = 0; offset < chunk.byteLength;) {
+          offset += await conn.write(chunk.subarray(offset));
+        }
+      } catch (error) {
+        // Closing the connection is what failed the write.
+        throw destroyed ? new ConnectionClosedError("The connection was closed") : error;
       }
     },
     end: () => conn.closeWrite(),
-    destroy: () => closeQuietly(conn),
+    destroy() {
+      destroyed = true;
+      closeQuietly(conn);
+    },
   }, { remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port) });
 }

@@ -217,7 +217,7 @@ function nodeTransport(socket: Socket): Transport {
       return finished.promise;
     },
     destroy() {
-      const error = new ConnectionClosedError("The connection was closed");
+      const error = duplex.error ?? new ConnectionClosedError("The connection was closed");
       drained?.reject(error);
       finished?.reject(error);
       drained = finished = undefined;
