@@ -151,8 +151,9 @@ export class SocketDuplex implements Transport {
         pull: pull ? () => this.#read() : () => this.#resume(),
         cancel: () => {
           this.#readDone = true;
-          if (this.#readAfterCancel) this.#resume();
-          else if (this.#pausable && !this.#paused) {
+          if (this.#readAfterCancel) {
+            this.#resume();
+          } else if (this.#pausable && !this.#paused) {
             this.#paused = true;
             this.#driver.pause!();
           }
@@ -228,7 +229,8 @@ export class SocketDuplex implements Transport {
 
   /**
    * The socket closed or failed: tears down with `error` (none: a clean end) and destroys the
-   * driver. Later writes fail with `error`, or `writeError` (default: a `ConnectionClosedError`).
+   * driver. The writable errors with `writeError` if given, else `error`, else a
+   * `ConnectionClosedError`.
    */
   finish(error?: Error, writeError?: Error): void {
     if (this.#closed) return;
@@ -238,14 +240,13 @@ export class SocketDuplex implements Transport {
 
   /** Tears the connection down at once, in both directions: see the module docs. */
   close(): void {
-    if (this.#closed) return;
-    this.#teardown(undefined, undefined);
-    this.#driver.destroy();
+    this.finish();
   }
 
   #teardown(error: Error | undefined, writeError: Error | undefined): void {
     this.#closed = true;
     this.#error = error;
+    // In the order the module docs give.
     if (!this.#readDone) {
       this.#readDone = true;
       if (error) this.#readController.error(error);

@@ -276,8 +276,8 @@ function isPausable(ws: unknown): ws is PausableWebSocket {
 }
 
 /**
- * Makes a {@linkcode WebSocketConnection} of an open standard WebSocket (or one from the `ws`
- * package), replaying `early`: messages that arrived before this was called.
+ * The {@linkcode Transport} of a {@linkcode WebSocketConnection} over an open standard WebSocket
+ * (or one from the `ws` package), replaying `early`: messages that arrived before this was called.
  */
 export function attachWebSocket(
   ws: WebSocket,
