@@ -7,7 +7,7 @@
  * `@gotalk/gotalk/websocket`. Nothing runtime-specific: no `node:` modules, no Deno or Bun APIs.
  *
  * A page loads the bundle from wherever it is served, such as `/gotalk/gotalk.js` (see
- * `src/transports/bundle_route.ts`), next to the Gotalk WebSocket endpoint at `/gotalk/`.
+ * `src/server/bundle_route.ts`), next to the Gotalk WebSocket endpoint at `/gotalk/`.
  *
  * @example A page that stays connected
  * ```ts ignore
@@ -38,9 +38,9 @@
  */
 
 export * from "./mod.ts";
-export { connectWebSocket, webSocketTransport } from "./src/transports/websocket.ts";
+export { connectWebSocket, webSocketTransport } from "./src/transports/websocket/client.ts";
 export type {
   WebSocketConnectOptions,
   WebSocketConstructor,
   WebSocketTransportOptions,
-} from "./src/transports/websocket.ts";
+} from "./src/transports/websocket/client.ts";

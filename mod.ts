@@ -63,6 +63,6 @@ export type {
 export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";
-export { Server } from "./src/transports/server.ts";
-export type { ServerOptions } from "./src/transports/server.ts";
-export type { ListenAddr, Listener } from "./src/transports/listener.ts";
+export { Server } from "./src/server/server.ts";
+export type { ServerOptions } from "./src/server/server.ts";
+export type { ListenAddr, Listener } from "./src/peer/transport.ts";

@@ -21,7 +21,7 @@ import {
   type Session,
   type Transport,
 } from "../mod.ts";
-import { browserBundleRoute } from "../src/transports/bundle_route.ts";
+import { browserBundleRoute } from "../src/server/bundle_route.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,9 +54,9 @@ interface WsAdapter {
 
 async function wsAdapter(): Promise<WsAdapter> {
   // Each runtime loads only its own WebSocket server (and client; Node's is the `ws` package's).
-  if (runtime === "deno") return await import("../src/transports/websocket_deno.ts");
-  if (runtime === "bun") return await import("../src/transports/websocket_bun.ts");
-  return await import("../src/transports/websocket_node.ts");
+  if (runtime === "deno") return await import("../src/transports/websocket/deno.ts");
+  if (runtime === "bun") return await import("../src/transports/websocket/bun.ts");
+  return await import("../src/transports/websocket/node.ts");
 }
 
 function print(line: string): void {

@@ -13,7 +13,7 @@
  * @module
  */
 import { listen } from "../src/transports/deno.ts";
-import { serveWebSocket } from "../src/transports/websocket_deno.ts";
+import { serveWebSocket } from "../src/transports/websocket/deno.ts";
 import { runDemo } from "./server.ts";
 
 await runDemo(

@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { listen } from "../src/transports/bun.ts";
-import { serveWebSocket } from "../src/transports/websocket_bun.ts";
+import { serveWebSocket } from "../src/transports/websocket/bun.ts";
 import { runDemo } from "./server.ts";
 
 const version = (process.versions as Record<string, string | undefined>).bun ?? "?";

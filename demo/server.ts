@@ -17,8 +17,8 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Listener, Server } from "../mod.ts";
-import { browserBundleRoute } from "../src/transports/bundle_route.ts";
-import type { WebSocketListener, WebSocketServeOptions } from "../src/transports/websocket_deno.ts";
+import { browserBundleRoute } from "../src/server/bundle_route.ts";
+import type { WebSocketListener, WebSocketServeOptions } from "../src/transports/websocket/deno.ts";
 import { buildBrowserBundle } from "../scripts/build_browser.ts";
 import { Chat } from "./chat.ts";
 

@@ -29,7 +29,7 @@ const GO_MAIN_TESTS = "conformance/go-peer/main_test.go";
 const IDLE =
   "conformance/matrix.ts idle test: our clients idle 40 s on a Go server with Go's 30 s read timeout, and a Go client (gotalk.DefaultLimits: 30 s read timeout, 20 s heartbeats) idles 40 s on our servers with the library defaults";
 const GOTALK_JS_TEST =
-  'src/transports/websocket_test.ts "gotalk.js (the reference browser client) against our server" (runs the real gotalk.js on Bun and Node, skipped on Deno)';
+  'src/transports/websocket/websocket_test.ts "gotalk.js (the reference browser client) against our server" (runs the real gotalk.js on Bun and Node, skipped on Deno)';
 
 /** Which cases cover each item of `shared/interop-notes.md` (kept in the notes' order). */
 export const INTEROP_NOTES_COVERAGE: readonly NoteCoverage[] = [

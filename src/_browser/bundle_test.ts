@@ -19,13 +19,13 @@ Deno.test("browser bundle: mod.ts plus the WebSocket client, nothing runtime-spe
   assert.deepEqual(FORBIDDEN_IN_BUNDLE, ["node:", "Deno.", "Bun."]);
   // Only browser-compatible modules went in: no runtime transports, no WebSocket servers.
   for (const input of bundle.inputs) {
-    assert.doesNotMatch(input, /transports\/(deno|bun|node|websocket_\w+|_websocket_server)\.ts$/);
+    assert.doesNotMatch(input, /transports\/(websocket\/)?(deno|bun|node|_server_core)\.ts$/);
     assert.match(
       readFileSync(join(root, input), "utf8"),
       /^\/\/ This module is browser compatible\./,
     );
   }
-  assert.ok(bundle.inputs.includes("src/transports/websocket.ts"));
+  assert.ok(bundle.inputs.includes("src/transports/websocket/client.ts"));
   assert.ok(bundle.inputs.includes("src/peer/reconnecting.ts"));
   const exported = Object.keys(await import(`file://${bundle.path}`)).sort();
   const expected = [

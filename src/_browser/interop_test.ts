@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Handlers, type Peer, Server } from "../../mod.ts";
-import { browserBundleRoute } from "../transports/bundle_route.ts";
-import { serveWebSocket } from "../transports/websocket_deno.ts";
+import { browserBundleRoute } from "../server/bundle_route.ts";
+import { serveWebSocket } from "../transports/websocket/deno.ts";
 import { buildBrowserBundle } from "../../scripts/build_browser.ts";
 import { launch, newPage, Proc, root, TEST, within } from "./_test_browser.ts";
 

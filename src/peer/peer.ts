@@ -186,7 +186,7 @@ export class Peer implements Session {
    * assert.equal(p.isOpen, true);
    * p.abort();
    * assert.equal(p.isOpen, false);
-   * b.close?.();
+   * b.close();
    * ```
    */
   get isOpen(): boolean {
@@ -207,7 +207,7 @@ export class Peer implements Session {
    * const p = new Peer(a, { heartbeatIntervalMs: 0 });
    * assert.equal(p.lastHeartbeat, undefined);
    * p.abort();
-   * b.close?.();
+   * b.close();
    * ```
    */
   get lastHeartbeat(): Heartbeat | undefined {
@@ -228,7 +228,7 @@ export class Peer implements Session {
    * const p = new Peer(a);
    * assert.equal(p.pendingRequests, 0);
    * p.abort();
-   * b.close?.();
+   * b.close();
    * ```
    */
   get pendingRequests(): number {
@@ -493,7 +493,7 @@ export class Peer implements Session {
     else this.#writer.abort(reason);
     await this.#reader.cancel(reason).catch(() => {});
     try {
-      this.#transport.close?.();
+      this.#transport.close();
     } catch { /* close must not throw; ignore a transport that does */ }
   }
 }

@@ -430,7 +430,7 @@ export class ReconnectingPeer implements Session {
       try {
         const transport = await this.#options.connect(this.#stop.signal);
         if (this.#closed) {
-          transport.close?.();
+          transport.close();
           return;
         }
         peer = new Peer(transport, this.#options);

@@ -9,6 +9,7 @@ import {
 } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import type { Message } from "./message.ts";
+import { headerLength } from "./_frame.ts";
 import { checkUint, HEX_VALUE } from "./_util.ts";
 
 /**
@@ -301,36 +302,26 @@ export class MessageDecoder {
   /**
    * The header length of the frame at `b[p]` if it can be known from `avail` bytes (> 0), or
    * minus the number of bytes needed to know it. `abs` maps positions in `b` to stream offsets.
+   * A bad name length digit is reported once the whole field has arrived.
    */
   #headerLength(b: Uint8Array, p: number, avail: number, abs: number): number {
-    switch (b[p]) {
-      case 0x72: // r
-      case 0x73: // s
-        if (avail < 8) return -8;
-        return 16 + this.#nameLength(b, p + 5, abs);
-      case 0x6e: // n
-        if (avail < 4) return -4;
-        return 12 + this.#nameLength(b, p + 1, abs);
-      case 0x70: // p
-      case 0x52: // R
-      case 0x53: // S
-      case 0x45: // E
-      case 0x68: // h
-        return 13;
-      case 0x65: // e
-        return 21;
-      case 0x66: // f
-        return 9;
+    const hlen = headerLength(b, p, avail);
+    if (hlen < 0) return hlen;
+    const type = b[p];
+    // The bytes of an `r`/`s`/`n` header besides its name; its name length digits end 11 before.
+    const fixed = type === 0x72 || type === 0x73 ? 16 : type === 0x6e ? 12 : 0;
+    if (hlen === 0) {
+      if (fixed === 0) this.#fail(`Unknown message type ${describeByte(type)}`, abs + p);
+      if (avail < fixed - 8) return 8 - fixed; // the digits so far are bad: report it once whole
+      this.#hex(b, p + fixed - 11, 3, abs, "name length"); // throws at the bad digit
     }
-    return this.#fail(`Unknown message type ${describeByte(b[p])}`, abs + p);
-  }
-
-  #nameLength(b: Uint8Array, p: number, abs: number): number {
-    const n = this.#hex(b, p, 3, abs, "name length");
-    if (n > this.#maxName) {
-      this.#fail(`A name of ${n} bytes exceeds the limit of ${this.#maxName}`, abs + p);
+    if (fixed !== 0 && hlen - fixed > this.#maxName) {
+      this.#fail(
+        `A name of ${hlen - fixed} bytes exceeds the limit of ${this.#maxName}`,
+        abs + p + fixed - 11,
+      );
     }
-    return n;
+    return hlen;
   }
 
   /**

@@ -1,23 +1,16 @@
 // This module is browser compatible.
 
 /**
- * Helpers shared by the runtime socket adapters: argument checks, address formatting and the
- * bounded queue of accepted connections. Internal: not part of the public API.
+ * Helpers shared by the runtime socket adapters: argument checks, address formatting and quiet
+ * closing. Internal: not part of the public API.
  *
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 
 /** The host connected to or listened on when none is given. */
 export const DEFAULT_HOSTNAME = "127.0.0.1";
-
-/** Accepted connections a listener holds for `accept()` before it refuses more. */
-export const MAX_PENDING_ACCEPTS = 128;
-
-/** Bytes a socket's readable queues before it stops reading from the socket. */
-export const READ_HIGH_WATER_MARK = 64 * 1024;
 
 /** Checked and defaulted connect options. */
 export interface ConnectParams {
@@ -34,7 +27,8 @@ export interface ListenParams {
   tls: { cert: string; key: string } | undefined;
 }
 
-function checkHostname(hostname: unknown): string {
+/** Checks a `hostname` option; `undefined` gives {@linkcode DEFAULT_HOSTNAME}. */
+export function checkHostname(hostname: unknown): string {
   if (hostname === undefined) return DEFAULT_HOSTNAME;
   if (typeof hostname !== "string" || hostname === "") {
     throw new TypeError(`hostname must be a non-empty string, got ${String(hostname)}`);
@@ -42,7 +36,8 @@ function checkHostname(hostname: unknown): string {
   return hostname;
 }
 
-function checkPort(port: unknown, min: number): number {
+/** Checks a `port` option: an integer from `min` to 65535. */
+export function checkPort(port: unknown, min: number): number {
   if (typeof port !== "number") throw new TypeError(`port must be a number, got ${typeof port}`);
   if (!Number.isInteger(port) || port < min || port > 65535) {
     throw new RangeError(`port must be an integer from ${min} to 65535, got ${port}`);
@@ -115,56 +110,18 @@ export function formatAddr(hostname: string | undefined, port: number | undefine
 }
 
 /**
- * The connections a push-style server (Node, Bun) accepted but `accept()` has not returned yet.
- * Bounded: past {@linkcode MAX_PENDING_ACCEPTS} a new connection is closed at once, as a full
- * kernel backlog would refuse it.
+ * Closes a socket, listener or WebSocket (with `code` and `reason`, if given), ignoring the error
+ * of one already closed: there is nothing left to release then.
  */
-export class AcceptQueue {
-  #ready: Transport[] = [];
-  #waiters: ((transport: Transport | null) => void)[] = [];
-  #closed = false;
-
-  /** Whether {@linkcode AcceptQueue.close} was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Hands a new connection to a waiting `accept()`, or queues it. */
-  push(transport: Transport): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      waiter(transport);
-    } else if (!this.#closed && this.#ready.length < MAX_PENDING_ACCEPTS) {
-      this.#ready.push(transport);
-    } else {
-      transport.close?.();
-    }
-  }
-
-  /** The next connection, or `null` once closed. */
-  accept(): Promise<Transport | null> {
-    const next = this.#ready.shift();
-    if (next) return Promise.resolve(next);
-    if (this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Resolves waiting `accept()` calls with `null` and closes queued connections. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) waiter(null);
-    for (const transport of this.#ready.splice(0)) transport.close?.();
-  }
-}
-
-/** Iterates `accept()` until it returns `null`. */
-export async function* acceptAll(
-  accept: () => Promise<Transport | null>,
-): AsyncGenerator<Transport, void, undefined> {
-  while (true) {
-    const transport = await accept();
-    if (transport === null) return;
-    yield transport;
+export function closeQuietly(
+  closable: { close(code?: number, reason?: string): void },
+  code?: number,
+  reason?: string,
+): void {
+  try {
+    if (code === undefined) closable.close();
+    else closable.close(code, reason);
+  } catch {
+    // Already closed.
   }
 }

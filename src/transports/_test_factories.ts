@@ -8,7 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Transport } from "../peer/transport.ts";
-import type { Listener } from "./listener.ts";
+import type { Listener } from "../peer/transport.ts";
 import { pipePair } from "./pipe.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 
@@ -97,8 +97,8 @@ export async function acceptPair(
       client,
       server,
       close() {
-        client.close?.();
-        server.close?.();
+        client.close();
+        server.close();
         listener.close();
         return Promise.resolve();
       },
@@ -136,8 +136,8 @@ export async function factories(): Promise<ConnectionFactory[]> {
           client,
           server,
           close() {
-            client.close?.();
-            server.close?.();
+            client.close();
+            server.close();
             return Promise.resolve();
           },
         });

@@ -20,8 +20,8 @@
  * await writer.close();
  * const reader = server.readable.getReader();
  * assert.equal(new TextDecoder().decode((await reader.read()).value), "hi");
- * client.close?.();
- * server.close?.();
+ * client.close();
+ * server.close();
  * listener.close();
  * ```
  *
@@ -29,17 +29,11 @@
  */
 
 import { ConnectionClosedError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
-import {
-  acceptAll,
-  AcceptQueue,
-  connectParams,
-  formatAddr,
-  listenParams,
-  READ_HIGH_WATER_MARK,
-} from "./_socket_util.ts";
+import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
+import { AcceptQueue } from "./_listener.ts";
+import { connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
 export type {
   ConnectOptions,
@@ -47,12 +41,11 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocket {
-  data: BunTransport | undefined;
+  data: BunDriver | undefined;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   write(data: Uint8Array): number;
@@ -106,19 +99,20 @@ function bun(): BunLike {
 const common = {
   binaryType: "uint8array",
   data(socket: BunSocket, data: Uint8Array): void {
-    socket.data?.onData(data);
+    // Bun hands each `data` call a freshly allocated Uint8Array.
+    socket.data?.duplex.push(data);
   },
   drain(socket: BunSocket): void {
-    socket.data?.onDrain();
+    socket.data?.drain();
   },
   end(socket: BunSocket): void {
-    socket.data?.onEnd();
+    socket.data?.duplex.pushEnd();
   },
   close(socket: BunSocket, error?: Error): void {
-    socket.data?.onClose(error);
+    socket.data?.duplex.finish(error);
   },
   error(socket: BunSocket, error: Error): void {
-    socket.data?.onClose(error);
+    socket.data?.duplex.finish(error);
   },
 } as const;
 
@@ -144,7 +138,7 @@ const common = {
  *   tls: {},
  *   signal: AbortSignal.timeout(5000),
  * });
- * transport.close?.();
+ * transport.close();
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Transport> {
@@ -168,7 +162,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
     socket: {
       ...common,
       open(socket) {
-        socket.data = new BunTransport(socket);
+        socket.data = new BunDriver(socket);
         if (tls === undefined) succeed(socket);
       },
       handshake: tls === undefined ? undefined : (socket, success, authorizationError) => {
@@ -177,7 +171,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
       },
       close(socket, error) {
         fail(error ?? new ConnectionClosedError("The connection closed while connecting"));
-        socket.data?.onClose(error);
+        socket.data?.duplex.finish(error);
       },
       connectError(_socket, error) {
         fail(error);
@@ -189,7 +183,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const socket = await connected;
-    return socket.data ??= new BunTransport(socket);
+    return (socket.data ??= new BunDriver(socket)).duplex;
   } catch (error) {
     connecting.then((socket) => socket.terminate(), () => {});
     throw error;
@@ -228,7 +222,7 @@ async function rootCertificates(): Promise<readonly string[]> {
  * const served = (async () => {
  *   let count = 0;
  *   for await (const transport of listener) {
- *     transport.close?.();
+ *     transport.close();
  *     count++;
  *   }
  *   return count;
@@ -236,7 +230,7 @@ async function rootCertificates(): Promise<readonly string[]> {
  * const client = await connect({ port: listener.addr.port });
  * const reader = client.readable.getReader();
  * assert.equal((await reader.read()).done, true);
- * client.close?.();
+ * client.close();
  * listener.close();
  * assert.equal(await served, 1);
  * ```
@@ -258,183 +252,73 @@ export async function listen(options: ListenOptions): Promise<Listener> {
           socket.terminate();
           return;
         }
-        socket.data = new BunTransport(socket);
-        if (tls === undefined) queue.push(socket.data);
+        socket.data = new BunDriver(socket);
+        if (tls === undefined) queue.push(socket.data.duplex);
       },
       // Called for TLS sockets only. A server does not ask for a client certificate, so only a
       // failed handshake (which also closes the socket) reports `success` false.
       handshake: tls === undefined ? undefined : (socket, success) => {
         if (!socket.data) return;
-        if (success && !queue.closed) queue.push(socket.data);
-        else socket.data.close();
+        if (success && !queue.closed) queue.push(socket.data.duplex);
+        else socket.data.duplex.close();
       },
     },
   });
-  return new BunTcpListener(listener, queue);
+  queue.listening({ hostname: listener.hostname, port: listener.port }, () => listener.stop(false));
+  return queue;
 }
 
-class BunTcpListener implements Listener {
-  readonly addr: ListenAddr;
-  #listener: BunListener;
-  #queue: AcceptQueue;
-
-  constructor(listener: BunListener, queue: AcceptQueue) {
-    this.#listener = listener;
-    this.#queue = queue;
-    this.addr = { hostname: listener.hostname, port: listener.port };
-  }
-
-  accept(): Promise<Transport | null> {
-    return this.#queue.accept();
-  }
-
-  close(): void {
-    if (this.#queue.closed) return;
-    this.#queue.close();
-    this.#listener.stop(false);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Transport> {
-    return acceptAll(() => this.accept());
-  }
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-class BunTransport implements Transport {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr: string;
+/**
+ * A socket as a push source: `data` chunks go to the readable (the socket is paused while
+ * 64 KiB wait unread), and a write the kernel takes only part of keeps the rest and finishes it
+ * on `drain`, so `writer.ready` reflects the kernel's backpressure.
+ */
+class BunDriver {
+  readonly duplex: SocketDuplex;
   #socket: BunSocket;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
-  #readDone = false;
-  #writeDone = false;
-  #closed = false;
-  #error: Error | undefined;
   /** The part of a chunk the socket has not taken yet, and the write waiting for it. */
   #unsent: Uint8Array | undefined;
-  #waiter: Waiter | undefined;
+  #waiter: Pending | undefined;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
-    this.remoteAddr = formatAddr(socket.remoteAddress, socket.remotePort);
-    socket.pause();
+    this.duplex = new SocketDuplex({
+      write: (chunk) => this.#write(chunk),
+      end: () => socket.shutdown(),
+      destroy: () => {
+        this.#settle(this.duplex.error ?? new ConnectionClosedError("The connection was closed"));
+        // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
+        socket.close();
+      },
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
     socket.setNoDelay(true);
-    this.readable = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#readController = controller;
-        },
-        pull: () => {
-          if (!this.#readDone) socket.resume();
-        },
-        cancel: () => {
-          this.#readDone = true;
-          socket.pause();
-          this.#releaseIfDone();
-        },
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
-    );
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-        // An abort waits for the write in flight; closing the socket ends that write.
-        // (Erroring the controller here would make `abort()` reject.)
-        controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
-          this.close();
-        });
-      },
-      write: (chunk) => {
-        if (this.#closed || this.#error) throw this.#closedError();
-        const written = socket.write(chunk);
-        if (written === chunk.byteLength) return;
-        if (written < 0) throw this.#closedError();
-        this.#unsent = chunk.subarray(written);
-        return new Promise<void>((resolve, reject) => this.#waiter = { resolve, reject });
-      },
-      close: () => {
-        if (this.#closed || this.#error) throw this.#closedError();
-        socket.shutdown();
-        this.#writeDone = true;
-        this.#releaseIfDone();
-      },
-      abort: () => this.close(),
-    });
   }
 
-  onData(data: Uint8Array): void {
-    if (this.#readDone) return;
-    // Bun hands each `data` call a freshly allocated Uint8Array.
-    this.#readController.enqueue(data);
-    if ((this.#readController.desiredSize ?? 0) <= 0) this.#socket.pause();
+  #write(chunk: Uint8Array): void | Promise<void> {
+    const written = this.#socket.write(chunk);
+    if (written === chunk.byteLength) return;
+    if (written < 0) throw new ConnectionClosedError("The connection was closed");
+    this.#unsent = chunk.subarray(written);
+    this.#waiter = pending();
+    return this.#waiter.promise;
   }
 
-  onDrain(): void {
+  /** The socket can take more: send what is left of the waiting write. */
+  drain(): void {
     const unsent = this.#unsent;
     if (unsent === undefined) return;
     const written = this.#socket.write(unsent);
-    if (written === unsent.byteLength) {
-      this.#unsent = undefined;
-      this.#settle(undefined);
-    } else if (written < 0) {
-      this.#unsent = undefined;
-      this.#settle(this.#closedError());
-    } else {
-      this.#unsent = unsent.subarray(written);
-    }
-  }
-
-  onEnd(): void {
-    if (this.#readDone) return;
-    this.#readDone = true;
-    this.#readController.close();
-    this.#releaseIfDone();
-  }
-
-  /** The socket errored (`error`) or closed: end both streams. */
-  onClose(error: Error | undefined): void {
-    if (error) this.#error ??= error;
-    const reason = this.#closedError();
-    this.#unsent = undefined;
-    this.#settle(reason);
-    if (!this.#readDone) {
-      this.#readDone = true;
-      if (error) this.#readController.error(error);
-      else this.#readController.close();
-    }
-    if (!this.#writeDone) {
-      this.#writeDone = true;
-      this.#writeController.error(reason);
-    }
-    this.close();
-  }
-
-  #closedError(): Error {
-    return this.#error ?? new ConnectionClosedError("The connection was closed");
+    if (written === unsent.byteLength) this.#settle(undefined);
+    else if (written < 0) this.#settle(new ConnectionClosedError("The connection was closed"));
+    else this.#unsent = unsent.subarray(written);
   }
 
   #settle(error: Error | undefined): void {
     const waiter = this.#waiter;
-    this.#waiter = undefined;
+    this.#waiter = this.#unsent = undefined;
     if (error) waiter?.reject(error);
     else waiter?.resolve();
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone) this.close();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.onClose(undefined);
-    // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
-    this.#socket.close();
   }
 }

@@ -22,8 +22,8 @@
  * await writer.close();
  * const reader = server.readable.getReader();
  * assert.equal(new TextDecoder().decode((await reader.read()).value), "hi");
- * client.close?.();
- * server.close?.();
+ * client.close();
+ * server.close();
  * listener.close();
  * ```
  *
@@ -31,10 +31,11 @@
  */
 
 import { ConnectionClosedError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
-import { acceptAll, connectParams, formatAddr, listenParams } from "./_socket_util.ts";
+import { SocketDuplex } from "./_duplex.ts";
+import { AcceptQueue } from "./_listener.ts";
+import { closeQuietly, connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
 export type {
   ConnectOptions,
@@ -42,8 +43,7 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 
 // The few Deno APIs used, declared here so that the file also compiles without Deno's types.
 interface DenoAddr {
@@ -77,13 +77,6 @@ function deno(): DenoLike {
   return value;
 }
 
-/** The first read size, and the smallest: what an idle connection's pending read holds. */
-const MIN_READ = 4 * 1024;
-/** The largest read size, reached by doubling while reads fill their buffer. */
-const MAX_READ = 256 * 1024;
-/** Reads shorter than this are copied out of the read buffer, which is then reused. */
-const COPY_BELOW = 4 * 1024;
-
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
  * once the handshake succeeded).
@@ -106,7 +99,7 @@ const COPY_BELOW = 4 * 1024;
  *   tls: {},
  *   signal: AbortSignal.timeout(5000),
  * });
- * transport.close?.();
+ * transport.close();
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Transport> {
@@ -125,7 +118,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
       closeQuietly(tcp);
       throw signal.reason;
     }
-    return new DenoTransport(tcp);
+    return denoTransport(tcp);
   }
   let conn = tcp;
   const onAbort = () => closeQuietly(conn);
@@ -134,7 +127,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
     conn = await Deno.startTls(tcp, { hostname: tls.serverName ?? hostname, caCerts: tls.caCerts });
     await conn.handshake?.();
     signal?.throwIfAborted();
-    return new DenoTransport(conn);
+    return denoTransport(conn);
   } catch (error) {
     closeQuietly(conn);
     throw signal?.aborted ? signal.reason : error;
@@ -165,7 +158,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * const served = (async () => {
  *   let count = 0;
  *   for await (const transport of listener) {
- *     transport.close?.();
+ *     transport.close();
  *     count++;
  *   }
  *   return count;
@@ -173,7 +166,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * const client = await connect({ port: listener.addr.port });
  * const reader = client.readable.getReader();
  * assert.equal((await reader.read()).done, true);
- * client.close?.();
+ * client.close();
  * listener.close();
  * assert.equal(await served, 1);
  * ```
@@ -186,186 +179,39 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const listener = tls === undefined
     ? Deno.listen({ hostname, port })
     : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
-  return new DenoTcpListener(listener);
+  return new AcceptQueue(
+    { hostname: listener.addr.hostname ?? "", port: listener.addr.port ?? 0 },
+    () => closeQuietly(listener),
+    async () => {
+      const conn = await listener.accept();
+      conn.setNoDelay?.(true);
+      return denoTransport(conn);
+    },
+  );
 }
 
-function closeQuietly(closable: { close(): void }): void {
-  try {
-    closable.close();
-  } catch {
-    // Already closed: nothing left to release.
-  }
-}
-
-class DenoTcpListener implements Listener {
-  readonly addr: ListenAddr;
-  #listener: DenoListener;
-  #closed = false;
-  #tail: Promise<unknown> = Promise.resolve();
-
-  constructor(listener: DenoListener) {
-    this.#listener = listener;
-    this.addr = { hostname: listener.addr.hostname ?? "", port: listener.addr.port ?? 0 };
-  }
-
-  accept(): Promise<Transport | null> {
-    // Deno allows one pending accept per listener: queue concurrent calls.
-    const next = this.#tail.then(() => this.#acceptOne());
-    this.#tail = next.catch(() => {});
-    return next;
-  }
-
-  async #acceptOne(): Promise<Transport | null> {
-    if (this.#closed) return null;
-    let conn: DenoConn;
-    try {
-      conn = await this.#listener.accept();
-    } catch (error) {
-      if (this.#closed) return null;
-      throw error;
-    }
-    if (this.#closed) {
+/**
+ * A connection as a pull source: reads go straight to `conn.read` (see the module docs for
+ * their sizes), `end` half-closes, `destroy` closes (which fails a write in flight).
+ */
+function denoTransport(conn: DenoConn): Transport {
+  let destroyed = false;
+  return new SocketDuplex({
+    read: (into) => conn.read(into),
+    async write(chunk) {
+      try {
+        for (let offset = 0; offset < chunk.byteLength;) {
+          offset += await conn.write(chunk.subarray(offset));
+        }
+      } catch (error) {
+        // Closing the connection is what failed the write.
+        throw destroyed ? new ConnectionClosedError("The connection was closed") : error;
+      }
+    },
+    end: () => conn.closeWrite(),
+    destroy() {
+      destroyed = true;
       closeQuietly(conn);
-      return null;
-    }
-    conn.setNoDelay?.(true);
-    return new DenoTransport(conn);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeQuietly(this.#listener);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Transport> {
-    return acceptAll(() => this.accept());
-  }
-}
-
-class DenoTransport implements Transport {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr: string;
-  #conn: DenoConn;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
-  #readDone = false;
-  #writeDone = false;
-  #closed = false;
-  /** Where the next read goes: a fresh buffer, or the unused tail of the last one. */
-  #buffer: Uint8Array | undefined;
-  #readSize = MIN_READ;
-
-  constructor(conn: DenoConn) {
-    this.#conn = conn;
-    this.remoteAddr = formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#readController = controller;
-      },
-      pull: () => this.#pull(),
-      cancel: () => {
-        this.#readDone = true;
-        this.#releaseIfDone();
-      },
-    });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-        // An abort waits for the write in flight; closing the connection ends that write.
-        // (Erroring the controller here would make `abort()` reject.)
-        controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
-          this.close();
-        });
-      },
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
-    });
-  }
-
-  async #pull(): Promise<void> {
-    let buffer = this.#buffer;
-    if (buffer === undefined || buffer.length < this.#readSize >> 1) {
-      buffer = new Uint8Array(this.#readSize);
-    }
-    this.#buffer = undefined;
-    let n: number | null;
-    try {
-      n = await this.#conn.read(buffer);
-    } catch (error) {
-      if (this.#readDone) return;
-      this.#readDone = true;
-      if (this.#closed) {
-        this.#readController.close();
-      } else {
-        this.#readController.error(error);
-        this.close();
-      }
-      return;
-    }
-    if (this.#readDone) return;
-    if (n === null) {
-      this.#readDone = true;
-      this.#readController.close();
-      this.#releaseIfDone();
-      return;
-    }
-    // Read more at once while reads fill their buffer; less once they stay small.
-    if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
-    else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
-    if (n < COPY_BELOW) {
-      // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
-      this.#readController.enqueue(buffer.slice(0, n));
-      this.#buffer = buffer;
-    } else {
-      // Handed over as a view; the next read fills the rest of the buffer, which is never
-      // written twice, so chunks already handed over stay intact.
-      this.#readController.enqueue(buffer.subarray(0, n));
-      if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
-    }
-  }
-
-  async #write(chunk: Uint8Array): Promise<void> {
-    try {
-      for (let offset = 0; offset < chunk.byteLength;) {
-        offset += await this.#conn.write(chunk.subarray(offset));
-      }
-    } catch (error) {
-      throw this.#closed ? new ConnectionClosedError("The connection was closed") : error;
-    }
-  }
-
-  async #closeWrite(): Promise<void> {
-    try {
-      await this.#conn.closeWrite();
-    } catch (error) {
-      throw this.#closed ? new ConnectionClosedError("The connection was closed") : error;
-    }
-    this.#writeDone = true;
-    this.#releaseIfDone();
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone && !this.#closed) {
-      this.#closed = true;
-      closeQuietly(this.#conn);
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.#readDone) {
-      this.#readDone = true;
-      this.#readController.close();
-    }
-    if (!this.#writeDone) {
-      this.#writeDone = true;
-      this.#writeController.error(new ConnectionClosedError("The connection was closed"));
-    }
-    closeQuietly(this.#conn);
-  }
+    },
+  }, { remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port) });
 }

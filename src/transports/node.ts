@@ -20,8 +20,8 @@
  * await writer.close();
  * const reader = server.readable.getReader();
  * assert.equal(new TextDecoder().decode((await reader.read()).value), "hi");
- * client.close?.();
- * server.close?.();
+ * client.close();
+ * server.close();
  * listener.close();
  * ```
  *
@@ -37,17 +37,11 @@ import {
   rootCertificates,
 } from "node:tls";
 import { ConnectionClosedError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
-import {
-  acceptAll,
-  AcceptQueue,
-  connectParams,
-  formatAddr,
-  listenParams,
-  READ_HIGH_WATER_MARK,
-} from "./_socket_util.ts";
+import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
+import { AcceptQueue } from "./_listener.ts";
+import { connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
 export type {
   ConnectOptions,
@@ -55,8 +49,7 @@ export type {
   ListenOptions,
   ListenTlsOptions,
 } from "./socket_options.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
@@ -80,7 +73,7 @@ export type { Transport } from "../peer/transport.ts";
  *   tls: {},
  *   signal: AbortSignal.timeout(5000),
  * });
- * transport.close?.();
+ * transport.close();
  * ```
  */
 export function connect(options: ConnectOptions): Promise<Transport> {
@@ -101,7 +94,7 @@ export function connect(options: ConnectOptions): Promise<Transport> {
     };
     const onReady = () => {
       cleanup();
-      resolve(new NodeTransport(socket));
+      resolve(nodeTransport(socket));
     };
     const onError = (error: Error) => {
       cleanup();
@@ -161,7 +154,7 @@ function tlsConnectOptions(
  * const served = (async () => {
  *   let count = 0;
  *   for await (const transport of listener) {
- *     transport.close?.();
+ *     transport.close();
  *     count++;
  *   }
  *   return count;
@@ -169,7 +162,7 @@ function tlsConnectOptions(
  * const client = await connect({ port: listener.addr.port });
  * const reader = client.readable.getReader();
  * assert.equal((await reader.read()).done, true);
- * client.close?.();
+ * client.close();
  * listener.close();
  * assert.equal(await served, 1);
  * ```
@@ -181,7 +174,7 @@ export function listen(options: ListenOptions): Promise<Listener> {
     : createTlsServer({ cert: tls.cert, key: tls.key, allowHalfOpen: true, noDelay: true });
   const queue = new AcceptQueue();
   server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
-    queue.push(new NodeTransport(socket));
+    queue.push(nodeTransport(socket));
   });
   return new Promise<Listener>((resolve, reject) => {
     const onError = (error: Error) => {
@@ -191,167 +184,66 @@ export function listen(options: ListenOptions): Promise<Listener> {
     server.once("error", onError);
     server.listen({ host: hostname, port }, () => {
       server.off("error", onError);
-      resolve(new NodeListener(server, queue));
+      // From now on the server reports accept failures (such as EMFILE) here; they concern one
+      // connection, not the listener, so the listener keeps going.
+      server.on("error", () => {});
+      const address = server.address();
+      const addr = typeof address === "object" && address !== null
+        ? { hostname: address.address, port: address.port }
+        : { hostname: String(address), port: 0 };
+      queue.listening(addr, () => server.close());
+      resolve(queue);
     });
   });
 }
 
-class NodeListener implements Listener {
-  readonly addr: ListenAddr;
-  #server: Server;
-  #queue: AcceptQueue;
-
-  constructor(server: Server, queue: AcceptQueue) {
-    this.#server = server;
-    this.#queue = queue;
-    const address = server.address();
-    this.addr = typeof address === "object" && address !== null
-      ? { hostname: address.address, port: address.port }
-      : { hostname: String(address), port: 0 };
-    // After listening succeeded the server reports accept failures (such as EMFILE) here; they
-    // concern one connection, not the listener, so the listener keeps going.
-    server.on("error", () => {});
-  }
-
-  accept(): Promise<Transport | null> {
-    return this.#queue.accept();
-  }
-
-  close(): void {
-    if (this.#queue.closed) return;
-    this.#queue.close();
-    this.#server.close();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Transport> {
-    return acceptAll(() => this.accept());
-  }
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-class NodeTransport implements Transport {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr: string;
-  #socket: Socket;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
-  #readDone = false;
-  #writeDone = false;
-  #closed = false;
-  #error: Error | undefined;
-  /** A write waiting for `'drain'`. */
-  #drained: Waiter | undefined;
-  /** `end()` waiting for `'finish'`. */
-  #finished: Waiter | undefined;
-
-  constructor(socket: Socket) {
-    this.#socket = socket;
-    this.remoteAddr = formatAddr(socket.remoteAddress, socket.remotePort);
-    // Paused before any 'data' listener exists, so nothing flows until the readable pulls.
-    socket.pause();
-    socket.setNoDelay(true);
-    socket.on("error", (error) => this.#fail(error));
-    socket.on("close", () => this.#fail(undefined));
-    socket.on("drain", () => {
-      const drained = this.#drained;
-      this.#drained = undefined;
-      drained?.resolve();
-    });
-    socket.on("finish", () => {
-      this.#writeDone = true;
-      const finished = this.#finished;
-      this.#finished = undefined;
-      finished?.resolve();
-      this.#releaseIfDone();
-    });
-    this.readable = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#readController = controller;
-          socket.on("data", (chunk: Uint8Array) => {
-            if (this.#readDone) return;
-            // Each 'data' Buffer is a fresh allocation; hand it on as a plain Uint8Array view.
-            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-            if ((controller.desiredSize ?? 0) <= 0) socket.pause();
-          });
-          socket.on("end", () => {
-            if (this.#readDone) return;
-            this.#readDone = true;
-            controller.close();
-            this.#releaseIfDone();
-          });
-        },
-        pull: () => {
-          if (!this.#readDone) socket.resume();
-        },
-        cancel: () => {
-          this.#readDone = true;
-          socket.pause();
-          this.#releaseIfDone();
-        },
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
-    );
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-        // An abort waits for the write in flight; destroying the socket ends that write.
-        // (Erroring the controller here would make `abort()` reject.)
-        controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
-          this.close();
-        });
-      },
-      write: (chunk) => {
-        if (this.#closed || this.#error) throw this.#closedError();
-        if (socket.write(chunk)) return;
-        return new Promise<void>((resolve, reject) => this.#drained = { resolve, reject });
-      },
-      close: () => {
-        if (this.#closed || this.#error) throw this.#closedError();
-        const ended = new Promise<void>((resolve, reject) => this.#finished = { resolve, reject });
-        socket.end();
-        return ended;
-      },
-      abort: () => this.close(),
-    });
-  }
-
-  #closedError(): Error {
-    return this.#error ?? new ConnectionClosedError("The connection was closed");
-  }
-
-  /** The socket errored (`error`) or closed (`undefined`): end both streams. */
-  #fail(error: Error | undefined): void {
-    if (error) this.#error ??= error;
-    const reason = this.#closedError();
-    for (const waiter of [this.#drained, this.#finished]) waiter?.reject(reason);
-    this.#drained = this.#finished = undefined;
-    if (!this.#readDone) {
-      this.#readDone = true;
-      if (error) this.#readController.error(error);
-      else this.#readController.close();
-    }
-    if (!this.#writeDone) {
-      this.#writeDone = true;
-      this.#writeController.error(reason);
-    }
-    if (error) this.close();
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone) this.close();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#fail(undefined);
-    this.#socket.destroy();
-  }
+/**
+ * A socket as a push source: `'data'` chunks go to the readable (the socket is paused while
+ * 64 KiB wait unread), a write that fills the socket's buffer waits for `'drain'`, `end` for
+ * `'finish'`.
+ */
+function nodeTransport(socket: Socket): Transport {
+  let drained: Pending | undefined;
+  let finished: Pending | undefined;
+  const duplex = new SocketDuplex({
+    write(chunk) {
+      if (socket.write(chunk)) return;
+      drained = pending();
+      return drained.promise;
+    },
+    end() {
+      finished = pending();
+      socket.end();
+      return finished.promise;
+    },
+    destroy() {
+      const error = duplex.error ?? new ConnectionClosedError("The connection was closed");
+      drained?.reject(error);
+      finished?.reject(error);
+      drained = finished = undefined;
+      socket.destroy();
+    },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+  }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
+  // The socket is paused (above) before a 'data' listener exists, so nothing flows early.
+  socket.setNoDelay(true);
+  socket.on("data", (chunk: Uint8Array) => {
+    // Each 'data' Buffer is a fresh allocation; hand it on as a plain Uint8Array view.
+    duplex.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  socket.on("end", () => duplex.pushEnd());
+  socket.on("drain", () => {
+    const waiter = drained;
+    drained = undefined;
+    waiter?.resolve();
+  });
+  socket.on("finish", () => {
+    const waiter = finished;
+    finished = undefined;
+    waiter?.resolve();
+  });
+  socket.on("error", (error) => duplex.finish(error));
+  socket.on("close", () => duplex.finish());
+  return duplex;
 }

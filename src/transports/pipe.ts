@@ -14,7 +14,7 @@ import type { Transport } from "../peer/transport.ts";
  * const options: PipeOptions = { highWaterMark: 1024 };
  * const [a, b] = pipePair(options);
  * assert.ok(a.readable && b.writable);
- * a.close?.();
+ * a.close();
  * ```
  */
 export interface PipeOptions {
@@ -58,7 +58,7 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
  * const reader = b.readable.getReader();
  * assert.deepEqual(await reader.read(), { value: new Uint8Array([1, 2, 3]), done: false });
  * assert.equal((await reader.read()).done, true);
- * b.close?.();
+ * b.close();
  * ```
  */
 export function pipePair(options: PipeOptions = {}): [Transport, Transport] {

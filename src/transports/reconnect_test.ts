@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Handlers } from "../peer/handlers.ts";
 import { ReconnectingPeer } from "../peer/reconnecting.ts";
 import { nativeAdapter, runtimeName } from "./_test_factories.ts";
-import { Server } from "./server.ts";
+import { Server } from "../server/server.ts";
 
 test(`ReconnectingPeer survives a server restart over TCP on ${runtimeName()}`, async () => {
   const adapter = await nativeAdapter();

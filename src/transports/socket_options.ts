@@ -14,10 +14,10 @@
  */
 export interface ConnectTlsOptions {
   /**
-   * Certificates (PEM) to trust, in addition to the runtime's default roots on Deno; instead of
-   * them on Node and Bun.
+   * Certificates (PEM) to trust in addition to the runtime's default roots, on every runtime (a
+   * private certificate authority, or a self-signed server certificate).
    *
-   * @default {undefined} (the runtime's default roots)
+   * @default {undefined} (the runtime's default roots only)
    */
   caCerts?: string[];
   /**

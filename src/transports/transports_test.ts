@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Transport } from "../peer/transport.ts";
-import type { Listener } from "./listener.ts";
+import type { Listener } from "../peer/transport.ts";
 import { pipePair } from "./pipe.ts";
 import { type ConnectionFactory, factories, runtimeName } from "./_test_factories.ts";
 
@@ -195,8 +195,8 @@ function behaviour(factory: ConnectionFactory): void {
       const serverWriter = server.writable.getWriter();
       const clientRead = clientReader.read();
       const serverRead = serverReader.read();
-      client.close?.();
-      client.close?.(); // idempotent
+      client.close();
+      client.close(); // idempotent
       // Readers see end-of-stream or an error, on both sides.
       const local = await within(clientRead.catch((e: Error) => e), 5_000, "local read");
       if (!(local instanceof Error)) assert.equal(local.done, true);
@@ -317,7 +317,7 @@ function listenerBehaviour(
         let count = 0;
         for await (const transport of listener) {
           count++;
-          transport.close?.();
+          transport.close();
           first();
         }
         return count;
@@ -329,7 +329,7 @@ function listenerBehaviour(
       assert.equal(await within(listener.accept(), 5_000, "accept after close"), null);
       listener.close(); // idempotent
     } finally {
-      client?.close?.();
+      client?.close();
       listener.close();
     }
   });

@@ -9,15 +9,16 @@ import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConnectionClosedError, RemoteError } from "../peer/errors.ts";
-import { Handlers } from "../peer/handlers.ts";
-import { Peer } from "../peer/peer.ts";
-import type { Transport } from "../peer/transport.ts";
-import { Server } from "./server.ts";
-import { runtimeName } from "./_test_factories.ts";
-import { wsAdapter } from "./_test_ws_factories.ts";
-import type { WebSocketListener } from "./_websocket_server.ts";
-import { webSocketTransport } from "./websocket.ts";
+import { ConnectionClosedError, RemoteError } from "../../peer/errors.ts";
+import { Handlers } from "../../peer/handlers.ts";
+import { Peer } from "../../peer/peer.ts";
+import type { Session } from "../../peer/session.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { Server } from "../../server/server.ts";
+import { runtimeName } from "../_test_factories.ts";
+import { wsAdapter } from "./_test_factories.ts";
+import type { WebSocketListener } from "./_server_core.ts";
+import { webSocketTransport } from "./client.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -378,7 +379,7 @@ describe(`websocket (${runtime})`, () => {
       await writer.write(enc.encode("01r0001004echo00000002hi"));
       await until(() => conn.messages.length >= 1, 5000, "message");
       assert.deepEqual(conn.messages.map(text), ["01r0001004echo00000002hi"]);
-      transport.close?.();
+      transport.close();
     } finally {
       rs.close();
     }
@@ -415,8 +416,8 @@ describe(`websocket (${runtime})`, () => {
         server.writable.getWriter().write(enc.encode("late")),
         ConnectionClosedError,
       );
-      client.close?.();
-      server.close?.();
+      client.close();
+      server.close();
     } finally {
       listener.close();
     }
@@ -466,8 +467,8 @@ describe(`websocket (${runtime})`, () => {
             e instanceof ConnectionClosedError && /fell more than 262144 bytes/.test(e.message),
         );
       }
-      client.close?.();
-      server.close?.();
+      client.close();
+      server.close();
     } finally {
       listener.close();
     }
@@ -500,7 +501,7 @@ describe(`websocket (${runtime})`, () => {
         assert.equal(plain.status, 426);
         // Clients: ours sends a matching Origin by default; a foreign one is refused.
         const ok = await adapter.connectWebSocket(listener.url);
-        ok.close?.();
+        ok.close();
         await assert.rejects(
           adapter.connectWebSocket(listener.url, { origin: "http://evil.example" }),
           (e) => e instanceof Error && /Could not open a WebSocket/.test(e.message),
@@ -508,7 +509,7 @@ describe(`websocket (${runtime})`, () => {
       } finally {
         listener.close();
         await within(accepting, 5000, "accept loop ends");
-        for (const t of accepted) t.close?.();
+        for (const t of accepted) t.close();
       }
     });
 
@@ -558,7 +559,7 @@ describe(`websocket (${runtime})`, () => {
       } finally {
         listener.close();
         await within(accepting, 5000, "accept loop ends");
-        for (const t of accepted) t.close?.();
+        for (const t of accepted) t.close();
       }
     });
   });
@@ -586,7 +587,7 @@ describe(`websocket (${runtime})`, () => {
     await new Promise((r) => setTimeout(r, 50));
     const url = listener.url;
     const outcome = await settlesWithin(
-      adapter.connectWebSocket(url).then((t) => t.close?.()).then(() => "connected"),
+      adapter.connectWebSocket(url).then((t) => t.close()).then(() => "connected"),
       5000,
     );
     assert.equal(outcome, "settled");
@@ -608,7 +609,7 @@ function repoRoot(): string {
     if (existsSync(join(dir, "conformance", "go-peer", "go.mod"))) return dir;
     dir = join(dir, "..");
   }
-  return fileURLToPath(new URL("../../", import.meta.url));
+  return fileURLToPath(new URL("../../../", import.meta.url));
 }
 
 const root = repoRoot();
@@ -683,8 +684,8 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** The operations the conformance contract says every `serve` exposes. */
 function contractHandlers(): Handlers {
-  const notes = new WeakMap<Peer, { count: number; last: unknown }>();
-  const notesOf = (peer: Peer) => {
+  const notes = new WeakMap<Session, { count: number; last: unknown }>();
+  const notesOf = (peer: Session) => {
     let n = notes.get(peer);
     if (!n) notes.set(peer, n = { count: 0, last: null });
     return n;

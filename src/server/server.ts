@@ -3,7 +3,8 @@
 import type { PeerOptions } from "../peer/options.ts";
 import { Peer } from "../peer/peer.ts";
 import type { CloseOptions } from "../peer/session.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
+import type { ListenAddr, Listener } from "../peer/transport.ts";
+import { acceptLoop } from "./_accept_loop.ts";
 
 /**
  * Options for a {@linkcode Server}: the options every accepted connection's {@linkcode Peer}
@@ -31,22 +32,25 @@ export interface ServerOptions extends PeerOptions {
  * Serves Gotalk on a {@linkcode Listener}: every accepted connection gets a {@linkcode Peer}
  * with the shared handlers. `close()` stops accepting and closes every peer gracefully.
  *
+ * A failed `accept()` (such as running out of file descriptors) goes to `onError`, and the
+ * server waits before accepting again, as Go's servers do: 5 ms, doubling up to 1 s while
+ * accepts keep failing, back to 5 ms once one succeeds.
+ *
  * @example A TCP server on Deno
  * ```ts ignore
  * import { Handlers, Server } from "@gotalk/gotalk";
  * import { listen } from "@gotalk/gotalk/deno";
  *
  * const handlers = new Handlers().handle("upper", (s: string) => s.toUpperCase());
- * const server = new Server(listen({ port: 1234 }), { handlers });
+ * const server = new Server(await listen({ port: 1234 }), { handlers });
  * // ... later:
  * await server.close();
  * ```
  */
 export class Server {
   readonly #listener: Listener;
-  readonly #options: ServerOptions;
   readonly #peers = new Set<Peer>();
-  #closing = false;
+  readonly #closing = new AbortController();
   readonly #accepting: Promise<void>;
 
   /**
@@ -57,8 +61,15 @@ export class Server {
    */
   constructor(listener: Listener, options: ServerOptions = {}) {
     this.#listener = listener;
-    this.#options = options;
-    this.#accepting = this.#acceptLoop();
+    this.#accepting = acceptLoop(listener, this.#closing.signal, {
+      accepted: (transport) => {
+        const peer = new Peer(transport, options);
+        this.#peers.add(peer);
+        peer.closed.then(() => this.#peers.delete(peer));
+        options.onPeer?.(peer);
+      },
+      failed: (error) => options.onError?.(error),
+    });
   }
 
   /**
@@ -68,7 +79,7 @@ export class Server {
    *
    * @example Usage
    * ```ts ignore
-   * const server = new Server(listen({ port: 0 }));
+   * const server = new Server(await listen({ port: 0 }));
    * console.log(server.addr.port);
    * ```
    */
@@ -90,28 +101,6 @@ export class Server {
     return this.#peers;
   }
 
-  async #acceptLoop(): Promise<void> {
-    while (!this.#closing) {
-      let transport;
-      try {
-        transport = await this.#listener.accept();
-      } catch (e) {
-        if (this.#closing) return;
-        this.#options.onError?.(e);
-        continue;
-      }
-      if (transport === null) return;
-      if (this.#closing) {
-        transport.close?.();
-        return;
-      }
-      const peer = new Peer(transport, this.#options);
-      this.#peers.add(peer);
-      peer.closed.then(() => this.#peers.delete(peer));
-      this.#options.onPeer?.(peer);
-    }
-  }
-
   /**
    * Stops accepting connections and closes every peer gracefully (each may finish its
    * in-flight work up to `timeoutMs`).
@@ -125,7 +114,7 @@ export class Server {
    * ```
    */
   async close(options?: CloseOptions): Promise<void> {
-    this.#closing = true;
+    this.#closing.abort();
     this.#listener.close();
     await this.#accepting;
     await Promise.all([...this.#peers].map((p) => p.close(options)));

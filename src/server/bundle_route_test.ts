@@ -6,8 +6,8 @@ import { Handlers } from "../peer/handlers.ts";
 import { Peer } from "../peer/peer.ts";
 import { browserBundleRoute } from "./bundle_route.ts";
 import { Server } from "./server.ts";
-import { runtimeName } from "./_test_factories.ts";
-import { wsAdapter } from "./_test_ws_factories.ts";
+import { runtimeName } from "../transports/_test_factories.ts";
+import { wsAdapter } from "../transports/websocket/_test_factories.ts";
 
 const runtime = runtimeName();
 const enc = new TextEncoder();

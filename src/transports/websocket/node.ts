@@ -40,8 +40,8 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 // @ts-ignore: `ws` ships no types; the few APIs used are declared below.
 import { WebSocket as WsWebSocket, WebSocketServer as WsServer } from "ws";
-import type { Transport } from "../peer/transport.ts";
-import { formatAddr } from "./_socket_util.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { formatAddr } from "../_socket_util.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   type HandlerParams,
@@ -53,28 +53,28 @@ import {
   type WebSocketHandlerOptions,
   type WebSocketListener,
   type WebSocketServeOptions,
-} from "./_websocket_server.ts";
-import { attachWebSocket } from "./_websocket_transport.ts";
+} from "./_server_core.ts";
+import { attachWebSocket } from "./_connection.ts";
 import {
   connectWebSocket as connectStandard,
   type WebSocketConnectOptions,
   type WebSocketConstructor,
-} from "./websocket.ts";
+} from "./client.ts";
 
-export { webSocketTransport } from "./websocket.ts";
+export { webSocketTransport } from "./client.ts";
 export type {
   WebSocketConnectOptions,
   WebSocketConstructor,
   WebSocketTransportOptions,
-} from "./websocket.ts";
-export { isSameOrigin } from "./_websocket_server.ts";
+} from "./client.ts";
+export { isSameOrigin } from "./_server_core.ts";
 export type {
   WebSocketHandlerOptions,
   WebSocketListener,
   WebSocketServeOptions,
-} from "./_websocket_server.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+} from "./_server_core.ts";
+export type { ListenAddr, Listener } from "../../peer/transport.ts";
+export type { Transport } from "../../peer/transport.ts";
 
 // The few `ws` APIs used.
 interface WsServerLike {

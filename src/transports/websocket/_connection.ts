@@ -8,10 +8,11 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
+import { ConnectionClosedError } from "../../peer/errors.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { type SocketDriver, SocketDuplex } from "../_duplex.ts";
+import { closeQuietly } from "../_socket_util.ts";
 import { FrameSplitter } from "./_frame_splitter.ts";
-import { READ_HIGH_WATER_MARK } from "./_socket_util.ts";
 
 /** Default of {@linkcode WebSocketTransportOptions.writeHighWaterMark}: 1 MiB. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
@@ -61,7 +62,7 @@ export interface WebSocketDriver {
   send(data: Uint8Array): void;
   /** Bytes accepted by `send` and not yet handed to the network. */
   bufferedAmount(): number;
-  /** Starts the closing handshake. Must not throw. */
+  /** Starts the closing handshake (it may throw if the socket is already closed). */
   close(code: number, reason: string): void;
   /** Stops delivering messages for a while, where the socket supports it. */
   pause?(): void;
@@ -133,7 +134,8 @@ export function messageBytes(data: unknown): Uint8Array | null {
 }
 
 /**
- * A {@linkcode Transport} over one WebSocket. The owner feeds it the socket's events through
+ * One WebSocket as a {@linkcode SocketDriver}: its {@linkcode WebSocketConnection.transport} is
+ * the {@linkcode Transport}. The owner feeds it the socket's events through
  * {@linkcode WebSocketConnection.received}, {@linkcode WebSocketConnection.closed} and
  * {@linkcode WebSocketConnection.drained}.
  *
@@ -143,100 +145,50 @@ export function messageBytes(data: unknown): Uint8Array | null {
  * WebSocket (code 1000) once what was sent has left; the `readable` then ends when the remote
  * completes the close.
  */
-export class WebSocketConnection implements Transport {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr: string | undefined;
-  #driver: WebSocketDriver;
+export class WebSocketConnection implements SocketDriver {
+  readonly transport: SocketDuplex;
+  readonly pause?: () => void;
+  readonly resume?: () => void;
+  #ws: WebSocketDriver;
   #params: WebSocketTransportParams;
   #splitter = new FrameSplitter();
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
-  #readDone = false;
-  #writeDone = false;
-  /** `close()` was called or the socket closed: nothing more goes out. */
-  #closed = false;
-  #paused = false;
-  #error: Error | undefined;
   #drainWaiters: (() => void)[] = [];
+  /** The socket closed, or its close was started: `destroy` has nothing more to do. */
+  #wsClosed = false;
 
-  constructor(driver: WebSocketDriver, params: WebSocketTransportParams, remoteAddr?: string) {
-    this.#driver = driver;
+  constructor(ws: WebSocketDriver, params: WebSocketTransportParams, remoteAddr?: string) {
+    this.#ws = ws;
     this.#params = params;
-    this.remoteAddr = remoteAddr;
-    this.readable = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#readController = controller;
-        },
-        pull: () => {
-          if (this.#paused && !this.#readDone) {
-            this.#paused = false;
-            this.#driver.resume?.();
-          }
-        },
-        cancel: () => {
-          this.#readDone = true;
-          this.#releaseIfDone();
-        },
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
-    );
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-        // An abort waits for the write in flight; closing the socket ends that write.
-        // (Erroring the controller here would make `abort()` reject.)
-        controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
-          this.close();
-        });
-      },
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
+    if (ws.pause && ws.resume) {
+      this.pause = () => ws.pause!();
+      this.resume = () => ws.resume!();
+    }
+    this.transport = new SocketDuplex(this, {
+      remoteAddr,
+      maxQueuedBytes: params.maxReadBufferBytes,
+      onOverflow: () => this.#overflow(),
+      readAfterCancel: true,
     });
   }
 
   /** A message arrived. */
   received(data: Uint8Array): void {
-    if (this.#readDone || data.byteLength === 0) return;
-    const controller = this.#readController;
-    controller.enqueue(data);
-    const desired = controller.desiredSize ?? 0;
-    if (READ_HIGH_WATER_MARK - desired > this.#params.maxReadBufferBytes) {
-      this.#fail(
-        new ConnectionClosedError(
-          `The reader fell more than ${this.#params.maxReadBufferBytes} bytes behind the WebSocket`,
-        ),
-        CLOSE_ABNORMAL,
-        "read buffer overflow",
-      );
-      return;
-    }
-    if (desired <= 0 && !this.#paused && this.#driver.pause) {
-      this.#paused = true;
-      this.#driver.pause();
-    }
+    if (data.byteLength > 0) this.transport.push(data);
   }
 
   /** The socket closed (the remote closed it, it failed, or our own close completed). */
   closed(code: number, reason: string, cause?: unknown): void {
-    if (this.#closed) return;
+    if (this.transport.closed) return;
+    this.#wsClosed = true;
     if (isCleanClose(code)) {
-      this.#closed = true;
-      this.#endRead(undefined);
-      this.#endWrite(new ConnectionClosedError("The WebSocket was closed"));
-      this.#wakeWriters();
+      this.transport.finish(undefined, new ConnectionClosedError("The WebSocket was closed"));
     } else {
       const detail = reason ? `: ${reason}` : "";
-      this.#fail(
+      this.transport.finish(
         new ConnectionClosedError(
           `The WebSocket closed with code ${code}${detail}`,
           cause === undefined ? undefined : { cause },
         ),
-        undefined,
-        "",
       );
     }
   }
@@ -246,47 +198,54 @@ export class WebSocketConnection implements Transport {
     this.#wakeWriters();
   }
 
-  /** Tears the connection down: both streams end, the WebSocket closes with code 1000. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#endRead(undefined);
-    this.#endWrite(new ConnectionClosedError("The connection was closed"));
-    this.#wakeWriters();
-    this.#driver.close(1000, "");
-  }
-
-  async #write(chunk: Uint8Array): Promise<void> {
-    if (this.#closed) throw this.#closedError();
+  write(chunk: Uint8Array): void | Promise<void> {
     try {
-      if (this.#params.coalesceWrites) this.#driver.send(chunk);
-      else this.#splitter.push(chunk, (segment) => this.#driver.send(segment));
+      if (this.#params.coalesceWrites) this.#ws.send(chunk);
+      else this.#splitter.push(chunk, (segment) => this.#ws.send(segment));
     } catch (error) {
-      if (this.#closed) throw this.#closedError();
-      this.#fail(error instanceof Error ? error : new Error(String(error)), 1000, "");
+      this.transport.finish(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
+    if (this.#ws.bufferedAmount() > this.#params.writeHighWaterMark) return this.#drainWrite();
+  }
+
+  async #drainWrite(): Promise<void> {
     await this.#drain(this.#params.writeHighWaterMark);
-    if (this.#closed && this.#error) throw this.#error;
+    const error = this.transport.error;
+    if (error) throw error;
   }
 
-  async #closeWrite(): Promise<void> {
-    if (this.#closed) throw this.#closedError();
-    // No half-close: let what was sent leave, then close the whole WebSocket.
+  async end(): Promise<void> {
+    // No half-close: let what was sent leave, then close the whole WebSocket. The readable ends
+    // when the remote completes the closing handshake.
     await this.#drain(0);
-    this.#writeDone = true;
-    if (this.#closed) return;
-    if (this.#readDone) {
-      this.close();
-    } else {
-      // The readable ends when the remote completes the closing handshake.
-      this.#driver.close(1000, "");
-    }
+    if (this.transport.closed || this.#wsClosed) return;
+    this.#wsClosed = true;
+    closeQuietly(this.#ws, 1000, "");
   }
 
-  /** Waits until the socket buffers at most `limit` bytes, or closes. */
+  destroy(): void {
+    this.#wakeWriters();
+    if (this.#wsClosed) return;
+    this.#wsClosed = true;
+    closeQuietly(this.#ws, 1000, "");
+  }
+
+  /** The reader fell too far behind a socket that cannot pause: fail, and say why (4000). */
+  #overflow(): void {
+    if (this.transport.closed) return;
+    this.#wsClosed = true;
+    this.transport.finish(
+      new ConnectionClosedError(
+        `The reader fell more than ${this.#params.maxReadBufferBytes} bytes behind the WebSocket`,
+      ),
+    );
+    closeQuietly(this.#ws, CLOSE_ABNORMAL, "read buffer overflow");
+  }
+
+  /** Waits until the socket buffers at most `limit` bytes, or the transport closes. */
   async #drain(limit: number): Promise<void> {
-    while (!this.#closed && this.#driver.bufferedAmount() > limit) {
+    while (!this.transport.closed && this.#ws.bufferedAmount() > limit) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, DRAIN_POLL_MS);
         function wake() {
@@ -303,38 +262,6 @@ export class WebSocketConnection implements Transport {
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
   }
-
-  #closedError(): Error {
-    return this.#error ?? new ConnectionClosedError("The connection was closed");
-  }
-
-  #endRead(error: Error | undefined): void {
-    if (this.#readDone) return;
-    this.#readDone = true;
-    if (error) this.#readController.error(error);
-    else this.#readController.close();
-  }
-
-  #endWrite(error: Error): void {
-    if (this.#writeDone) return;
-    this.#writeDone = true;
-    this.#writeController.error(error);
-  }
-
-  /** Fails both directions with `error`; closes the socket with `code` unless it is closed. */
-  #fail(error: Error, code: number | undefined, reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#error = error;
-    this.#endRead(error);
-    this.#endWrite(error);
-    this.#wakeWriters();
-    if (code !== undefined) this.#driver.close(code, reason);
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone) this.close();
-  }
 }
 
 /** The `ws` package's extras: pausing, and `Buffer` messages without a copy. */
@@ -349,15 +276,15 @@ function isPausable(ws: unknown): ws is PausableWebSocket {
 }
 
 /**
- * Makes a {@linkcode WebSocketConnection} of an open standard WebSocket (or one from the `ws`
- * package), replaying `early`: messages that arrived before this was called.
+ * The {@linkcode Transport} of a {@linkcode WebSocketConnection} over an open standard WebSocket
+ * (or one from the `ws` package), replaying `early`: messages that arrived before this was called.
  */
 export function attachWebSocket(
   ws: WebSocket,
   params: WebSocketTransportParams,
   remoteAddr: string | undefined,
   early: MessageEvent[] = [],
-): WebSocketConnection {
+): Transport {
   const pausable = isPausable(ws) ? ws : undefined;
   // The `ws` package hands messages over as Buffers, views into its reads; "arraybuffer" would
   // copy each. Standard sockets give a fresh ArrayBuffer per message.
@@ -365,7 +292,7 @@ export function attachWebSocket(
   const driver: WebSocketDriver = {
     send: (data) => ws.send(data),
     bufferedAmount: () => ws.bufferedAmount,
-    close: (code, reason) => closeQuietly(ws, code, reason),
+    close: (code, reason) => ws.close(code, reason),
     pause: pausable && (() => pausable.pause()),
     resume: pausable && (() => pausable.resume()),
   };
@@ -388,7 +315,7 @@ export function attachWebSocket(
     connection.closed(event.code, event.reason, failure);
   });
   for (const event of early) onMessage(event);
-  return connection;
+  return connection.transport;
 }
 
 /** The error an `error` event carries, if any (the `ws` package and Deno attach one). */
@@ -397,12 +324,4 @@ export function errorOf(event: Event): unknown {
   if (e.error !== undefined) return e.error;
   if (typeof e.message === "string" && e.message !== "") return new Error(e.message);
   return undefined;
-}
-
-export function closeQuietly(ws: WebSocket, code: number, reason?: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // Already closing or closed: nothing left to release.
-  }
 }

@@ -28,8 +28,8 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../peer/errors.ts";
-import { formatAddr } from "./_socket_util.ts";
+import { ConnectionClosedError } from "../../peer/errors.ts";
+import { formatAddr } from "../_socket_util.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   type HandlerParams,
@@ -40,27 +40,23 @@ import {
   type WebSocketHandlerOptions,
   type WebSocketListener,
   type WebSocketServeOptions,
-} from "./_websocket_server.ts";
-import {
-  messageBytes,
-  WebSocketConnection,
-  type WebSocketTransportParams,
-} from "./_websocket_transport.ts";
+} from "./_server_core.ts";
+import { messageBytes, WebSocketConnection, type WebSocketTransportParams } from "./_connection.ts";
 
-export { connectWebSocket, webSocketTransport } from "./websocket.ts";
+export { connectWebSocket, webSocketTransport } from "./client.ts";
 export type {
   WebSocketConnectOptions,
   WebSocketConstructor,
   WebSocketTransportOptions,
-} from "./websocket.ts";
-export { isSameOrigin } from "./_websocket_server.ts";
+} from "./client.ts";
+export { isSameOrigin } from "./_server_core.ts";
 export type {
   WebSocketHandlerOptions,
   WebSocketListener,
   WebSocketServeOptions,
-} from "./_websocket_server.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+} from "./_server_core.ts";
+export type { ListenAddr, Listener } from "../../peer/transport.ts";
+export type { Transport } from "../../peer/transport.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocketData {
@@ -310,13 +306,7 @@ function websocketHandlers(
             }
           },
           bufferedAmount: () => ws.getBufferedAmount(),
-          close(code, reason) {
-            try {
-              ws.close(code, reason);
-            } catch {
-              // Already closed: nothing left to release.
-            }
-          },
+          close: (code, reason) => ws.close(code, reason),
           pause: ws.pause && (() => ws.pause!()),
           resume: ws.resume && (() => ws.resume!()),
         },
@@ -324,7 +314,7 @@ function websocketHandlers(
         data.remoteAddr,
       );
       data.connection = connection;
-      acceptor.push(connection);
+      acceptor.push(connection.transport);
     },
     message(ws, message) {
       const bytes = messageBytes(message);

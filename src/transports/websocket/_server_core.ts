@@ -8,14 +8,14 @@
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
-import type { ListenAddr, Listener } from "./listener.ts";
-import { acceptAll, AcceptQueue, DEFAULT_HOSTNAME } from "./_socket_util.ts";
+import type { ListenAddr, Listener } from "../../peer/transport.ts";
+import { AcceptQueue } from "../_listener.ts";
+import { checkHostname, checkPort } from "../_socket_util.ts";
 import {
   transportParams,
   type WebSocketTransportOptions,
   type WebSocketTransportParams,
-} from "./_websocket_transport.ts";
+} from "./_connection.ts";
 
 /**
  * Options for a WebSocket server's request handler: where it upgrades, whom it lets in, and a
@@ -203,15 +203,9 @@ export function serveParams(options: WebSocketServeOptions): ServeParams {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("options must be an object");
   }
-  const { hostname = DEFAULT_HOSTNAME, port, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES } =
-    options;
-  if (typeof hostname !== "string" || hostname === "") {
-    throw new TypeError(`hostname must be a non-empty string, got ${String(hostname)}`);
-  }
-  if (typeof port !== "number") throw new TypeError(`port must be a number, got ${typeof port}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
-  }
+  const hostname = checkHostname(options.hostname);
+  const port = checkPort(options.port, 0);
+  const { maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES } = options;
   if (typeof maxMessageBytes !== "number") throw new TypeError("maxMessageBytes must be a number");
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
     throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
@@ -255,24 +249,19 @@ export function listenerUrl(addr: ListenAddr, path: string): string {
 }
 
 /**
- * The accepting side of a WebSocket server: a {@linkcode Listener} fed by the runtime's upgrade
- * handler. Until {@linkcode WebSocketAcceptor.listening} is called (a handler mounted in the
- * user's own server) its `addr` is `{ hostname: "", port: 0 }` and its `url` just the path.
+ * The accepting side of a WebSocket server: the shared accept queue, fed by the runtime's
+ * upgrade handler, with the URL clients connect to. Until {@linkcode WebSocketAcceptor.listening}
+ * is called (a handler mounted in the user's own server) its `addr` is `{ hostname: "", port: 0 }`
+ * and its `url` just the path.
  */
-export class WebSocketAcceptor implements WebSocketListener {
-  #addr: ListenAddr = { hostname: "", port: 0 };
+export class WebSocketAcceptor extends AcceptQueue implements WebSocketListener {
   #path: string;
   #url: string;
-  #queue = new AcceptQueue();
-  #onClose: (() => void) | undefined;
 
   constructor(path: string) {
+    super();
     this.#path = path;
     this.#url = path;
-  }
-
-  get addr(): ListenAddr {
-    return this.#addr;
   }
 
   get url(): string {
@@ -280,33 +269,8 @@ export class WebSocketAcceptor implements WebSocketListener {
   }
 
   /** Records where the acceptor's own HTTP server listens, and how to stop it. */
-  listening(addr: ListenAddr, onClose: () => void): void {
-    this.#addr = addr;
+  override listening(addr: ListenAddr, onClose: () => void): void {
+    super.listening(addr, onClose);
     this.#url = listenerUrl(addr, this.#path);
-    this.#onClose = onClose;
-  }
-
-  /** Whether {@linkcode WebSocketAcceptor.close} was called. */
-  get closed(): boolean {
-    return this.#queue.closed;
-  }
-
-  /** Hands an accepted connection to `accept()` (or closes it if the acceptor is closed). */
-  push(transport: Transport): void {
-    this.#queue.push(transport);
-  }
-
-  accept(): Promise<Transport | null> {
-    return this.#queue.accept();
-  }
-
-  close(): void {
-    if (this.#queue.closed) return;
-    this.#queue.close();
-    this.#onClose?.();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Transport> {
-    return acceptAll(() => this.accept());
   }
 }

@@ -1,15 +1,15 @@
 /**
  * Connection factories over WebSocket for the behaviour suites: this runtime's server adapter
- * (`websocket_deno.ts`, `websocket_bun.ts` or `websocket_node.ts`) with its client. Test-only.
+ * (`deno.ts`, `bun.ts` or `node.ts` here) with its client. Test-only.
  *
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
-import type { ConnectionFactory } from "./_test_factories.ts";
-import { acceptPair, runtimeName } from "./_test_factories.ts";
-import type { WebSocketConnectOptions } from "./websocket.ts";
-import type { WebSocketListener, WebSocketServeOptions } from "./_websocket_server.ts";
+import type { Transport } from "../../peer/transport.ts";
+import type { ConnectionFactory } from "../_test_factories.ts";
+import { acceptPair, runtimeName } from "../_test_factories.ts";
+import type { WebSocketConnectOptions } from "./client.ts";
+import type { WebSocketListener, WebSocketServeOptions } from "./_server_core.ts";
 
 /** What every WebSocket server module exports. */
 export interface WebSocketAdapter {
@@ -21,10 +21,10 @@ export interface WebSocketAdapter {
 export async function wsAdapter(): Promise<WebSocketAdapter> {
   const runtime = runtimeName();
   return runtime === "deno"
-    ? await import("./websocket_deno.ts")
+    ? await import("./deno.ts")
     : runtime === "bun"
-    ? await import("./websocket_bun.ts")
-    : await import("./websocket_node.ts");
+    ? await import("./bun.ts")
+    : await import("./node.ts");
 }
 
 /** A factory over `adapter`: a server on 127.0.0.1, a free port, and a client connected to it. */
@@ -61,7 +61,7 @@ export async function wsFactories(): Promise<ConnectionFactory[]> {
     wsFactory("ws-coalesced", adapter, { coalesceWrites: true }),
   ];
   if (runtimeName() !== "node") {
-    list.push(wsFactory("ws-node", await import("./websocket_node.ts")));
+    list.push(wsFactory("ws-node", await import("./node.ts")));
   }
   return list;
 }

@@ -9,40 +9,7 @@
  * @module
  */
 
-import { HEX_VALUE } from "../protocol/_util.ts";
-
-/** Header bytes needed before the length of a header is known, by message type byte. */
-function prefixLength(type: number): number {
-  switch (type) {
-    case 0x72: // r
-    case 0x73: // s
-      return 8; // type, id, name length
-    case 0x6e: // n
-      return 4; // type, name length
-    case 0x70: // p
-    case 0x52: // R
-    case 0x53: // S
-    case 0x45: // E
-    case 0x68: // h
-      return 13;
-    case 0x65: // e
-      return 21;
-    case 0x66: // f
-      return 9;
-  }
-  return -1;
-}
-
-/** Parses `digits` strict hex digits at `buf[pos]`; -1 if any is not `0-9a-fA-F`. */
-function parseHex(buf: Uint8Array, pos: number, digits: number): number {
-  let n = 0;
-  for (let i = pos; i < pos + digits; i++) {
-    const v = HEX_VALUE[buf[i]];
-    if (v < 0) return -1;
-    n = n * 16 + v;
-  }
-  return n;
-}
+import { headerLength, payloadSize } from "../../protocol/_frame.ts";
 
 // Splitter states.
 /** Waiting for the two handshake digits. */
@@ -140,8 +107,8 @@ export class FrameSplitter {
     const end = chunk.byteLength;
     if (this.#headLength === 0) {
       // Fast path: the whole header is in this chunk.
-      const length = headerLength(chunk, pos, end);
-      if (length === -1) return this.#giveUp(chunk, pos, emit);
+      const length = headerLength(chunk, pos, end - pos);
+      if (length === 0) return this.#giveUp(chunk, pos, emit);
       if (length > 0 && pos + length <= end) {
         this.#emitHeader(chunk.subarray(pos, pos + length), emit);
         return pos + length;
@@ -151,7 +118,7 @@ export class FrameSplitter {
     while (pos < end) {
       this.#hold(chunk[pos++]);
       const length = headerLength(this.#head, 0, this.#headLength);
-      if (length === -1) {
+      if (length === 0) {
         const held = this.#takeHead();
         this.#state = PASSTHROUGH;
         emit(held);
@@ -167,7 +134,7 @@ export class FrameSplitter {
 
   #emitHeader(header: Uint8Array, emit: (segment: Uint8Array) => void): void {
     emit(header);
-    const size = payloadSize(header);
+    const size = payloadSize(header, 0, header.byteLength);
     if (size === -1) {
       // A malformed size: pass it on with its header and everything after; the remote refuses it.
       this.#state = PASSTHROUGH;
@@ -210,33 +177,4 @@ export class FrameSplitter {
     }
     return out;
   }
-}
-
-/**
- * The length of the header starting at `buf[pos]` given the `end - pos` bytes available: its
- * length, 0 if more bytes are needed to know it, or -1 if the bytes cannot start a header.
- */
-function headerLength(buf: Uint8Array, pos: number, end: number): number {
-  const type = buf[pos];
-  const prefix = prefixLength(type);
-  if (prefix === -1) return -1;
-  if (type === 0x72 || type === 0x73 || type === 0x6e) {
-    // The name length digits are checked as soon as they arrive.
-    for (let i = pos + prefix - 3; i < Math.min(end, pos + prefix); i++) {
-      if (HEX_VALUE[buf[i]] < 0) return -1;
-    }
-    if (end - pos < prefix) return 0;
-    return prefix + parseHex(buf, pos + prefix - 3, 3) + 8;
-  }
-  return prefix;
-}
-
-/**
- * The payload size a complete header declares: 0 for `h` and `f`, which carry none, and -1 if
- * the size field is not hex.
- */
-function payloadSize(header: Uint8Array): number {
-  const type = header[0];
-  if (type === 0x68 || type === 0x66) return 0; // h, f
-  return parseHex(header, header.byteLength - 8, 8);
 }

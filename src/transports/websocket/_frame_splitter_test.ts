@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeHandshake, encodeHeader, encodeMessage, type Message } from "../protocol/mod.ts";
+import { encodeHandshake, encodeHeader, encodeMessage, type Message } from "../../protocol/mod.ts";
 import { FrameSplitter } from "./_frame_splitter.ts";
 
 const enc = new TextEncoder();

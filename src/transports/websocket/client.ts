@@ -24,17 +24,17 @@
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { closeQuietly } from "../_socket_util.ts";
 import {
   attachWebSocket,
-  closeQuietly,
   errorOf,
   transportParams,
   type WebSocketTransportOptions,
-} from "./_websocket_transport.ts";
+} from "./_connection.ts";
 
-export type { WebSocketTransportOptions } from "./_websocket_transport.ts";
-export type { Transport } from "../peer/transport.ts";
+export type { WebSocketTransportOptions } from "./_connection.ts";
+export type { Transport } from "../../peer/transport.ts";
 
 /**
  * A `WebSocket` constructor for {@linkcode WebSocketConnectOptions.WebSocket}. It is called as

@@ -11,7 +11,7 @@
  * ```ts ignore
  * import { Server } from "@gotalk/gotalk";
  * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
- * import { browserBundleRoute } from "./src/transports/bundle_route.ts";
+ * import { browserBundleRoute } from "./src/server/bundle_route.ts";
  *
  * const bundle = await Deno.readFile(".build/browser/gotalk.js");
  * const server = new Server(

@@ -27,8 +27,8 @@
  * @module
  */
 
-import type { Transport } from "../peer/transport.ts";
-import { formatAddr } from "./_socket_util.ts";
+import type { Transport } from "../../peer/transport.ts";
+import { closeQuietly, formatAddr } from "../_socket_util.ts";
 import {
   type HandlerParams,
   handlerParams,
@@ -38,23 +38,23 @@ import {
   type WebSocketHandlerOptions,
   type WebSocketListener,
   type WebSocketServeOptions,
-} from "./_websocket_server.ts";
-import { attachWebSocket, closeQuietly } from "./_websocket_transport.ts";
+} from "./_server_core.ts";
+import { attachWebSocket } from "./_connection.ts";
 
-export { connectWebSocket, webSocketTransport } from "./websocket.ts";
+export { connectWebSocket, webSocketTransport } from "./client.ts";
 export type {
   WebSocketConnectOptions,
   WebSocketConstructor,
   WebSocketTransportOptions,
-} from "./websocket.ts";
-export { isSameOrigin } from "./_websocket_server.ts";
+} from "./client.ts";
+export { isSameOrigin } from "./_server_core.ts";
 export type {
   WebSocketHandlerOptions,
   WebSocketListener,
   WebSocketServeOptions,
-} from "./_websocket_server.ts";
-export type { ListenAddr, Listener } from "./listener.ts";
-export type { Transport } from "../peer/transport.ts";
+} from "./_server_core.ts";
+export type { ListenAddr, Listener } from "../../peer/transport.ts";
+export type { Transport } from "../../peer/transport.ts";
 
 // The few Deno APIs used, declared here so that the file also compiles without Deno's types.
 interface DenoNetAddr {

@@ -1,0 +1,316 @@
+// This module is browser compatible.
+
+/**
+ * The one socket state machine behind every socket transport (TCP and TLS on Deno, Bun and Node,
+ * and the WebSocket connection): a {@linkcode Transport} whose Web streams drive a small
+ * per-runtime {@linkcode SocketDriver}. Internal: not part of the public API.
+ *
+ * Reading. A pull source (Deno: `driver.read`) is read when the `readable` wants bytes, starting
+ * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; a large read is handed over
+ * as a view and the next read fills the rest of that buffer, a short one is copied out so that
+ * small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
+ * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the `readable` wants bytes
+ * and paused again once 64 KiB wait unread. A source that cannot pause may be bounded instead
+ * (`maxQueuedBytes`).
+ *
+ * Writing. Each chunk goes to `driver.write`, whose promise (if any) is the backpressure that
+ * `writer.ready` reflects. Closing the `writable` calls `driver.end` (FIN, TLS close_notify, or a
+ * WebSocket close once the buffer drained); the other direction stays open until it ends too.
+ *
+ * Teardown. However it starts (`close()`, aborting the `writable`, the remote closing, an error)
+ * it runs once, in this order:
+ *
+ * 1. the transport is marked closed, so nothing more is written, and the error (if any) kept;
+ * 2. the `readable` ends: closed, or errored with the error (what was queued stays readable only
+ *    on a clean end);
+ * 3. the `writable` errors with the error, or a {@linkcode ConnectionClosedError}, unless it
+ *    already finished (closed or aborted);
+ * 4. `driver.destroy()` releases the socket and settles a write or `end` still waiting on it:
+ *    it rejects with the transport's error (a `ConnectionClosedError` when there is none).
+ *
+ * Both directions ending on their own (the `readable` at its end or cancelled, the `writable`
+ * closed or aborted) tear down the same way, without an error.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../peer/errors.ts";
+import type { Transport } from "../peer/transport.ts";
+
+/** Bytes a push source's readable queues before the source is paused. */
+export const READ_HIGH_WATER_MARK = 64 * 1024;
+
+/** A pull source's first read size, and the smallest: what an idle connection's read holds. */
+const MIN_READ = 4 * 1024;
+/** The largest read size, reached by doubling while reads fill their buffer. */
+const MAX_READ = 256 * 1024;
+/** Reads shorter than this are copied out of the read buffer, which is then reused. */
+const COPY_BELOW = 4 * 1024;
+
+/**
+ * One socket, as a runtime exposes it. A driver is either a pull source (it has `read`) or a
+ * push source (it calls {@linkcode SocketDuplex.push}, {@linkcode SocketDuplex.pushEnd} and
+ * {@linkcode SocketDuplex.finish} from the socket's events).
+ */
+export interface SocketDriver {
+  /**
+   * Writes one chunk; a promise settles once the runtime took all of it (the hot path: return
+   * nothing when it took it at once). A write that throws or rejects fails the writable with
+   * that error; once `destroy` was called, a pending write must settle, and reject (if at all)
+   * with the transport's {@linkcode SocketDuplex.error}, or a `ConnectionClosedError` if none.
+   */
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** Ends the outgoing direction after what was written (FIN, close_notify, a WebSocket close). */
+  end(): void | Promise<void>;
+  /**
+   * Releases the socket at once and settles a pending `write` (as said there) or `end`.
+   * Idempotent, never throws.
+   */
+  destroy(): void;
+  /** Push sources: stops delivering chunks for a while. */
+  pause?(): void;
+  /** Push sources: delivers chunks again. */
+  resume?(): void;
+  /** Pull sources: reads into `into`; the byte count, or `null` at the end of the stream. */
+  read?(into: Uint8Array): Promise<number | null>;
+}
+
+/** Options of a {@linkcode SocketDuplex}. */
+export interface DuplexOptions {
+  /** The remote end, for {@linkcode Transport.remoteAddr}. */
+  remoteAddr?: string;
+  /** Push sources: the most bytes that may wait unread; past it `onOverflow` is called. */
+  maxQueuedBytes?: number;
+  /** Called (once per chunk past the bound) when more than `maxQueuedBytes` wait unread. */
+  onOverflow?: () => void;
+  /**
+   * Push sources: keep the source reading, and drop what it delivers, once the `readable` is
+   * cancelled, instead of pausing it. A WebSocket needs this to see the closing handshake.
+   */
+  readAfterCancel?: boolean;
+}
+
+/** A promise with its settle functions, for a driver's one pending write or end. */
+export interface Pending {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** A new {@linkcode Pending}. */
+export function pending(): Pending {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
+export class SocketDuplex implements Transport {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly remoteAddr: string | undefined;
+  #driver: SocketDriver;
+  #readController!: ReadableStreamDefaultController<Uint8Array>;
+  #writeController!: WritableStreamDefaultController;
+  #readDone = false;
+  #writeDone = false;
+  #closed = false;
+  #error: Error | undefined;
+  // Push sources.
+  #pausable: boolean;
+  #paused = false;
+  #maxQueued: number;
+  #onOverflow: (() => void) | undefined;
+  #readAfterCancel: boolean;
+  // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
+  #buffer: Uint8Array | undefined;
+  #readSize = MIN_READ;
+
+  constructor(driver: SocketDriver, options: DuplexOptions = {}) {
+    this.#driver = driver;
+    this.remoteAddr = options.remoteAddr;
+    this.#maxQueued = options.maxQueuedBytes ?? Infinity;
+    this.#onOverflow = options.onOverflow;
+    this.#readAfterCancel = options.readAfterCancel ?? false;
+    const pull = driver.read !== undefined;
+    this.#pausable = !pull && driver.pause !== undefined && driver.resume !== undefined;
+    if (this.#pausable) {
+      // Nothing flows until the readable asks for it.
+      this.#paused = true;
+      driver.pause!();
+    }
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#readController = controller;
+        },
+        pull: pull ? () => this.#read() : () => this.#resume(),
+        cancel: () => {
+          this.#readDone = true;
+          if (this.#readAfterCancel) {
+            this.#resume();
+          } else if (this.#pausable && !this.#paused) {
+            this.#paused = true;
+            this.#driver.pause!();
+          }
+          this.#releaseIfDone();
+        },
+      },
+      pull ? undefined : new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writeController = controller;
+        // An abort waits for the write in flight; tearing down ends that write. (Erroring the
+        // controller here would make `abort()` reject.)
+        controller.signal.addEventListener("abort", () => {
+          this.#writeDone = true;
+          this.close();
+        });
+      },
+      write: (chunk) => {
+        if (this.#closed) throw this.#closedError();
+        try {
+          // Handed back as it is: no promise of our own per write. The driver settles it.
+          return this.#driver.write(chunk);
+        } catch (error) {
+          throw this.#writeFailed(error);
+        }
+      },
+      close: async () => {
+        if (this.#closed) throw this.#closedError();
+        try {
+          await this.#driver.end();
+        } catch (error) {
+          throw this.#writeFailed(error);
+        }
+        this.#writeDone = true;
+        this.#releaseIfDone();
+      },
+      abort: () => this.close(),
+    });
+  }
+
+  /** Whether the transport was torn down. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The error it was torn down with, if any. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** A push source's chunk arrived; it must be a fresh buffer the source never reuses. */
+  push(chunk: Uint8Array): void {
+    if (this.#readDone) return;
+    const controller = this.#readController;
+    controller.enqueue(chunk);
+    const desired = controller.desiredSize ?? 0;
+    if (READ_HIGH_WATER_MARK - desired > this.#maxQueued) {
+      this.#onOverflow?.();
+    } else if (desired <= 0 && this.#pausable && !this.#paused) {
+      this.#paused = true;
+      this.#driver.pause!();
+    }
+  }
+
+  /** A push source reached the end of its stream (the remote half-closed). */
+  pushEnd(): void {
+    if (this.#readDone) return;
+    this.#readDone = true;
+    this.#readController.close();
+    this.#releaseIfDone();
+  }
+
+  /**
+   * The socket closed or failed: tears down with `error` (none: a clean end) and destroys the
+   * driver. The writable errors with `writeError` if given, else `error`, else a
+   * `ConnectionClosedError`.
+   */
+  finish(error?: Error, writeError?: Error): void {
+    if (this.#closed) return;
+    this.#teardown(error, writeError);
+    this.#driver.destroy();
+  }
+
+  /** Tears the connection down at once, in both directions: see the module docs. */
+  close(): void {
+    this.finish();
+  }
+
+  #teardown(error: Error | undefined, writeError: Error | undefined): void {
+    this.#closed = true;
+    this.#error = error;
+    // In the order the module docs give.
+    if (!this.#readDone) {
+      this.#readDone = true;
+      if (error) this.#readController.error(error);
+      else this.#readController.close();
+    }
+    if (!this.#writeDone) {
+      this.#writeDone = true;
+      this.#writeController.error(writeError ?? this.#closedError());
+    }
+  }
+
+  #closedError(): Error {
+    return this.#error ?? new ConnectionClosedError("The connection was closed");
+  }
+
+  /** The error a write or end that threw rejects with; the writable is done from then on. */
+  #writeFailed(error: unknown): unknown {
+    if (this.#closed) return this.#closedError();
+    this.#writeDone = true;
+    this.#releaseIfDone();
+    return error;
+  }
+
+  #releaseIfDone(): void {
+    if (this.#readDone && this.#writeDone) this.close();
+  }
+
+  #resume(): void {
+    if (!this.#paused || (this.#readDone && !this.#readAfterCancel)) return;
+    this.#paused = false;
+    this.#driver.resume!();
+  }
+
+  async #read(): Promise<void> {
+    let buffer = this.#buffer;
+    if (buffer === undefined || buffer.length < this.#readSize >> 1) {
+      buffer = new Uint8Array(this.#readSize);
+    }
+    this.#buffer = undefined;
+    let n: number | null;
+    try {
+      n = await this.#driver.read!(buffer);
+    } catch (error) {
+      // After a teardown the read fails because the socket is gone: nothing to report.
+      if (!this.#readDone) this.finish(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (this.#readDone) return;
+    if (n === null) {
+      this.pushEnd();
+      return;
+    }
+    // Read more at once while reads fill their buffer; less once they stay small.
+    if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
+    else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
+    if (n < COPY_BELOW) {
+      // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
+      this.#readController.enqueue(buffer.slice(0, n));
+      this.#buffer = buffer;
+    } else {
+      // Handed over as a view; the next read fills the rest of the buffer, which is never
+      // written twice, so chunks already handed over stay intact.
+      this.#readController.enqueue(buffer.subarray(0, n));
+      if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
+    }
+  }
+}

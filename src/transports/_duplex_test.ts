@@ -1,0 +1,200 @@
+// The duplex core against fake drivers: no sockets, every step observed.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ConnectionClosedError } from "../peer/errors.ts";
+import { type Pending, pending, READ_HIGH_WATER_MARK, SocketDuplex } from "./_duplex.ts";
+
+/** A push driver that records every call; writes wait while `blockWrites` is set. */
+class FakePush {
+  readonly log: string[] = [];
+  /** The transport's error, as a driver reads it from its duplex. */
+  error: Error | undefined;
+  blockWrites = false;
+  waiting: Pending | undefined;
+  write(chunk: Uint8Array): void | Promise<void> {
+    this.log.push(`write ${chunk.byteLength}`);
+    if (!this.blockWrites) return;
+    this.waiting = pending();
+    return this.waiting.promise;
+  }
+  end(): void {
+    this.log.push("end");
+  }
+  destroy(): void {
+    this.log.push("destroy");
+    // As drivers must: a pending write rejects with the transport's error.
+    this.waiting?.reject(this.error ?? new ConnectionClosedError("The connection was closed"));
+    this.waiting = undefined;
+  }
+  pause(): void {
+    this.log.push("pause");
+  }
+  resume(): void {
+    this.log.push("resume");
+  }
+}
+
+/** Lets the streams' queued reactions run. */
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+describe("SocketDuplex", () => {
+  test("a push source starts paused, resumes when read, pauses at 64 KiB unread", async () => {
+    const driver = new FakePush();
+    const duplex = new SocketDuplex(driver);
+    assert.deepEqual(driver.log, ["pause"]);
+    await settle();
+    assert.deepEqual(driver.log, ["pause", "resume"]);
+    duplex.push(new Uint8Array(READ_HIGH_WATER_MARK - 1));
+    assert.deepEqual(driver.log, ["pause", "resume"]);
+    duplex.push(new Uint8Array(1));
+    assert.deepEqual(driver.log, ["pause", "resume", "pause"]);
+    const reader = duplex.readable.getReader();
+    assert.equal((await reader.read()).value?.byteLength, READ_HIGH_WATER_MARK - 1);
+    await settle();
+    assert.deepEqual(driver.log, ["pause", "resume", "pause", "resume"]);
+    duplex.close();
+  });
+
+  test("close(): readable ends, writable errors, then the driver is destroyed", async () => {
+    const driver = new FakePush();
+    driver.blockWrites = true;
+    const duplex = new SocketDuplex(driver, { remoteAddr: "peer:1" });
+    assert.equal(duplex.remoteAddr, "peer:1");
+    duplex.push(new Uint8Array([1, 2]));
+    const reader = duplex.readable.getReader();
+    const writer = duplex.writable.getWriter();
+    const write = writer.write(new Uint8Array(3));
+    await settle();
+    duplex.close();
+    duplex.close(); // idempotent
+    assert.equal(driver.log.filter((e) => e === "destroy").length, 1);
+    // What was queued is still read, then the end; the blocked write fails as closed.
+    assert.deepEqual((await reader.read()).value, new Uint8Array([1, 2]));
+    assert.equal((await reader.read()).done, true);
+    await assert.rejects(write, ConnectionClosedError);
+    await assert.rejects(writer.write(new Uint8Array(1)), ConnectionClosedError);
+    assert.equal(duplex.closed, true);
+    assert.equal(duplex.error, undefined);
+  });
+
+  test("finish(error): both streams fail with that error, queued bytes dropped", async () => {
+    const driver = new FakePush();
+    const duplex = new SocketDuplex(driver);
+    duplex.push(new Uint8Array(5));
+    const reset = new Error("ECONNRESET");
+    duplex.finish(reset);
+    duplex.finish(new Error("later")); // ignored: already torn down
+    assert.equal(duplex.error, reset);
+    assert.deepEqual(driver.log.slice(-1), ["destroy"]);
+    await assert.rejects(duplex.readable.getReader().read(), reset);
+    await assert.rejects(duplex.writable.getWriter().write(new Uint8Array(1)), reset);
+  });
+
+  test("half-close: end() on close, reading goes on, both ends done release the socket", async () => {
+    const driver = new FakePush();
+    const duplex = new SocketDuplex(driver);
+    const writer = duplex.writable.getWriter();
+    await writer.write(new Uint8Array(4));
+    await writer.close();
+    assert.deepEqual(driver.log.slice(-2), ["write 4", "end"]);
+    assert.equal(duplex.closed, false);
+    const reader = duplex.readable.getReader();
+    duplex.push(new Uint8Array([7]));
+    assert.deepEqual((await reader.read()).value, new Uint8Array([7]));
+    duplex.pushEnd();
+    assert.equal((await reader.read()).done, true);
+    assert.equal(duplex.closed, true);
+    assert.deepEqual(driver.log.slice(-1), ["destroy"]);
+  });
+
+  test("aborting a blocked write settles the abort, fails the write, destroys", async () => {
+    const driver = new FakePush();
+    driver.blockWrites = true;
+    const duplex = new SocketDuplex(driver);
+    const writer = duplex.writable.getWriter();
+    const write = writer.write(new Uint8Array(8));
+    await settle();
+    await writer.abort(new Error("give up"));
+    await assert.rejects(write);
+    assert.equal(duplex.closed, true);
+    assert.ok(driver.log.includes("destroy"));
+  });
+
+  test("a failing write rejects with its error; a failing end too", async () => {
+    const boom = new Error("EPIPE");
+    const duplex = new SocketDuplex({
+      write: () => {
+        throw boom;
+      },
+      end: () => Promise.reject(boom),
+      destroy: () => {},
+    });
+    await assert.rejects(duplex.writable.getWriter().write(new Uint8Array(1)), boom);
+    const other = new SocketDuplex({
+      write: () => {},
+      end: () => Promise.reject(boom),
+      destroy() {},
+    });
+    await assert.rejects(other.writable.close(), boom);
+    duplex.close();
+    other.close();
+  });
+
+  test("cancelling the readable pauses the source, or (readAfterCancel) keeps it reading", async () => {
+    const paused = new FakePush();
+    const a = new SocketDuplex(paused);
+    await settle();
+    await a.readable.cancel();
+    assert.deepEqual(paused.log, ["pause", "resume", "pause"]);
+    const reading = new FakePush();
+    const b = new SocketDuplex(reading, { readAfterCancel: true });
+    await settle();
+    b.push(new Uint8Array(READ_HIGH_WATER_MARK)); // pauses
+    await b.readable.cancel();
+    assert.deepEqual(reading.log, ["pause", "resume", "pause", "resume"]);
+    b.push(new Uint8Array(1)); // dropped
+    a.close();
+    b.close();
+  });
+
+  test("a source past maxQueuedBytes calls onOverflow", () => {
+    let overflows = 0;
+    const duplex = new SocketDuplex({ write() {}, end() {}, destroy() {} }, {
+      maxQueuedBytes: 10,
+      onOverflow: () => overflows++,
+    });
+    duplex.push(new Uint8Array(10));
+    assert.equal(overflows, 0);
+    duplex.push(new Uint8Array(1));
+    assert.equal(overflows, 1);
+    duplex.close();
+  });
+
+  test("a pull source: reads double while full, small reads are copied, large ones views", async () => {
+    const sizes: number[] = [];
+    const script = [4096, 8192, 100, 16384, null];
+    const duplex = new SocketDuplex({
+      read(into) {
+        sizes.push(into.byteLength);
+        const n = script.shift() ?? null;
+        if (n !== null) into.fill(sizes.length, 0, n);
+        return Promise.resolve(n);
+      },
+      write() {},
+      end() {},
+      destroy() {},
+    });
+    const chunks: Uint8Array[] = [];
+    const reader = duplex.readable.getReader();
+    for (let r = await reader.read(); !r.done && chunks.length < 10; r = await reader.read()) {
+      chunks.push(r.value);
+    }
+    assert.deepEqual(chunks.map((c) => c.byteLength), [4096, 8192, 100, 16384]);
+    // Full reads grow the next read; the 100-byte read is copied and its buffer read into again.
+    assert.deepEqual(sizes, [4096, 8192, 16384, 16384, 16384]);
+    assert.notEqual(chunks[2].buffer, chunks[3].buffer);
+    assert.equal(chunks[2].byteLength, chunks[2].buffer.byteLength);
+    assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
+    duplex.close();
+  });
+});
