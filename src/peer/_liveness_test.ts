@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
 import type { Heartbeat } from "./session.ts";
 import { Liveness, type LivenessOptions } from "./_liveness.ts";
+import { deferred } from "./_test_fakes.ts";
 
 /**
  * Liveness unrefs its timers (they must not hold a process open), so a test waiting on them
@@ -25,7 +26,7 @@ async function bounded<T>(p: Promise<T>): Promise<T> {
 }
 
 function owner() {
-  const timeouts = Promise.withResolvers<ProtocolError>();
+  const timeouts = deferred<ProtocolError>();
   const beats: Array<[number, number]> = [];
   return {
     timeouts,

@@ -4,11 +4,18 @@ import type { Message } from "../protocol/mod.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
 
+/** A promise with its resolve function (Promise.withResolvers is not in Node 20). */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
+
 /** A wire that keeps what is sent; `writable` and `drained` are the test's to steer. */
 export class FakeWire implements Wire {
   readonly sent: Message[] = [];
   writable = true;
-  #drained = Promise.withResolvers<void>();
+  #drained = deferred<void>();
 
   send(message: Message): void {
     this.sent.push(message);
@@ -22,7 +29,7 @@ export class FakeWire implements Wire {
   drain(): void {
     this.writable = true;
     this.#drained.resolve();
-    this.#drained = Promise.withResolvers<void>();
+    this.#drained = deferred<void>();
   }
 
   /** The frames of one type. */

@@ -86,7 +86,8 @@ describe("Peer errors name what happened", () => {
     const answered = client.streamRequest("first");
     const w1 = answered.writable.getWriter();
     await w1.write(enc.encode("one"));
-    for await (const _ of answered.readable) { /* the single result */ }
+    const results = answered.readable.getReader();
+    while (!(await results.read()).done) { /* the single result */ }
     await assert.rejects(
       w1.write(enc.encode("two")),
       (e) =>

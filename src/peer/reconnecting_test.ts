@@ -155,7 +155,8 @@ describe("ReconnectingPeer", () => {
       await until(() => net.attempts >= 2);
       net.setDown(false);
       const parts: Uint8Array[] = [];
-      for await (const part of readable) parts.push(part);
+      const reader = readable.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
       await wrote;
       await notified;
       assert.deepEqual(parts, [new Uint8Array([1])]);

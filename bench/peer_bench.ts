@@ -1,12 +1,12 @@
-// Peer benchmarks: `deno bench src/peer/peer_bench.ts`. They measure the session's own cost per
+// Peer benchmarks: `deno bench bench/peer_bench.ts`. They measure the session's own cost per
 // request (decode, dispatch, handler, encode, coalesced write), without sockets: a server peer
 // is fed request frames through an in-memory transport, and client and server peers talk over
 // a pipe. Each group has a baseline so that regressions show as ratios.
-import { Handlers } from "./handlers.ts";
-import { Peer } from "./peer.ts";
-import type { Transport } from "./transport.ts";
-import { encodeMessage } from "../protocol/mod.ts";
-import { pipePair } from "../transports/pipe.ts";
+import { Handlers } from "../src/peer/handlers.ts";
+import { Peer } from "../src/peer/peer.ts";
+import type { Transport } from "../src/peer/transport.ts";
+import { encodeMessage } from "../src/protocol/mod.ts";
+import { pipePair } from "../src/transports/pipe.ts";
 
 /** A transport whose input the bench pushes and whose output it counts. */
 class BenchTransport implements Transport {
