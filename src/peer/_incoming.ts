@@ -65,7 +65,10 @@ export interface IncomingOptions {
 /** The requests the remote sent that this peer is handling. */
 export class IncomingRequests {
   readonly #host: IncomingHost;
+  // The host's parts the per-request path uses, held directly.
   readonly #wire: Wire;
+  readonly #life: Lifecycle;
+  readonly #handlers: Handlers;
   readonly #options: IncomingOptions;
   readonly #streams = new Map<RequestId, IncomingStream>();
   #activeBuffer = 0;
@@ -76,6 +79,8 @@ export class IncomingRequests {
   constructor(host: IncomingHost, options: IncomingOptions) {
     this.#host = host;
     this.#wire = host.wire;
+    this.#life = host.life;
+    this.#handlers = host.handlers;
     this.#options = options;
   }
 
@@ -83,14 +88,14 @@ export class IncomingRequests {
   readonly #bufferDone = (): void => {
     this.#activeBuffer--;
     this.handling--;
-    this.#host.life.idleChanged();
+    this.#life.idleChanged();
   };
 
   /** Releases the slot of a streaming request. */
   readonly #streamDone = (): void => {
     this.#activeStream--;
     this.handling--;
-    this.#host.life.idleChanged();
+    this.#life.idleChanged();
   };
 
   /**
@@ -102,7 +107,7 @@ export class IncomingRequests {
   onRequest(m: RequestMessage): void {
     const id = m.id;
     const stream = m.type === "s";
-    if (!this.#host.life.open) {
+    if (!this.#life.open) {
       this.#wire.send({ type: "E", id, payload: encodeText("The connection is closing") });
       if (stream) this.#streams.set(id, dropStream());
       return;
@@ -179,7 +184,7 @@ export class IncomingRequests {
 
   /** A notification: run its handler, never awaited (a slow one must not block reading). */
   onNotification(name: string, payload: Uint8Array): void {
-    const fn = findNotificationHandler(this.#host.handlers, name);
+    const fn = findNotificationHandler(this.#handlers, name);
     if (fn === undefined) return;
     try {
       const r = fn(payload, this.#host.notificationContext(name));
@@ -213,7 +218,7 @@ export class IncomingRequests {
       this.#wire.send({ type: "e", id, wait, payload: encodeText("request rate limit") });
       return undefined;
     }
-    const entry = findRequestHandler(this.#host.handlers, m.name);
+    const entry = findRequestHandler(this.#handlers, m.name);
     if (entry === undefined) {
       const text = `unknown operation ${JSON.stringify(m.name)}`;
       this.#wire.send({ type: "E", id, payload: encodeText(text) });
@@ -304,7 +309,7 @@ export class IncomingRequests {
   }
 
   #streamResult(id: RequestId, stream: ReadableStream<Uint8Array>, done: () => void): void {
-    sendStream(this.#wire, this.#host.life, id, stream, (e) => this.#sendError(id, e)).then(
+    sendStream(this.#wire, this.#life, id, stream, (e) => this.#sendError(id, e)).then(
       done,
       (e) => {
         done();
@@ -314,7 +319,7 @@ export class IncomingRequests {
   }
 
   #sendResult(id: RequestId, payload: Uint8Array): void {
-    if (this.#host.life.closed) return;
+    if (this.#life.closed) return;
     if (!(payload instanceof Uint8Array)) {
       this.#sendError(
         id,
@@ -326,7 +331,7 @@ export class IncomingRequests {
   }
 
   #sendError(id: RequestId, e: unknown): void {
-    if (this.#host.life.closed) return;
+    if (this.#life.closed) return;
     const payload = e instanceof RemoteError ? e.payload : encodeText(errorText(e));
     this.#wire.send({ type: "E", id, payload });
   }
