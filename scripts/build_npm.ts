@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildBrowserBundle } from "./build_browser.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const denoJson = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
@@ -72,7 +73,9 @@ const isNodeTest = (f: string) =>
 const exports: Record<string, string> = denoJson.exports;
 const entryFiles = Object.values(exports).map((p) => join(root, p));
 
-// 1. The npm package: library sources only.
+// 1. The npm package: library sources only, with the browser bundle built from them first (the
+// `./browser-bundle` entry point exports it as a string constant).
+await buildBrowserBundle();
 const npmDir = join(root, "npm");
 compile(join(npmDir, "esm"), entryFiles, true);
 const pkgExports: Record<string, { types: string; default: string }> = {};

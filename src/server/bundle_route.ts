@@ -1,22 +1,20 @@
 // This module is browser compatible.
 
 /**
- * Serves a JavaScript bundle, such as this library's browser build, the way Gotalk's Go server
- * serves gotalk.js: an `ETag`, gzip when the client accepts it, `304 Not Modified` on a matching
+ * Serves a JavaScript bundle, by default this library's prebuilt browser bundle
+ * (`@gotalk/gotalk/browser-bundle`, shipped in the package), the way Gotalk's Go server serves
+ * gotalk.js: an `ETag`, gzip when the client accepts it, `304 Not Modified` on a matching
  * `If-None-Match`, and `Cache-Control: public, max-age=300`. Web APIs only (`crypto.subtle`,
  * `CompressionStream`), so the route runs on Deno, Bun, Node 20+ and in service workers, and
  * plugs into the `routes` hook of every WebSocket server of this library.
  *
- * @example Serving the browser bundle next to the WebSocket endpoint
+ * @example The browser bundle at /gotalk/gotalk.js, next to the WebSocket endpoint
  * ```ts ignore
  * import { Server } from "@gotalk/gotalk";
+ * import { browserBundleRoute } from "@gotalk/gotalk/bundle-route";
  * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
- * import { browserBundleRoute } from "./src/server/bundle_route.ts";
  *
- * const bundle = await Deno.readFile(".build/browser/gotalk.js");
- * const server = new Server(
- *   await serveWebSocket({ port: 8080, routes: browserBundleRoute(bundle) }),
- * );
+ * const server = new Server(await serveWebSocket({ port: 8080, routes: browserBundleRoute() }));
  * ```
  *
  * @module
@@ -66,12 +64,14 @@ export interface BrowserBundleRouteOptions {
  * - A matching `If-None-Match` (strong or weak, a list, or `*`) answers `304` with no body.
  * - `HEAD` answers like `GET` without the body; other methods get `405`.
  *
- * The bundle is copied: changing `bundle` later changes nothing served.
+ * The bundle is copied: changing `bundle` later changes nothing served. Without one, the route
+ * serves this library's browser bundle (`BROWSER_BUNDLE` of `@gotalk/gotalk/browser-bundle`),
+ * loaded on the first request.
  *
- * @param bundle The bundle's bytes.
+ * @param bundle The bundle's bytes or text; by default this library's browser bundle.
  * @param options The path, the cache lifetime and the content type.
  * @returns The route, for a server's `routes` option (or to call from your own routing).
- * @throws {TypeError} If `bundle` is not a `Uint8Array`, `path` does not start with `/`, or
+ * @throws {TypeError} If `bundle` is neither a `Uint8Array` nor a string, `path` does not start with `/`, or
  * `contentType` is not a string.
  * @throws {RangeError} If `maxAgeSeconds` is not a non-negative integer.
  *
@@ -91,12 +91,24 @@ export interface BrowserBundleRouteOptions {
  * assert.equal(again.status, 304);
  * assert.equal(await route(new Request("http://localhost/other")), undefined);
  * ```
+ *
+ * @example This library's browser bundle, with no build step
+ * ```ts
+ * import { browserBundleRoute } from "./bundle_route.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const response = (await browserBundleRoute()(new Request("http://localhost/gotalk/gotalk.js")))!;
+ * assert.equal(response.status, 200);
+ * assert.match(await response.text(), /^\/\* gotalk for TypeScript /);
+ * ```
  */
 export function browserBundleRoute(
-  bundle: Uint8Array,
+  bundle?: Uint8Array | string,
   options: BrowserBundleRouteOptions = {},
 ): (request: Request) => Promise<Response | undefined> {
-  if (!(bundle instanceof Uint8Array)) throw new TypeError("bundle must be a Uint8Array");
+  if (bundle !== undefined && !(bundle instanceof Uint8Array) && typeof bundle !== "string") {
+    throw new TypeError("bundle must be a Uint8Array or a string");
+  }
   if (typeof options !== "object" || options === null) {
     throw new TypeError("options must be an object");
   }
@@ -114,7 +126,10 @@ export function browserBundleRoute(
   }
   if (typeof contentType !== "string") throw new TypeError("contentType must be a string");
 
-  const body: Uint8Array<ArrayBuffer> = new Uint8Array(bundle);
+  // Loaded on first use, so that importing this module costs nothing when a bundle is given.
+  let body: Promise<Uint8Array<ArrayBuffer>> | undefined = bundle === undefined
+    ? undefined
+    : Promise.resolve(bytesOf(bundle));
   let etag: Promise<string> | undefined;
   let gzipped: Promise<Uint8Array<ArrayBuffer>> | undefined;
   const cacheControl = `public, max-age=${maxAgeSeconds}`;
@@ -128,7 +143,9 @@ export function browserBundleRoute(
         headers: { "allow": "GET, HEAD", "content-type": "text/plain; charset=utf-8" },
       });
     }
-    etag ??= sha256Tag(body);
+    body ??= import("./browser_bundle.ts").then((m) => bytesOf(m.BROWSER_BUNDLE));
+    const bytes = await body;
+    etag ??= sha256Tag(bytes);
     const tag = await etag;
     const headers: Record<string, string> = {
       "etag": tag,
@@ -138,9 +155,9 @@ export function browserBundleRoute(
     if (matchesIfNoneMatch(request.headers.get("if-none-match"), tag)) {
       return new Response(null, { status: 304, headers });
     }
-    let payload = body;
+    let payload = bytes;
     if (acceptsGzip(request.headers.get("accept-encoding"))) {
-      gzipped ??= gzip(body);
+      gzipped ??= gzip(bytes);
       payload = await gzipped;
       headers["content-encoding"] = "gzip";
     }
@@ -148,6 +165,11 @@ export function browserBundleRoute(
     headers["content-length"] = String(payload.byteLength);
     return new Response(method === "HEAD" ? null : payload, { status: 200, headers });
   };
+}
+
+/** A copy of the bundle's bytes, or its text encoded as UTF-8. */
+function bytesOf(bundle: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  return typeof bundle === "string" ? new TextEncoder().encode(bundle) : new Uint8Array(bundle);
 }
 
 /** A strong ETag: the base64 SHA-256 of the bytes, quoted. */

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Handlers } from "../peer/handlers.ts";
 import { Peer } from "../peer/peer.ts";
+import { BROWSER_BUNDLE } from "./browser_bundle.ts";
 import { browserBundleRoute } from "./bundle_route.ts";
 import { Server } from "./server.ts";
 import { runtimeName } from "../transports/_test_factories.ts";
@@ -133,13 +134,27 @@ describe(`browserBundleRoute (${runtime})`, () => {
 
   test("bad arguments: TypeError and RangeError", () => {
     const bad = (f: () => unknown, E: ErrorConstructor) => assert.throws(f, E);
-    bad(() => browserBundleRoute("x" as unknown as Uint8Array), TypeError);
+    bad(() => browserBundleRoute(1 as unknown as Uint8Array), TypeError);
     bad(() => browserBundleRoute(BUNDLE, null as unknown as undefined), TypeError);
     bad(() => browserBundleRoute(BUNDLE, { path: "gotalk.js" }), TypeError);
     bad(() => browserBundleRoute(BUNDLE, { maxAgeSeconds: "1" as unknown as number }), TypeError);
     bad(() => browserBundleRoute(BUNDLE, { maxAgeSeconds: -1 }), RangeError);
     bad(() => browserBundleRoute(BUNDLE, { maxAgeSeconds: 1.5 }), RangeError);
     bad(() => browserBundleRoute(BUNDLE, { contentType: 1 as unknown as string }), TypeError);
+  });
+
+  test("without a bundle: this library's prebuilt browser bundle; a string is served as UTF-8", async () => {
+    const route = browserBundleRoute(undefined, { path: "/static/gotalk.js" });
+    const r = await get(route, {}, { url: "http://localhost/static/gotalk.js" });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), BROWSER_BUNDLE);
+    assert.match(BROWSER_BUNDLE, /^\/\* gotalk for TypeScript [^\n]*browser bundle/);
+    const fromText = await get(browserBundleRoute("export const é = 1;\n"));
+    assert.deepEqual(await bodyOf(fromText), enc.encode("export const é = 1;\n"));
+    assert.equal(
+      (await get(browserBundleRoute())).headers.get("etag"),
+      (await get(browserBundleRoute(enc.encode(BROWSER_BUNDLE)))).headers.get("etag"),
+    );
   });
 
   test("as the routes hook of this runtime's WebSocket server, next to /gotalk/", async () => {
