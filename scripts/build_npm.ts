@@ -77,7 +77,10 @@ const entryFiles = Object.values(exports).map((p) => join(root, p));
 // `./browser-bundle` entry point exports it as a string constant).
 await buildBrowserBundle();
 const npmDir = join(root, "npm");
+rmSync(npmDir, { recursive: true, force: true });
 compile(join(npmDir, "esm"), entryFiles, true);
+// Where the package lives: the workspace's package.json says it once.
+const workspace = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const pkgExports: Record<string, { types: string; default: string }> = {};
 for (const [key, path] of Object.entries(exports)) {
   const base = "./esm/" + path.replace(/^\.\//, "").replace(/\.ts$/, "");
@@ -89,10 +92,17 @@ writeFileSync(
     {
       name: "gotalk",
       version: denoJson.version,
-      description: "Gotalk v1 protocol for Deno, Bun, Node and browsers",
+      description: "The Gotalk v1 RPC protocol for Node, Bun, Deno and browsers: both ends " +
+        "serve and send requests (JSON, bytes, streams) and notifications over TCP, TLS or WebSocket",
       license: denoJson.license,
+      repository: workspace.repository,
+      homepage: workspace.homepage,
+      bugs: workspace.bugs,
+      keywords: workspace.keywords,
       type: "module",
       exports: pkgExports,
+      // The compiled library only: no tests, benchmarks, sources or build files.
+      files: ["esm/", "README.md", "LICENSE"],
       engines: { node: ">=20" },
       // Only the websocket-node entry point uses it (Node 20 has no WebSocket server or client).
       dependencies: { ws: "^8.18.0" },
@@ -102,7 +112,9 @@ writeFileSync(
     2,
   ) + "\n",
 );
-cpSync(join(root, "README.md"), join(npmDir, "README.md"));
+// The package's own README: install, entry points and one example for npm users (the
+// workspace's README is about developing this repository).
+cpSync(join(root, "scripts", "npm_readme.md"), join(npmDir, "README.md"));
 cpSync(join(root, "LICENSE"), join(npmDir, "LICENSE"));
 
 // 2. The Node test build: the library, its tests, and the conformance peer, so that Node runs
