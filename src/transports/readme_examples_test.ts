@@ -1,27 +1,31 @@
-// Runs the README's usage examples, each on its own runtime: on Deno the Deno server and
-// client, on Bun the Bun ones, on Node the npm client against the Node server. The blocks are
-// taken from README.md as they are, with only the package specifiers pointed at this checkout.
-import { test } from "node:test";
+// Runs the README's usage examples as a user would, each on its own runtime: on Node and Bun
+// from the npm tarball installed (offline) into a fresh project, with the npm package's own
+// README example too; on Deno through the JSR names, with `links` pointing `@gotalk/gotalk` at
+// this checkout so that Deno resolves the entry points from deno.json exactly as JSR would. The
+// blocks are written out as they are in the README: an example that drifts from the package
+// fails here. One install per runtime, shared by every example.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { runtimeName } from "./_test_factories.ts";
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8 && !existsSync(join(dir, "README.md")); i++) dir = dirname(dir);
+  for (let i = 0; i < 8 && !existsSync(join(dir, "deno.json")); i++) dir = dirname(dir);
   return dir;
 }
 
 const root = repoRoot();
 const runtime = runtimeName();
+const title = { deno: "Deno", bun: "Bun", node: "Node" }[runtime];
 
-/** The README's code blocks whose first line is `// example: NAME`. */
-function examples(): Map<string, string> {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+/** The code blocks of a README whose first line is `// example: NAME`. */
+function examples(readme: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of readme.matchAll(/```(?:ts|js)\n\/\/ example: (\S+)\n([\s\S]*?)```/g)) {
     out.set(m[1], m[2]);
@@ -29,25 +33,48 @@ function examples(): Map<string, string> {
   return out;
 }
 
-/** Points package specifiers at this checkout (source for Deno/Bun, the npm build for Node). */
-function localize(code: string): string {
-  const src = (p: string) => pathToFileURL(join(root, p)).href;
-  const specifiers: Record<string, string> = {
-    "@gotalk/gotalk": src("mod.ts"),
-    "@gotalk/gotalk/deno": src("src/transports/deno.ts"),
-    "@gotalk/gotalk/bun": src("src/transports/bun.ts"),
-    "gotalk": src("npm/esm/mod.js"),
-    "gotalk/node": src("npm/esm/src/transports/node.js"),
-  };
-  return code.replace(
-    /from "([^"]+)"/g,
-    (all, spec) => specifiers[spec] ? `from "${specifiers[spec]}"` : all,
-  );
+/** Runs a command to completion (bounded), failing with its output. */
+function sh(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 180_000 });
+  if (r.status !== 0) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} exited ${r.status}: ${r.error ?? ""}\n${r.stdout}${r.stderr}`,
+    );
+  }
+  return r.stdout;
 }
 
-function command(file: string): [string, string[]] {
-  if (runtime === "deno") return [process.execPath, ["run", "-A", file]];
-  return [process.execPath, [file]];
+/**
+ * A fresh project with the npm tarball installed, offline. `ws`, the package's one dependency,
+ * is packed from the workspace's node_modules (where `npm ci` put it), so nothing is fetched.
+ */
+function installTarball(dir: string): string[] {
+  if (!existsSync(join(root, "npm", "package.json"))) {
+    sh(join(root, "node_modules", ".bin", "deno"), ["run", "-A", "scripts/build_npm.ts"], root);
+  }
+  const packed = JSON.parse(
+    sh("npm", ["pack", "--json", "--pack-destination", dir, "./npm"], root),
+  );
+  sh("npm", ["pack", "--pack-destination", dir, join(root, "node_modules", "ws")], root);
+  const ws = readdirSync(dir).find((f) => /^ws-.*\.tgz$/.test(f))!;
+  writeFileSync(
+    join(dir, "package.json"),
+    '{ "name": "app", "private": true, "type": "module" }\n',
+  );
+  sh("npm", ["install", "--offline", "--no-audit", "--no-fund", packed[0].filename, ws], dir);
+  return packed[0].files.map((f: { path: string }) => f.path);
+}
+
+/** A project whose `@gotalk/gotalk` is this checkout, as `deno add` plus `links` makes it. */
+function linkCheckout(dir: string): void {
+  const { version } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+  writeFileSync(
+    join(dir, "deno.json"),
+    JSON.stringify({
+      imports: { "@gotalk/gotalk": `jsr:@gotalk/gotalk@^${version}` },
+      links: [root],
+    }),
+  );
 }
 
 interface Running {
@@ -56,10 +83,11 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function start(file: string, env: Record<string, string>): Running {
-  const [cmd, args] = command(file);
-  const child = spawn(cmd, args, {
-    env: { ...process.env, ...env, NO_COLOR: "1" },
+function start(dir: string, file: string, env: Record<string, string>): Running {
+  const args = runtime === "deno" ? ["run", "-A", file] : [file];
+  const child = spawn(process.execPath, args, {
+    cwd: dir,
+    env: { ...process.env, ...env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -67,6 +95,19 @@ function start(file: string, env: Record<string, string>): Running {
   child.stderr!.on("data", (d) => out += d);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
   return { child, output: () => out, exited };
+}
+
+/** `promise`, or `fallback` after `ms` (the timer does not keep the process alive after). */
+async function orAfter<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<F>((r) => timer = setTimeout(() => r(fallback), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function until(cond: () => boolean, ms: number, what: () => string): Promise<void> {
@@ -77,61 +118,90 @@ async function until(cond: () => boolean, ms: number, what: () => string): Promi
   }
 }
 
-test(`README examples run on ${runtime}`, async () => {
-  const all = examples();
-  const serverName = runtime === "bun" ? "bun-server.ts" : "deno-server.ts";
-  const clientName = { deno: "deno-client.ts", bun: "bun-client.ts", node: "node-client.mjs" }[
-    runtime
-  ];
-  assert.ok(all.has(serverName) && all.has(clientName), `README has ${[...all.keys()]}`);
-  const dir = join(root, ".build", "examples", runtime);
-  mkdirSync(dir, { recursive: true });
-  // On Node the server is the Deno example run by a Deno child: Node cannot run TypeScript.
-  let serverFile = join(dir, serverName);
-  writeFileSync(serverFile, localize(all.get(serverName)!));
-  const clientFile = join(dir, clientName);
-  writeFileSync(clientFile, localize(all.get(clientName)!));
-  let server: Running;
-  if (runtime === "node") {
-    const deno = join(root, "node_modules", ".bin", "deno");
-    const child = spawn(deno, ["run", "-A", serverFile], {
-      env: { ...process.env, PORT: "0", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout!.on("data", (d) => out += d);
-    child.stderr!.on("data", (d) => out += d);
-    server = {
-      child,
-      output: () => out,
-      exited: new Promise((resolve) => child.on("exit", (c) => resolve(c))),
-    };
-    serverFile = "";
-  } else {
-    server = start(serverFile, { PORT: "0" });
-  }
-  try {
+/** Runs an example to its exit (bounded) and returns its output; it must exit 0. */
+async function runToEnd(dir: string, file: string, env: Record<string, string>): Promise<string> {
+  const p = start(dir, file, env);
+  const code = await orAfter(p.exited, 60_000, "timeout" as const);
+  if (code === "timeout") p.child.kill("SIGKILL");
+  assert.equal(code, 0, `${file} exited ${code}: ${p.output()}`);
+  return p.output();
+}
+
+describe(`README examples on ${title}, as installed`, () => {
+  const ext = runtime === "node" ? "mjs" : "ts";
+  const prefix = { deno: "deno", bun: "bun", node: "node" }[runtime];
+  const readme = examples(readFileSync(join(root, "README.md"), "utf8"));
+  const dir = mkdtempSync(join(tmpdir(), "gotalk-readme-"));
+  let server: Running | undefined;
+  let ports = { tcp: "", ws: "" };
+  let packageFiles: string[] = [];
+
+  before(async () => {
+    if (runtime === "deno") linkCheckout(dir);
+    else packageFiles = installTarball(dir);
+    const names = [
+      `${prefix}-server.${ext}`,
+      `${prefix}-client.${ext}`,
+      `${prefix}-ws-client.${ext}`,
+    ];
+    for (const name of names) {
+      assert.ok(readme.has(name), `README has ${name} (it has ${[...readme.keys()]})`);
+      writeFileSync(join(dir, name), readme.get(name)!);
+    }
+    server = start(dir, names[0], { PORT: "0", WS_PORT: "0" });
+    const listening =
+      /listening on tcp:\/\/127\.0\.0\.1:(\d+) and ws:\/\/127\.0\.0\.1:(\d+)\/gotalk\//;
     await until(
-      () => /listening on tcp:\/\/127\.0\.0\.1:\d+/.test(server.output()),
-      30_000,
-      () => `server start: ${server.output()}`,
+      () => listening.test(server!.output()),
+      60_000,
+      () => `server: ${server!.output()}`,
     );
-    const port = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1];
-    const client = start(clientFile, { PORT: port });
-    const code = await Promise.race([
-      client.exited,
-      new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
-    ]);
-    const name = { deno: "Deno", bun: "Bun", node: "Node" }[runtime];
-    assert.equal(code, 0, `client exited ${code}: ${client.output()}`);
-    assert.match(client.output(), new RegExp(`Hello, ${name}!`));
+    const m = listening.exec(server.output())!;
+    ports = { tcp: m[1], ws: m[2] };
+  });
+
+  after(async () => {
+    if (server) {
+      server.child.kill("SIGTERM");
+      if (await orAfter(server.exited, 5000, "timeout") === "timeout") server.child.kill("SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(`${prefix}-client.${ext} over TCP: a request answered, a notification received`, async () => {
+    const out = await runToEnd(dir, `${prefix}-client.${ext}`, { PORT: ports.tcp });
+    assert.match(out, new RegExp(`Hello, ${title}!`));
     await until(
-      () => server.output().includes(`client says: bye from ${name}`),
+      () => server!.output().includes(`client says: bye from ${title}`),
       10_000,
-      () => `notification: ${server.output()}`,
+      () => `notification: ${server!.output()}`,
     );
-  } finally {
-    server.child.kill("SIGTERM");
-    await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5000))]);
+  });
+
+  test(`${prefix}-ws-client.${ext} over WebSocket`, async () => {
+    const out = await runToEnd(dir, `${prefix}-ws-client.${ext}`, { WS_PORT: ports.ws });
+    assert.match(out, new RegExp(`Hello, ${title} over WebSocket!`));
+  });
+
+  if (runtime !== "deno") {
+    test("the npm package: its own README's example runs; no tests, sources or build files", async () => {
+      const npmReadme = readFileSync(join(dir, "node_modules", "gotalk", "README.md"), "utf8");
+      const ex = examples(npmReadme).get("npm-readme.mjs");
+      assert.ok(ex, "the npm README has its example");
+      writeFileSync(join(dir, "npm-readme.mjs"), ex);
+      assert.match(await runToEnd(dir, "npm-readme.mjs", {}), /Hello, npm!/);
+      const pkg = JSON.parse(
+        readFileSync(join(dir, "node_modules", "gotalk", "package.json"), "utf8"),
+      );
+      for (const field of ["repository", "homepage", "keywords", "license", "engines"]) {
+        assert.ok(pkg[field], `package.json has ${field}`);
+      }
+      assert.equal(pkg.engines.node, ">=20");
+      assert.ok(packageFiles.includes("esm/src/server/browser_bundle.js"));
+      const stray = packageFiles.filter((f) =>
+        /(_test|_bench)\.(js|d\.ts)$|\/_test_|(?<!\.d)\.ts$/.test(f)
+      );
+      assert.deepEqual(stray, []);
+    });
   }
 });
