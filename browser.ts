@@ -2,7 +2,8 @@
 
 /**
  * The entry point of the browser bundle (`scripts/build_browser.ts` builds it into
- * `.build/browser/gotalk.js`, one ESM file): everything in `mod.ts` (peers, handlers, servers,
+ * `.build/browser/gotalk.js`, one ESM file; both packages ship it as
+ * `@gotalk/gotalk/browser-bundle`, which `browserBundleRoute()` serves): everything in `mod.ts` (peers, handlers, servers,
  * {@linkcode ReconnectingPeer}, the wire codec) plus the WebSocket client of
  * `@gotalk/gotalk/websocket`. Nothing runtime-specific: no `node:` modules, no Deno or Bun APIs.
  *

@@ -91,14 +91,19 @@ export class Proc {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(cmd: string, args: string[], stdin = false) {
+  constructor(
+    cmd: string,
+    args: string[],
+    stdin = false,
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ) {
     this.child = new Deno.Command(cmd, {
       args,
-      cwd: root,
+      cwd: options.cwd ?? root,
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
     }).spawn();
     this.#stdin = stdin ? this.child.stdin.getWriter() : undefined;
     this.status = this.child.status;

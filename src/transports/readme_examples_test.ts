@@ -6,64 +6,16 @@
 // fails here. One install per runtime, shared by every example.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { runtimeName } from "./_test_factories.ts";
+import { examples, installTarball, root } from "./_test_readme.ts";
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8 && !existsSync(join(dir, "deno.json")); i++) dir = dirname(dir);
-  return dir;
-}
-
-const root = repoRoot();
 const runtime = runtimeName();
 const title = { deno: "Deno", bun: "Bun", node: "Node" }[runtime];
-
-/** The code blocks of a README whose first line is `// example: NAME`. */
-function examples(readme: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of readme.matchAll(/```(?:ts|js)\n\/\/ example: (\S+)\n([\s\S]*?)```/g)) {
-    out.set(m[1], m[2]);
-  }
-  return out;
-}
-
-/** Runs a command to completion (bounded), failing with its output. */
-function sh(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 180_000 });
-  if (r.status !== 0) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} exited ${r.status}: ${r.error ?? ""}\n${r.stdout}${r.stderr}`,
-    );
-  }
-  return r.stdout;
-}
-
-/**
- * A fresh project with the npm tarball installed, offline. `ws`, the package's one dependency,
- * is packed from the workspace's node_modules (where `npm ci` put it), so nothing is fetched.
- */
-function installTarball(dir: string): string[] {
-  if (!existsSync(join(root, "npm", "package.json"))) {
-    sh(join(root, "node_modules", ".bin", "deno"), ["run", "-A", "scripts/build_npm.ts"], root);
-  }
-  const packed = JSON.parse(
-    sh("npm", ["pack", "--json", "--pack-destination", dir, "./npm"], root),
-  );
-  sh("npm", ["pack", "--pack-destination", dir, join(root, "node_modules", "ws")], root);
-  const ws = readdirSync(dir).find((f) => /^ws-.*\.tgz$/.test(f))!;
-  writeFileSync(
-    join(dir, "package.json"),
-    '{ "name": "app", "private": true, "type": "module" }\n',
-  );
-  sh("npm", ["install", "--offline", "--no-audit", "--no-fund", packed[0].filename, ws], dir);
-  return packed[0].files.map((f: { path: string }) => f.path);
-}
 
 /** A project whose `@gotalk/gotalk` is this checkout, as `deno add` plus `links` makes it. */
 function linkCheckout(dir: string): void {
