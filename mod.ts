@@ -2,28 +2,52 @@
 
 /**
  * Gotalk for TypeScript: the [Gotalk](https://github.com/rsms/gotalk) v1 protocol for Deno,
- * Bun, Node and browsers. Both ends of a connection serve and send requests (JSON, raw bytes or
- * streams) and notifications, over any pair of Web byte streams.
+ * Bun, Node and browsers. This entry point is the session API, runtime-neutral and safe in a
+ * browser.
  *
- * This entry point is the session API, runtime-neutral: {@linkcode Peer} (one end of a
- * connection), {@linkcode Handlers} (what it serves), {@linkcode Server} (a peer per accepted
- * connection), {@linkcode ReconnectingPeer}, the in-memory {@linkcode pipePair}, and the errors
- * callers catch. Network transports live in their own entry points: `@gotalk/gotalk/deno`,
- * `@gotalk/gotalk/bun`, `@gotalk/gotalk/node`, `@gotalk/gotalk/websocket` (and a server per
- * runtime); the wire codec is `@gotalk/gotalk/protocol`.
+ * A connection has a {@linkcode Peer} at each end; either end sends requests and notifications
+ * and answers those it has {@linkcode Handlers} for. A {@linkcode Server} runs a `Peer` with your
+ * handlers for every connection its listener accepts; a client wraps its connection in a `Peer`,
+ * or uses {@linkcode ReconnectingPeer} to connect again after a drop. Connections come from each
+ * runtime's entry point: `connect` and `listen` (TCP, TLS) in `@gotalk/gotalk/deno`, `/bun`,
+ * `/node`; `connectWebSocket` in `@gotalk/gotalk/websocket` and `serveWebSocket` per runtime;
+ * {@linkcode pipePair} in memory.
  *
- * @example Two peers over an in-memory pipe
+ * Which call, which handler:
+ *
+ * - `peer.request(op, value)`, answered by `handlers.handle(op, fn)`: a JSON value in, one out.
+ *   Most calls.
+ * - `peer.bufferRequest(op, bytes)`, answered by `handlers.handleBuffer(op, fn)`: bytes in and
+ *   out, for binary data or your own encoding.
+ * - `peer.streamRequest(op)`, answered by `handlers.handleStream(op, fn)`: a request written in
+ *   parts and a result read in parts, for data too big for one payload. Any handler may also
+ *   return a `ReadableStream` of bytes as a streaming result.
+ * - `peer.notify(name, value)` (`bufferNotify` for bytes), received by
+ *   `handlers.handleNotification(name, fn)`: no answer, for events.
+ *
+ * A handler gets the request's context, whose `peer` is the requesting side: servers call their
+ * clients back through it. The wire codec is `@gotalk/gotalk/protocol`.
+ *
+ * @example Two peers over an in-memory pipe: a JSON request, bytes, a notification
  * ```ts
  * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
+ * const seen: string[] = [];
+ * const handlers = new Handlers()
+ *   .handle("greet", (name: string) => `Hello, ${name}`)
+ *   .handleBuffer("reverse", (bytes) => bytes.slice().reverse())
+ *   .handleNotification("log", (line: string) => void seen.push(line));
  * const [serverSide, clientSide] = pipePair();
- * const handlers = new Handlers().handle("greet", (name: string) => `Hello, ${name}`);
  * const server = new Peer(serverSide, { handlers });
  * const client = new Peer(clientSide);
  * assert.equal(await client.request("greet", "Ada"), "Hello, Ada");
+ * const reversed = await client.bufferRequest("reverse", new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(reversed, new Uint8Array([3, 2, 1]));
+ * await client.notify("log", "bye");
  * await client.close();
  * await server.closed;
+ * assert.deepEqual(seen, ["bye"]);
  * ```
  *
  * @module
