@@ -50,6 +50,8 @@ interface BunSocket {
   readonly remotePort?: number;
   write(data: Uint8Array): number;
   shutdown(halfClose?: boolean): void;
+  readonly localAddress?: string;
+  readonly localPort?: number;
   close(): void;
   terminate(): void;
   pause(): void;
@@ -292,7 +294,10 @@ class BunDriver {
       },
       pause: () => socket.pause(),
       resume: () => socket.resume(),
-    }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
+    }, {
+      remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
+      localAddr: formatAddr(socket.localAddress, socket.localPort),
+    });
     socket.setNoDelay(true);
   }
 

@@ -53,6 +53,7 @@ interface DenoAddr {
 interface DenoConn {
   readonly remoteAddr: DenoAddr;
   read(p: Uint8Array): Promise<number | null>;
+  readonly localAddr: DenoAddr;
   write(p: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
@@ -213,5 +214,8 @@ function denoTransport(conn: DenoConn): Transport {
       destroyed = true;
       closeQuietly(conn);
     },
-  }, { remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port) });
+  }, {
+    remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port),
+    localAddr: formatAddr(conn.localAddr.hostname, conn.localAddr.port),
+  });
 }

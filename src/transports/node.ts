@@ -225,7 +225,10 @@ function nodeTransport(socket: Socket): Transport {
     },
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-  }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
+  }, {
+    remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
+    localAddr: formatAddr(socket.localAddress, socket.localPort),
+  });
   // The socket is paused (above) before a 'data' listener exists, so nothing flows early.
   socket.setNoDelay(true);
   socket.on("data", (chunk: Uint8Array) => {
