@@ -56,6 +56,7 @@
 export { ProtocolError, ProtocolErrorCode } from "./src/protocol/mod.ts";
 export type { ProtocolErrorCodeValue, ProtocolErrorOptions } from "./src/protocol/mod.ts";
 export {
+  ConnectError,
   ConnectionClosedError,
   PayloadTooLargeError,
   RemoteError,

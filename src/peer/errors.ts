@@ -191,3 +191,54 @@ export class PayloadTooLargeError extends Error {
     this.limit = limit;
   }
 }
+
+/**
+ * Connecting failed: the same class on every runtime and transport (TCP, TLS and WebSocket
+ * clients on Deno, Bun, Node and in browsers), whatever shape the runtime's own error has. Its
+ * message reads `Could not connect to ADDRESS (CODE): WHAT HAPPENED`, and `cause` is the
+ * runtime's error, when it gave one.
+ *
+ * `code` is the operating system's name for the failure where the runtime tells it, the same on
+ * every runtime: `ECONNREFUSED` (nothing listens there), `ENOTFOUND` (the host name does not
+ * resolve), `EAI_AGAIN` (the name lookup failed for now), `ETIMEDOUT`, `ECONNRESET`,
+ * `ECONNABORTED`, `EHOSTUNREACH`, `ENETUNREACH` or `EADDRNOTAVAIL`. Three more are not OS codes:
+ * `ETLS` (the TLS handshake failed, for example an untrusted certificate or a server that does
+ * not speak TLS), `EUPGRADE` (the HTTP server answered a WebSocket upgrade with another status,
+ * such as 403 or 404) and `ECONNECT` (the runtime did not say why: a browser's `WebSocket`
+ * reports no reason, and Deno's reports a refused or unreachable port only as "tcp connect
+ * error").
+ *
+ * An aborted connect rejects with the signal's reason instead.
+ *
+ * @example Telling a refused connection apart
+ * ```ts
+ * import { ConnectError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ConnectError("127.0.0.1:1", "ECONNREFUSED", "connection refused");
+ * assert.equal(e.code, "ECONNREFUSED");
+ * assert.equal(e.address, "127.0.0.1:1");
+ * assert.equal(e.message, "Could not connect to 127.0.0.1:1 (ECONNREFUSED): connection refused");
+ * ```
+ */
+export class ConnectError extends Error {
+  /** Where it tried to connect: `host:port` (IPv6 hosts in brackets), or a WebSocket's URL. */
+  readonly address: string;
+  /** Why, as an OS error code (`ECONNREFUSED`, `ENOTFOUND`, …), `ETLS`, `EUPGRADE` or `ECONNECT`. */
+  readonly code: string;
+
+  /**
+   * Creates a connect error.
+   *
+   * @param address Where it tried to connect.
+   * @param code The error code.
+   * @param detail What happened, for the message.
+   * @param options Standard error options; `cause` is the runtime's error.
+   */
+  constructor(address: string, code: string, detail: string, options?: ErrorOptions) {
+    super(`Could not connect to ${address} (${code}): ${detail}`, options);
+    this.name = "ConnectError";
+    this.address = address;
+    this.code = code;
+  }
+}

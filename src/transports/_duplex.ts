@@ -79,6 +79,8 @@ export interface SocketDriver {
 export interface DuplexOptions {
   /** The remote end, for {@linkcode Transport.remoteAddr}. */
   remoteAddr?: string;
+  /** The local end, for {@linkcode Transport.localAddr}. */
+  localAddr?: string;
   /** Push sources: the most bytes that may wait unread; past it `onOverflow` is called. */
   maxQueuedBytes?: number;
   /** Called (once per chunk past the bound) when more than `maxQueuedBytes` wait unread. */
@@ -113,6 +115,7 @@ export class SocketDuplex implements Transport {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddr: string | undefined;
+  readonly localAddr: string | undefined;
   #driver: SocketDriver;
   #readController!: ReadableStreamDefaultController<Uint8Array>;
   #writeController!: WritableStreamDefaultController;
@@ -133,6 +136,7 @@ export class SocketDuplex implements Transport {
   constructor(driver: SocketDriver, options: DuplexOptions = {}) {
     this.#driver = driver;
     this.remoteAddr = options.remoteAddr;
+    this.localAddr = options.localAddr;
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
     this.#readAfterCancel = options.readAfterCancel ?? false;

@@ -58,8 +58,9 @@ describe("SocketDuplex", () => {
   test("close(): readable ends, writable errors, then the driver is destroyed", async () => {
     const driver = new FakePush();
     driver.blockWrites = true;
-    const duplex = new SocketDuplex(driver, { remoteAddr: "peer:1" });
+    const duplex = new SocketDuplex(driver, { remoteAddr: "peer:1", localAddr: "me:2" });
     assert.equal(duplex.remoteAddr, "peer:1");
+    assert.equal(duplex.localAddr, "me:2");
     duplex.push(new Uint8Array([1, 2]));
     const reader = duplex.readable.getReader();
     const writer = duplex.writable.getWriter();

@@ -28,7 +28,8 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../peer/errors.ts";
+import { ConnectError, ConnectionClosedError } from "../peer/errors.ts";
+import { type ConnectPhase, toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
@@ -42,12 +43,15 @@ export type {
   ListenTlsOptions,
 } from "./socket_options.ts";
 export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
+export { ConnectError } from "../peer/errors.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocket {
   data: BunDriver | undefined;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
   write(data: Uint8Array): number;
   shutdown(halfClose?: boolean): void;
   close(): void;
@@ -125,8 +129,9 @@ const common = {
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If `port` is not an integer from 1 to 65535.
  *
- * The promise rejects with Bun's error when connecting or the TLS handshake fails, and with the
- * signal's reason when aborted.
+ * The promise rejects with a {@linkcode ConnectError} when connecting or the TLS handshake fails
+ * (its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, …; its `cause` is Bun's error, such as its
+ * "Failed to connect"), and with the signal's reason when aborted.
  *
  * @example Connecting with a timeout
  * ```ts ignore
@@ -146,12 +151,25 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
   const Bun = bun();
   const ca = tls?.caCerts === undefined ? undefined : [...await rootCertificates(), ...tls.caCerts];
   signal?.throwIfAborted();
-  let succeed!: (socket: BunSocket) => void;
-  let fail!: (error: unknown) => void;
+  let settled = false;
+  let resolveWith!: (socket: BunSocket) => void;
+  let rejectWith!: (error: unknown) => void;
   const connected = new Promise<BunSocket>((resolve, reject) => {
-    succeed = resolve;
-    fail = reject;
+    resolveWith = resolve;
+    rejectWith = reject;
   });
+  const succeed = (socket: BunSocket) => {
+    settled = true;
+    resolveWith(socket);
+  };
+  const reject = (error: unknown) => {
+    settled = true;
+    rejectWith(error);
+  };
+  const address = formatAddr(hostname, port);
+  const fail = (error: unknown, phase: ConnectPhase) => {
+    if (!settled) reject(toConnectError(address, error, phase));
+  };
   const connecting = Bun.connect({
     hostname,
     port,
@@ -167,19 +185,22 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
       },
       handshake: tls === undefined ? undefined : (socket, success, authorizationError) => {
         if (success) succeed(socket);
-        else fail(authorizationError ?? new Error("The TLS handshake failed"));
+        else fail(authorizationError ?? undefined, "tls");
       },
       close(socket, error) {
-        fail(error ?? new ConnectionClosedError("The connection closed while connecting"));
+        if (error !== undefined) fail(error, tls === undefined ? "tcp" : "tls");
+        else if (!settled) {
+          reject(new ConnectError(address, "ECONNRESET", "the connection closed while connecting"));
+        }
         socket.data?.duplex.finish(error);
       },
       connectError(_socket, error) {
-        fail(error);
+        fail(error, "tcp");
       },
     },
   });
-  connecting.catch(fail);
-  const onAbort = () => fail(signal!.reason);
+  connecting.catch((error) => fail(error, "tcp"));
+  const onAbort = () => reject(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const socket = await connected;
@@ -292,7 +313,10 @@ class BunDriver {
       },
       pause: () => socket.pause(),
       resume: () => socket.resume(),
-    }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
+    }, {
+      remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
+      localAddr: formatAddr(socket.localAddress, socket.localPort),
+    });
     socket.setNoDelay(true);
   }
 

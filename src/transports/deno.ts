@@ -31,6 +31,7 @@
  */
 
 import { ConnectionClosedError } from "../peer/errors.ts";
+import { toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { SocketDuplex } from "./_duplex.ts";
@@ -44,6 +45,7 @@ export type {
   ListenTlsOptions,
 } from "./socket_options.ts";
 export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
+export { ConnectError } from "../peer/errors.ts";
 
 // The few Deno APIs used, declared here so that the file also compiles without Deno's types.
 interface DenoAddr {
@@ -51,6 +53,7 @@ interface DenoAddr {
   port?: number;
 }
 interface DenoConn {
+  readonly localAddr: DenoAddr;
   readonly remoteAddr: DenoAddr;
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
@@ -86,8 +89,9 @@ function deno(): DenoLike {
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If `port` is not an integer from 1 to 65535.
  *
- * The promise rejects with Deno's error (an `Error`, such as `Deno.errors.ConnectionRefused`) when
- * connecting or the TLS handshake fails, and with the signal's reason when aborted.
+ * The promise rejects with a {@linkcode ConnectError} when connecting or the TLS handshake fails
+ * (its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, …; its `cause` is Deno's error, such as a
+ * `Deno.errors.ConnectionRefused`), and with the signal's reason when aborted.
  *
  * @example Connecting over TLS
  * ```ts ignore
@@ -110,7 +114,9 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
   try {
     tcp = await Deno.connect({ hostname, port, signal });
   } catch (error) {
-    throw signal?.aborted ? signal.reason : error;
+    throw signal?.aborted
+      ? signal.reason
+      : toConnectError(formatAddr(hostname, port), error, "tcp");
   }
   tcp.setNoDelay?.(true);
   if (tls === undefined) {
@@ -130,7 +136,9 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
     return denoTransport(conn);
   } catch (error) {
     closeQuietly(conn);
-    throw signal?.aborted ? signal.reason : error;
+    throw signal?.aborted
+      ? signal.reason
+      : toConnectError(formatAddr(hostname, port), error, "tls");
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
@@ -213,5 +221,8 @@ function denoTransport(conn: DenoConn): Transport {
       destroyed = true;
       closeQuietly(conn);
     },
-  }, { remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port) });
+  }, {
+    remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port),
+    localAddr: formatAddr(conn.localAddr.hostname, conn.localAddr.port),
+  });
 }

@@ -37,6 +37,7 @@ import {
   rootCertificates,
 } from "node:tls";
 import { ConnectionClosedError } from "../peer/errors.ts";
+import { toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
@@ -50,6 +51,7 @@ export type {
   ListenTlsOptions,
 } from "./socket_options.ts";
 export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
+export { ConnectError } from "../peer/errors.ts";
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
@@ -60,8 +62,9 @@ export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If `port` is not an integer from 1 to 65535.
  *
- * The promise rejects with the socket's error (such as `ECONNREFUSED`) when connecting or the TLS
- * handshake fails, and with the signal's reason when aborted.
+ * The promise rejects with a {@linkcode ConnectError} when connecting or the TLS handshake fails
+ * (its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, …; its `cause` is the socket's error), and
+ * with the signal's reason when aborted.
  *
  * @example Connecting with a timeout
  * ```ts ignore
@@ -99,7 +102,7 @@ export function connect(options: ConnectOptions): Promise<Transport> {
     const onError = (error: Error) => {
       cleanup();
       socket.destroy();
-      reject(error);
+      reject(toConnectError(formatAddr(hostname, port), error, tls === undefined ? "tcp" : "tls"));
     };
     const onAbort = () => {
       cleanup();
@@ -225,7 +228,10 @@ function nodeTransport(socket: Socket): Transport {
     },
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-  }, { remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort) });
+  }, {
+    remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
+    localAddr: formatAddr(socket.localAddress, socket.localPort),
+  });
   // The socket is paused (above) before a 'data' listener exists, so nothing flows early.
   socket.setNoDelay(true);
   socket.on("data", (chunk: Uint8Array) => {

@@ -78,6 +78,7 @@ class PipeEnd implements Transport {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddr = "pipe";
+  readonly localAddr = "pipe";
   #in: Channel;
   #out: Channel;
 

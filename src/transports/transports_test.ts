@@ -121,6 +121,17 @@ for (const factory of list) {
 }
 
 function behaviour(factory: ConnectionFactory): void {
+  test("each end's localAddr is the other end's remoteAddr", async () => {
+    const { client, server, close } = await within(factory.pair(), 10_000, "pair");
+    try {
+      if (factory.name !== "pipe") assert.match(client.localAddr ?? "", /^127\.0\.0\.1:\d+$/);
+      assert.equal(client.localAddr, server.remoteAddr);
+      assert.equal(server.localAddr, client.remoteAddr);
+    } finally {
+      await close();
+    }
+  });
+
   test("bytes arrive in order in both directions", async () => {
     const { client, server, close } = await within(factory.pair(), 10_000, "pair");
     try {

@@ -57,6 +57,7 @@ export type {
 } from "./_server_core.ts";
 export type { ListenAddr, Listener } from "../../peer/transport.ts";
 export type { Transport } from "../../peer/transport.ts";
+export { ConnectError } from "../../peer/errors.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocketData {

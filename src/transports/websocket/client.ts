@@ -25,6 +25,7 @@
  */
 
 import type { Transport } from "../../peer/transport.ts";
+import { toConnectError } from "../_connect_error.ts";
 import { closeQuietly } from "../_socket_util.ts";
 import {
   attachWebSocket,
@@ -35,6 +36,7 @@ import {
 
 export type { WebSocketTransportOptions } from "./_connection.ts";
 export type { Transport } from "../../peer/transport.ts";
+export { ConnectError } from "../../peer/errors.ts";
 
 /**
  * A `WebSocket` constructor for {@linkcode WebSocketConnectOptions.WebSocket}. It is called as
@@ -200,8 +202,11 @@ function checkConnectOptions(options: WebSocketConnectOptions): void {
  * type, or there is no `WebSocket` implementation.
  * @throws {RangeError} If a flow-control option is not a positive number.
  *
- * The promise rejects with an `Error` when the connection fails (refused, or the server answers
- * the upgrade with an error such as 403), and with the signal's reason when aborted.
+ * The promise rejects with a {@linkcode ConnectError} when the connection fails (its `address` is
+ * the URL; its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, `EUPGRADE` when the server answers
+ * the upgrade with another status such as 403, or `ECONNECT` when the runtime gives no reason, as
+ * browsers and Deno's client for a refused port do), and with the signal's reason when aborted.
+ * The transport's `localAddr` is undefined: the standard `WebSocket` does not tell it.
  *
  * @example Connecting with a timeout
  * ```ts ignore
@@ -267,11 +272,12 @@ export async function connectWebSocket(
     const onClose = (event: CloseEvent) => {
       cleanup();
       ws.removeEventListener("message", onEarly);
-      const detail = failure instanceof Error ? `: ${failure.message}` : "";
       reject(
-        new Error(
-          `Could not open a WebSocket to ${target.href} (close code ${event.code})${detail}`,
-          failure === undefined ? undefined : { cause: failure },
+        toConnectError(
+          target.href,
+          failure,
+          "websocket",
+          `the WebSocket closed (code ${event.code}) before it opened`,
         ),
       );
     };

@@ -75,6 +75,7 @@ export type {
 } from "./_server_core.ts";
 export type { ListenAddr, Listener } from "../../peer/transport.ts";
 export type { Transport } from "../../peer/transport.ts";
+export { ConnectError } from "../../peer/errors.ts";
 
 // The few `ws` APIs used.
 interface WsServerLike {
@@ -130,8 +131,10 @@ const NodeWebSocket = function (
  * @throws {TypeError} If `url` is not a WebSocket URL or an option has the wrong type.
  * @throws {RangeError} If a flow-control option is not a positive number.
  *
- * The promise rejects with an `Error` when the connection fails (refused, or the server answers
- * the upgrade with an error such as 403), and with the signal's reason when aborted.
+ * The promise rejects with a {@linkcode ConnectError} when the connection fails (its `address` is
+ * the URL; its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, or `EUPGRADE` when the server
+ * answers the upgrade with another status such as 403; its `cause` is `ws`'s error), and with the
+ * signal's reason when aborted.
  *
  * @example Connecting with a timeout
  * ```ts ignore

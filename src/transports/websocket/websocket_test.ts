@@ -9,7 +9,7 @@ import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConnectionClosedError, RemoteError } from "../../peer/errors.ts";
+import { ConnectError, ConnectionClosedError, RemoteError } from "../../peer/errors.ts";
 import { Handlers } from "../../peer/handlers.ts";
 import { Peer } from "../../peer/peer.ts";
 import type { Session } from "../../peer/session.ts";
@@ -504,7 +504,7 @@ describe(`websocket (${runtime})`, () => {
         ok.close();
         await assert.rejects(
           adapter.connectWebSocket(listener.url, { origin: "http://evil.example" }),
-          (e) => e instanceof Error && /Could not open a WebSocket/.test(e.message),
+          (e) => e instanceof ConnectError && e.code === "EUPGRADE" && /HTTP 403$/.test(e.message),
         );
       } finally {
         listener.close();
