@@ -7,7 +7,8 @@
 // and ends with one "N passed, N failed" line; it exits non-zero on any failure.
 //
 // Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,bench,conformance,browser]
-// (`npm test` first runs `npm ci`, so that a fresh clone needs nothing but Node, npm and Go.)
+// (`npm test` first runs scripts/ensure_deps.mjs, which runs `npm ci` when node_modules is missing
+// or stale, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
