@@ -16,12 +16,18 @@ const state = {
     `guest-${Math.floor(100 + Math.random() * 900)}`,
   /** The room shown. */
   current: null,
-  /** Joined rooms: name → { messages, ids, members, unread }. */
+  /**
+   * Joined rooms: name → { messages, keys, members, unread }. `keys` holds a key per message
+   * held (see messageKey), so that history merged in again after a reconnect adds only what is
+   * new.
+   */
   joined: new Map(),
   /** Every room (from the server's `rooms` notifications). */
   rooms: [],
-  /** Connected users, with the latency the server measured. */
+  /** Connected users, with the latency the server measured (the last known, while offline). */
   users: [],
+  /** Whether the page's connection is up: while it is down, everyone is shown offline. */
+  online: false,
   /** room → name → timer. */
   typing: new Map(),
   server: "",
@@ -83,10 +89,15 @@ const client = new ReconnectingPeer({
   onOpen: () => {
     state.stats.opens++;
     setStatus("connected");
-    // After a reconnection: join again (the server forgot us) and reload each room's history.
+    if (state.stats.opens > 1) systemLine(state.current, "reconnected");
+    // After a reconnection: join again (the server forgot us) and merge each room's history
+    // into what is shown (the scrollback stays; only messages not held yet are added).
     for (const name of state.joined.keys()) join(name, { show: false }).catch(showError);
   },
-  onClose: () => setStatus("disconnected"),
+  onClose: () => {
+    setStatus("disconnected");
+    systemLine(state.current, "connection lost, reconnecting…");
+  },
 });
 
 // --- Operations ------------------------------------------------------------------------------
@@ -95,8 +106,7 @@ const client = new ReconnectingPeer({
 async function join(name, { show = true } = {}) {
   const answer = await client.request("join", { room: name }, { timeoutMs: 10_000 });
   const room = roomState(answer.room);
-  room.messages = answer.history;
-  room.ids = new Set(answer.history.map((m) => m.id));
+  for (const message of answer.history) hold(room, message);
   room.members = answer.members;
   if (show || state.current === null) state.current = answer.room;
   if (state.current === answer.room) room.unread = 0;
@@ -151,17 +161,32 @@ async function exportHistory(name) {
 function roomState(name) {
   let room = state.joined.get(name);
   if (!room) {
-    room = { messages: [], ids: new Set(), members: [], unread: 0 };
+    room = { messages: [], keys: new Set(), members: [], unread: 0 };
     state.joined.set(name, room);
   }
   return room;
 }
 
+/**
+ * What tells messages apart across server runs: ids start again at 1 when the server restarts,
+ * so the author, time and text identify a message.
+ */
+function messageKey(message) {
+  return JSON.stringify([message.from, message.ts, message.text]);
+}
+
+/** Adds `message` to `room` unless it is held already; returns whether it was added. */
+function hold(room, message) {
+  const key = messageKey(message);
+  if (room.keys.has(key)) return false;
+  room.keys.add(key);
+  room.messages.push(message);
+  return true;
+}
+
 function addMessage(message) {
   const room = state.joined.get(message.room);
-  if (!room || room.ids.has(message.id)) return;
-  room.ids.add(message.id);
-  room.messages.push(message);
+  if (!room || !hold(room, message)) return;
   clearTyping(message.room, message.from);
   if (message.room === state.current) {
     appendMessage(message);
@@ -200,8 +225,10 @@ function clearTyping(roomName, name) {
 }
 
 function setStatus(status) {
+  state.online = status === "connected";
   document.body.dataset.status = status;
-  $("status").textContent = status === "connected" ? "● connected" : "○ reconnecting…";
+  $("status").textContent = state.online ? "● connected" : "○ reconnecting…";
+  renderUsers();
 }
 
 function renderAll() {
@@ -251,10 +278,16 @@ function renderUsers() {
   const ul = $("users");
   ul.replaceChildren();
   for (const user of state.users) {
-    const li = el("li", { className: `user ${user.status.replace(/\W+/g, "-")}` });
+    // While this page is disconnected it cannot know who is there: everyone shows offline.
+    const status = state.online ? user.status : "offline";
+    const li = el("li", { className: `user ${status.replace(/\W+/g, "-")}` });
     li.dataset.name = user.name;
     li.append(el("span", { className: "name", textContent: user.name }));
-    const latency = user.latencyMs === null ? "no answer" : `${user.latencyMs} ms`;
+    const latency = !state.online
+      ? "offline"
+      : user.latencyMs === null
+      ? "no answer"
+      : `${user.latencyMs} ms`;
     li.append(el("small", { textContent: `${user.agent} · ${user.transport} · ${latency}` }));
     if (user.name === state.me) li.classList.add("me");
     ul.append(li);
@@ -317,6 +350,8 @@ function agentName() {
 let lastTyping = 0;
 $("text").addEventListener("input", () => {
   const now = Date.now();
+  // Commands (`/who`, `/join …`) are not messages: nobody sees "is typing…" for them.
+  if ($("text").value.trimStart().startsWith("/")) return;
   if (!state.current || !client.isOpen || now - lastTyping < 2000) return;
   lastTyping = now;
   client.notify("typing", { room: state.current }).catch(() => {});

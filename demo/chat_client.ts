@@ -1,6 +1,9 @@
 /**
  * A terminal client for the chat demo (`demo/main.ts`), over TCP: reads lines from stdin and
- * sends them to the current room, prints what arrives.
+ * sends them to the current room, prints what arrives. Like the page, it stays connected with
+ * `ReconnectingPeer`: when the server goes away it prints `* Disconnected…`, keeps trying, and
+ * once back prints `* Reconnected…` and joins its rooms again (showing only messages it has not
+ * shown yet). It exits when it cannot join its first room within 10 s.
  *
  * Run: `node_modules/.bin/deno run -A demo/chat_client.ts --port TCPPORT [--host 127.0.0.1]
  * [--room general] [--name bob]`
@@ -13,7 +16,7 @@
  */
 // deno-lint-ignore-file no-console
 import { parseArgs } from "node:util";
-import { Handlers, Peer } from "../mod.ts";
+import { Handlers, ReconnectingPeer } from "../mod.ts";
 import { connect } from "../src/transports/deno.ts";
 import type { ChatMessage, ChatUser, RoomInfo } from "./chat.ts";
 
@@ -34,8 +37,19 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 
 let me = values.name;
 let current = values.room.replace(/^#/, "");
+/** The rooms joined, joined again after a reconnect. */
+const rooms = new Set<string>();
+/**
+ * The messages shown, by author, time and text (ids start again at 1 when the server restarts),
+ * so that history received again after a reconnect is not printed twice.
+ */
+const seen = new Set<string>();
+const key = (m: ChatMessage) => JSON.stringify([m.from, m.ts, m.text]);
 const time = (ts: number) => new Date(ts).toTimeString().slice(0, 5);
-const show = (m: ChatMessage) => console.log(`${time(m.ts)} [#${m.room}] ${m.from}: ${m.text}`);
+const show = (m: ChatMessage) => {
+  seen.add(key(m));
+  console.log(`${time(m.ts)} [#${m.room}] ${m.from}: ${m.text}`);
+};
 
 const handlers = new Handlers()
   .handle("whoami", () => ({ name: me, agent: `terminal, Deno ${Deno.version.deno}` }))
@@ -57,24 +71,47 @@ const handlers = new Handlers()
   .handleNotification("users", () => {})
   .handleNotification("typing", () => {});
 
-const peer = new Peer(
-  await connect({ hostname: values.host, port, signal: AbortSignal.timeout(10_000) }),
-  { handlers },
-);
-peer.closed.then((reason) => {
-  console.log(`* Disconnected${reason ? `: ${reason.message}` : ""}`);
-  Deno.exit(reason ? 1 : 0);
+let opens = 0;
+let quitting = false;
+const peer = new ReconnectingPeer({
+  connect: (signal) =>
+    connect({
+      hostname: values.host,
+      port,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+    }),
+  handlers,
+  minDelayMs: 250,
+  maxDelayMs: 5000,
+  onOpen: () => {
+    if (++opens === 1) return;
+    console.log(`* Reconnected to ${values.host}:${port}`);
+    for (const room of rooms) {
+      join(room, { again: true }).catch((e) => console.log(`! #${room}: ${e.message}`));
+    }
+  },
+  onClose: (reason) => {
+    if (quitting) return;
+    console.log(`* Disconnected${reason ? `: ${reason.message}` : ""}; reconnecting…`);
+  },
 });
 
-async function join(room: string): Promise<void> {
+async function join(room: string, { again = false } = {}): Promise<void> {
   const r = await peer.request<{ room: string; members: string[]; history: ChatMessage[] }>(
     "join",
     { room },
+    { timeoutMs: 10_000 },
   );
+  rooms.add(r.room);
+  const members = r.members.join(", ");
+  if (again) {
+    const news = r.history.filter((m) => !seen.has(key(m)));
+    console.log(`* Rejoined #${r.room} (${members}), ${news.length} new messages:`);
+    for (const m of news) show(m);
+    return;
+  }
   current = r.room;
-  console.log(
-    `* Joined #${r.room} (${r.members.join(", ")}), ${r.history.length} earlier messages:`,
-  );
+  console.log(`* Joined #${r.room} (${members}), ${r.history.length} earlier messages:`);
   for (const m of r.history) show(m);
 }
 
@@ -105,6 +142,7 @@ async function command(line: string): Promise<boolean> {
     case "/leave": {
       const room = arg || current;
       await peer.request("leave", { room });
+      rooms.delete(room);
       console.log(`* Left #${room}`);
       break;
     }
@@ -129,7 +167,15 @@ async function command(line: string): Promise<boolean> {
   return true;
 }
 
-await join(current);
+try {
+  await join(current);
+} catch (error) {
+  console.error(
+    `Cannot join #${current} on ${values.host}:${port}: ${(error as Error).message ?? error}`,
+  );
+  peer.abort();
+  Deno.exit(1);
+}
 const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
 let buffered = "";
 reading: for await (const chunk of lines) {
@@ -149,5 +195,6 @@ reading: for await (const chunk of lines) {
 if (buffered.trim() && !buffered.trim().startsWith("/quit")) {
   await command(buffered.trim()).catch((e) => console.log(`! ${e.message}`));
 }
+quitting = true;
 await peer.close({ timeoutMs: 2000 });
 Deno.exit(0);

@@ -6,7 +6,8 @@
  *
  * Options: `--hostname` (127.0.0.1), `--port` (1235, the page; 0 picks one), `--tcp-port` (1236;
  * 0 picks one), `--ping-interval` (ms between latency pings, 5000; 0 turns them off), `--quiet`
- * (no event log). Once both ports listen it prints `Chat: http://HOST:PORT/` on a line of its own.
+ * (no event log). Once both ports listen it prints `Chat: http://HOST:PORT/` on a line of its own;
+ * a port that is taken gets one line naming it (and `--port 0`) and exit status 1.
  *
  * @module
  */
@@ -60,6 +61,32 @@ function port(value: string | undefined, fallback: number, flag: string): number
   return n;
 }
 
+/**
+ * Runs `listen`; if it fails, prints one line (a taken port: which one, and `FLAG 0`) and exits
+ * with status 1, instead of a stack trace.
+ */
+async function bind<T>(
+  hostname: string,
+  port: number,
+  flag: string,
+  listen: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const e = error as { code?: unknown; name?: unknown; message?: unknown };
+    if (e?.code === "EADDRINUSE" || e?.name === "AddrInUse") {
+      console.error(
+        `Port ${port} on ${hostname} is already in use (${flag} ${port}): stop what holds it, ` +
+          `or pass ${flag} 0 to pick a free port`,
+      );
+    } else {
+      console.error(`Cannot listen on ${hostname} port ${port} (${flag}): ${e?.message ?? error}`);
+    }
+    process.exit(1);
+  }
+}
+
 /** Parses `args`, starts both servers, and serves until SIGINT or SIGTERM. */
 export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -82,12 +109,18 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
   const buildMs = Math.round(performance.now() - t0);
 
   const bundleRoute = browserBundleRoute(bundle.bytes);
-  const ws = await runtime.serveWebSocket({
+  const ws = await bind(hostname, httpPort, "--port", () =>
+    runtime.serveWebSocket({
+      hostname,
+      port: httpPort,
+      routes: async (request) => (await bundleRoute(request)) ?? await staticRoute(request),
+    }));
+  const tcp = await bind(
     hostname,
-    port: httpPort,
-    routes: async (request) => (await bundleRoute(request)) ?? await staticRoute(request),
-  });
-  const tcp = await runtime.listen({ hostname, port: tcpPort });
+    tcpPort,
+    "--tcp-port",
+    () => runtime.listen({ hostname, port: tcpPort }),
+  );
   const log = values.quiet ? undefined : (line: string) => console.log(`${time()} ${line}`);
   const server = `${runtime.name}, terminals on TCP port ${tcp.addr.port}`;
   const chat = new Chat({ pingIntervalMs, log, server });

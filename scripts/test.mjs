@@ -3,11 +3,14 @@
 // The one test command (`npm test`; `npm install-ci-test` on a fresh clone): every gate, the
 // test suites on Deno, Bun and Node, the conformance suite against the Go reference, and the
 // browser tests in headless Chromium.
-// Plain JavaScript so that it runs with nothing but Node. It prints what ran on each runtime
-// and ends with one "N passed, N failed" line; it exits non-zero on any failure.
+// Plain JavaScript so that it runs with nothing but Node. Each step prints the names of its
+// tests as they run; the summary gives each step's counts, says why a runtime ran a different set
+// of tests than Deno (computed from the test names), and ends with one "N passed, N failed" line.
+// It exits non-zero on any failure.
 //
 // Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,bench,conformance,browser]
-// (`npm test` first runs `npm ci`, so that a fresh clone needs nothing but Node, npm and Go.)
+// (`npm test` first runs scripts/ensure_deps.mjs, which runs `npm ci` when node_modules is missing
+// or stale, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -24,8 +27,13 @@ const want = (step) => !only || only.has(step);
 // Bun steps ignore this folder, and scripts/build_npm.ts leaves it out of the Node build.
 const BROWSER_TESTS = "src/_browser/";
 
-const env = { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", FORCE_COLOR: "0" };
-/** @type {{step: string, passed: number, failed: number, ok: boolean, seconds: number}[]} */
+const env = { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+// Plain logs: Deno takes any FORCE_COLOR (even "0") as a request for colour.
+delete env.FORCE_COLOR;
+/**
+ * @type {{step: string, passed: number, failed: number, ok: boolean, seconds: number,
+ *   names?: string[]}[]}
+ */
 const results = [];
 
 function run(cmd, args, opts = {}) {
@@ -47,8 +55,9 @@ function run(cmd, args, opts = {}) {
   return { ok: r.status === 0, stdout: r.stdout ?? "", stderr: r.stderr ?? "", seconds };
 }
 
-function record(step, ok, passed, failed, seconds) {
-  results.push({ step, ok, passed, failed, seconds });
+/** Records a step; `names` are the full names of its tests (`suite > test`), where known. */
+function record(step, ok, passed, failed, seconds, names) {
+  results.push({ step, ok, passed, failed, seconds, names });
   console.log(
     `\n== ${step}: ${ok ? "ok" : "FAILED"} (${passed} passed, ${failed} failed, ${
       seconds.toFixed(1)
@@ -115,26 +124,47 @@ if (want("deno")) {
   const r = run(deno, [
     "test",
     "-A",
-    "--reporter=dot",
+    "--reporter=pretty",
     `--junit-path=${junit}`,
     `--ignore=${BROWSER_TESTS}`,
     "src/",
   ]);
-  const { passed, failed } = existsSync(junit)
+  const { passed, failed, names } = existsSync(junit)
     ? countJunit(readFileSync(junit, "utf8"))
-    : { passed: 0, failed: 1 };
-  record("deno test", r.ok && failed === 0, passed, r.ok ? failed : Math.max(failed, 1), r.seconds);
+    : { passed: 0, failed: 1, names: undefined };
+  record(
+    "deno test",
+    r.ok && failed === 0,
+    passed,
+    r.ok ? failed : Math.max(failed, 1),
+    r.seconds,
+    names,
+  );
 }
 
+/** The leaf tests of a Deno JUnit report (steps nest as `a > b`): counts and full names. */
 function countJunit(xml) {
   const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)]
-    .map((m) => ({ name: m[1], failed: /<failure/.test(m[2]) }));
-  const names = cases.map((c) => c.name);
-  const leaves = cases.filter((c) => !names.some((n) => n.startsWith(c.name + " &gt; ")));
+    .map((m) => ({ name: unescapeXml(m[1]), failed: /<failure/.test(m[2]) }));
+  const names = new Set(cases.map((c) => c.name));
+  const isParent = (name) => [...names].some((n) => n.startsWith(name + " > "));
+  const leaves = cases.filter((c) => !isParent(c.name));
   return {
     passed: leaves.filter((c) => !c.failed).length,
     failed: leaves.filter((c) => c.failed).length,
+    names: leaves.map((c) => c.name),
   };
+}
+
+function unescapeXml(text) {
+  const named = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+  return text.replace(
+    /&(#x[0-9a-f]+|#\d+|\w+);/gi,
+    (m, e) =>
+      e[0] !== "#"
+        ? named[e] ?? m
+        : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+  );
 }
 
 // Bun: the same suites through `bun test`.
@@ -150,7 +180,11 @@ if (want("bun")) {
   const out = r.stdout + r.stderr;
   const passed = Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0);
   const failed = Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
-  record("bun test", r.ok && passed > 0, passed, failed, r.seconds);
+  // Bun prints one `(pass) suite > test [1.00ms]` line per test.
+  const names = [...out.matchAll(/^\((?:pass|fail)\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((m) =>
+    m[1]
+  );
+  record("bun test", r.ok && passed > 0, passed, failed, r.seconds, names);
 }
 
 // Node 20: the npm build (TypeScript from npm), then node:test on the compiled suites.
@@ -166,8 +200,32 @@ if (want("node")) {
     const out = r.stdout + r.stderr;
     const passed = Number(/^ℹ pass (\d+)$/m.exec(out)?.[1] ?? 0);
     const failed = Number(/^ℹ fail (\d+)$/m.exec(out)?.[1] ?? (r.ok ? 0 : 1));
-    record("node test", r.ok && passed > 0, passed, failed, r.seconds);
+    const names = specNames(r.stdout);
+    record("node test", r.ok && passed > 0, passed, failed, r.seconds, names);
   }
+}
+
+/**
+ * The full names (`suite > test`) of the tests in node's spec report: `▶ suite` opens a level
+ * (two spaces of indent each), `✔ suite (…)` at the same indent closes it, other `✔`/`✖` lines
+ * are tests. The failure list at the end repeats failed tests: names are made unique.
+ */
+function specNames(out) {
+  const names = new Set();
+  const stack = [];
+  for (const line of out.split("\n")) {
+    const m = /^( *)(▶|✔|✖) (.*?)(?: \([\d.]+m?s\))?(?: # .*)?$/.exec(line);
+    if (!m) continue;
+    const depth = m[1].length / 2;
+    if (m[2] !== "▶" && stack.length === depth + 1 && stack[depth] === m[3]) {
+      stack.pop();
+      continue;
+    }
+    stack.length = Math.min(stack.length, depth);
+    if (m[2] === "▶") stack.push(m[3]);
+    else names.add([...stack, m[3]].join(" > "));
+  }
+  return [...names];
 }
 
 // The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
@@ -274,7 +332,7 @@ if (want("browser")) {
     const r = run(deno, [
       "test",
       "-A",
-      "--reporter=dot",
+      "--reporter=pretty",
       `--junit-path=${junit}`,
       BROWSER_TESTS,
     ], { timeoutMs: 10 * 60 * 1000 });
@@ -291,6 +349,48 @@ if (want("browser")) {
   }
 }
 
+/**
+ * Why a runtime's step ran other tests than Deno's, from the test names: names are compared with
+ * the runtime left out (`transport tcp (bun)` is `transport tcp (deno)`), and what one side alone
+ * has is counted by suite. Deno and Bun also test the Node adapters (`tcp-node`, `ws-node`)
+ * through their Node compatibility, which on Node are its own `tcp` and `ws`: said so when that
+ * is all of the difference.
+ */
+function countNote(r) {
+  const ref = results.find((x) => x.step === "deno test");
+  if (!r.names || !ref?.names || r === ref) return "";
+  const norm = (n) => n.replace(/\((?:deno|bun|node)\)|\bon (?:deno|bun|node)\b/g, "(…)");
+  const mine = new Set(r.names.map(norm));
+  const theirs = new Set(ref.names.map(norm));
+  const fewer = [...theirs].filter((n) => !mine.has(n));
+  const more = [...mine].filter((n) => !theirs.has(n));
+  const runtime = r.step.split(" ")[0];
+  const parts = [];
+  if (fewer.length > 0) {
+    const compat = fewer.every((n) => /\b(?:tcp|ws)-node\b/.test(n));
+    parts.push(
+      `${fewer.length} fewer than deno` +
+        (compat
+          ? ": the Node adapters (tcp-node, ws-node) that Deno and Bun also run through their " +
+            `Node compatibility are ${runtime}'s own tcp and ws`
+          : "") +
+        ` (${bySuite(fewer, "deno")})`,
+    );
+  }
+  if (more.length > 0) parts.push(`${more.length} not run on deno (${bySuite(more, runtime)})`);
+  return parts.length > 0 ? `${runtime} runs ${r.names.length} tests: ${parts.join("; ")}` : "";
+}
+
+/** `suite: N, …` for full test names (runtime left out: `(…)`), a suite being a name's first level. */
+function bySuite(names, runtime) {
+  const counts = new Map();
+  for (const n of names) {
+    const suite = n.split(" > ")[0].replace("(…)", `(${runtime})`);
+    counts.set(suite, (counts.get(suite) ?? 0) + 1);
+  }
+  return [...counts].map(([suite, n]) => `${suite}: ${n}`).join(", ");
+}
+
 section("summary");
 let passed = 0;
 let failed = 0;
@@ -302,6 +402,8 @@ for (const r of results) {
   );
   passed += r.passed;
   failed += r.failed;
+  const note = countNote(r);
+  if (note) console.log(`       ${note}`);
 }
 const allOk = results.every((r) => r.ok);
 if (!allOk && failed === 0) failed = results.filter((r) => !r.ok).length;

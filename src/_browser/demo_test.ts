@@ -5,10 +5,15 @@
  * - the page loads our bundle (gzip, ETag), JSON requests, a streaming result, notifications
  *   both ways, server → browser requests answered by the page, rooms that isolate messages, and
  *   a terminal client (`demo/chat_client.ts`) over TCP seen by the browser;
- * - reconnection: the Deno server is killed and restarted on the same port, the page's
- *   ReconnectingPeer comes back on its own and a new request succeeds;
- * - a screenshot of the demo with a short conversation: `.build/browser/demo.png` (and
- *   `docs/demo.png` when that is missing or `UPDATE_SCREENSHOT=1`).
+ * - commands (`/who`) send no `typing` notification, messages do;
+ * - reconnection: the Deno server is killed and restarted on the same port; while it is down
+ *   the page shows everyone offline, then its ReconnectingPeer comes back on its own, rejoins,
+ *   keeps the scrollback (merged with the new history, nothing twice) and a new request succeeds;
+ * - screenshots of the demo with a short conversation at 1280 and 360 px wide (where nothing
+ *   overflows horizontally): `.build/browser/demo-1280.png`, `demo-360.png` (and in `docs/` when
+ *   missing or `UPDATE_SCREENSHOT=1`);
+ * - the terminal client (`demo/chat_client.ts`) reconnects when the server restarts and rejoins
+ *   its rooms; a taken port makes the server print one line and exit with status 1.
  *
  * @module
  */
@@ -27,8 +32,8 @@ interface Demo {
 }
 
 /** Starts the chat demo on `runtime` and waits for its `Chat:` line. */
-async function startDemo(runtime: "deno" | "bun", port = 0): Promise<Demo> {
-  const args = ["--port", String(port), "--tcp-port", "0", "--ping-interval", "1000"];
+async function startDemo(runtime: "deno" | "bun", port = 0, tcpPort = 0): Promise<Demo> {
+  const args = ["--port", String(port), "--tcp-port", String(tcpPort), "--ping-interval", "1000"];
   const proc = runtime === "deno"
     ? new Proc(bin("deno"), ["run", "-A", "demo/main.ts", ...args])
     : new Proc(bin("bun"), ["demo/main_bun.ts", ...args]);
@@ -41,6 +46,32 @@ async function startDemo(runtime: "deno" | "bun", port = 0): Promise<Demo> {
     throw error;
   }
 }
+
+/** Starts the Deno demo again on the ports of `demo` (which may linger a moment: retried). */
+async function restartDemo(demo: Demo): Promise<Demo> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await startDemo("deno", demo.port, demo.tcpPort);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
+/** The Gotalk frames a page sends over its WebSockets, as text. */
+function framesSent(page: Page): string[] {
+  const sent: string[] = [];
+  page.on("websocket", (ws) => {
+    ws.on("framesent", ({ payload }) => {
+      sent.push(typeof payload === "string" ? payload : new TextDecoder().decode(payload));
+    });
+  });
+  return sent;
+}
+
+/** A `typing` notification (`n`, the name's length in 3 hex digits, the name). */
+const TYPING_FRAME = "n006typing";
 
 /** Waits until the page's chat client is connected and shows `room`. */
 async function chatReady(page: Page, room: string): Promise<void> {
@@ -102,6 +133,7 @@ for (const runtime of ["deno", "bun"] as const) {
         const context = await browser.newContext();
         context.setDefaultTimeout(15_000);
         const alice = await newPage(context, errors);
+        const aliceSent = framesSent(alice);
         const carol = await newPage(context, errors);
         const bundleResponse = alice.waitForResponse((r) => r.url().endsWith("/gotalk/gotalk.js"));
         await alice.goto(`${demo.url}?name=alice&room=general`);
@@ -206,6 +238,25 @@ for (const runtime of ["deno", "bun"] as const) {
           await waitForText(carol, "second general");
         });
 
+        await t.step("commands send no typing notification; messages do", async () => {
+          // Sending resets the page's typing throttle, so the next keystrokes would notify.
+          await sendViaUi(alice, "before a command");
+          aliceSent.length = 0;
+          await alice.type("#text", "/who");
+          await alice.press("#text", "Enter");
+          await alice.waitForSelector("#messages li.sys:has-text('who: ')");
+          assert.deepEqual(aliceSent.filter((f) => f.includes(TYPING_FRAME)), []);
+          assert.ok(aliceSent.some((f) => f.includes("who")), "the /who request went out");
+          // The control: typing a message does send one.
+          await alice.type("#text", "x");
+          const deadline = Date.now() + 10_000;
+          while (!aliceSent.some((f) => f.includes(TYPING_FRAME)) && Date.now() < deadline) {
+            await alice.waitForTimeout(50);
+          }
+          assert.ok(aliceSent.some((f) => f.includes(TYPING_FRAME)), "typing a message notifies");
+          await alice.fill("#text", "");
+        });
+
         await t.step("a terminal client over TCP, seen by the browser", async () => {
           bob = new Proc(bin("deno"), [
             "run",
@@ -255,6 +306,14 @@ for (const runtime of ["deno", "bun"] as const) {
 
 // --- Reconnection ----------------------------------------------------------------------------
 
+/** Every message the page holds in `room`, as `from: text`, system lines left out. */
+function heldMessages(page: Page, room: string): Promise<string[]> {
+  return page.evaluate((room) =>
+    (globalThis as any).chat.state.joined.get(room).messages
+      .filter((m: any) => !m.system)
+      .map((m: any) => `${m.from}: ${m.text}`), room);
+}
+
 Deno.test("reconnect: the demo server dies and comes back on the same port", TEST, async () => {
   let demo = await startDemo("deno");
   const browser = await launch();
@@ -267,6 +326,11 @@ Deno.test("reconnect: the demo server dies and comes back on the same port", TES
     await chatReady(page, "general");
     await sendViaUi(page, "before the crash");
     assert.equal(await page.evaluate(() => (globalThis as any).chat.state.stats.opens), 1);
+    await page.waitForSelector('#users li.me[data-name="alice"]:not(.offline)');
+    // Joining again on the same server merges its history: nothing is shown twice.
+    const held = await heldMessages(page, "general");
+    await page.evaluate(() => (globalThis as any).chat.join("general"));
+    assert.deepEqual(await heldMessages(page, "general"), held);
 
     await demo.proc.stop("SIGKILL");
     await page.waitForFunction(
@@ -276,22 +340,28 @@ Deno.test("reconnect: the demo server dies and comes back on the same port", TES
         timeout: 10_000,
       },
     );
+    // While the page is disconnected, it shows nobody online: the last known list, greyed out.
+    await page.waitForFunction(
+      () => {
+        const users = [...(globalThis as any).document.querySelectorAll("#users li")];
+        return users.length > 0 && users.every((li: any) => li.classList.contains("offline"));
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    assert.equal(
+      await page.textContent('#users li[data-name="alice"] small'),
+      await page.evaluate(() => {
+        const alice = (globalThis as any).chat.state.users.find((u: any) => u.name === "alice");
+        return `${alice.agent} · ${alice.transport} · offline`;
+      }),
+    );
     // A request made while disconnected waits in ReconnectingPeer's queue.
     const queued = page.evaluate(() =>
       (globalThis as any).chat.client.request("rooms", null, { timeoutMs: 30_000 })
     );
 
-    const port = demo.port;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        demo = await startDemo("deno", port);
-        break;
-      } catch (error) {
-        // The port may linger for a moment after the kill: retry, within a bound.
-        if (Date.now() > deadline) throw error;
-      }
-    }
+    demo = await restartDemo(demo);
     const restarted = performance.now();
     await page.waitForFunction(
       () =>
@@ -312,6 +382,17 @@ Deno.test("reconnect: the demo server dies and comes back on the same port", TES
       () => (globalThis as any).chat.state.joined.get("general")?.members.includes("alice"),
     );
     await sendViaUi(page, "after the restart");
+    // The scrollback survived the reconnect: what was shown before is still there, once, and
+    // the new server's history (its own welcome) was merged in.
+    const texts = await shownTexts(page);
+    assert.equal(texts.filter((t) => t === "before the crash").length, 1, texts.join("\n"));
+    assert.equal(texts.at(-1), "after the restart");
+    const messages = await heldMessages(page, "general");
+    assert.ok(
+      messages.indexOf("alice: before the crash") < messages.indexOf("alice: after the restart"),
+    );
+    assert.equal(await page.locator("#messages li.sys:has-text('connection lost')").count(), 1);
+    await page.waitForSelector('#users li.me[data-name="alice"]:not(.offline)');
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
@@ -320,65 +401,177 @@ Deno.test("reconnect: the demo server dies and comes back on the same port", TES
   }
 });
 
-// --- Screenshot ------------------------------------------------------------------------------
+// --- Screenshots -----------------------------------------------------------------------------
 
-Deno.test("screenshot of the demo with a short conversation", TEST, async () => {
-  const demo = await startDemo("deno");
-  const browser = await launch();
-  const errors: string[] = [];
-  let bob: Proc | undefined;
-  try {
-    const context = await browser.newContext({
-      viewport: { width: 960, height: 540 },
-      deviceScaleFactor: 1,
-    });
-    const carol = await newPage(context, errors);
-    await carol.goto(`${demo.url}?name=carol&room=random,general`);
-    await chatReady(carol, "random");
-    await sendViaUi(carol, "anyone seen the new gotalk demo?");
-    const alice = await newPage(context, errors);
-    await alice.goto(`${demo.url}?name=alice&room=general,random`);
-    await chatReady(alice, "general");
-    await carol.evaluate(() => (globalThis as any).chat.join("general"));
-    bob = new Proc(bin("deno"), [
-      "run",
-      "-A",
-      "demo/chat_client.ts",
-      "--port",
-      String(demo.tcpPort),
-      "--name",
-      "bob",
-    ], true);
-    await bob.waitFor(/^\* Joined #general/m, 30_000);
-    await sendViaUi(alice, "Hi all! This page talks Gotalk over a WebSocket.");
-    await bob.write("hello from a terminal, over plain TCP");
-    await waitForText(alice, "hello from a terminal, over plain TCP");
-    await carol.fill("#text", "and the server pings us for latency");
-    await carol.press("#text", "Enter");
-    await waitForText(alice, "and the server pings us for latency");
-    await alice.evaluate(() => (globalThis as any).chat.who());
-    await alice.waitForSelector('#users li[data-name="bob"] small:has-text(" ms")');
-    await carol.type("#text", "typing");
-    await alice.waitForFunction(() =>
-      (globalThis as any).document.querySelector("#typing")?.textContent !== ""
-    );
-    await alice.click("#text");
-    const out = join(root, ".build", "browser", "demo.png");
-    mkdirSync(dirname(out), { recursive: true });
-    await alice.screenshot({ path: out });
-    const docs = join(root, "docs", "demo.png");
-    if (!existsSync(docs) || Deno.env.get("UPDATE_SCREENSHOT") === "1") {
-      mkdirSync(dirname(docs), { recursive: true });
-      copyFileSync(out, docs);
+/**
+ * Takes a screenshot of `page` into `.build/browser/NAME`, and copies it to `docs/NAME` when that
+ * is missing or `UPDATE_SCREENSHOT=1`.
+ */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const out = join(root, ".build", "browser", name);
+  mkdirSync(dirname(out), { recursive: true });
+  await page.screenshot({ path: out });
+  const docs = join(root, "docs", name);
+  if (!existsSync(docs) || Deno.env.get("UPDATE_SCREENSHOT") === "1") {
+    mkdirSync(dirname(docs), { recursive: true });
+    copyFileSync(out, docs);
+  }
+  const png = readFileSync(out);
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  assert.ok(png.byteLength < 300_000, `${name}: ${png.byteLength} bytes`);
+}
+
+Deno.test(
+  "screenshots of the demo at 1280 and 360 px; nothing overflows at 360 px",
+  TEST,
+  async () => {
+    const demo = await startDemo("deno");
+    const browser = await launch();
+    const errors: string[] = [];
+    let bob: Proc | undefined;
+    try {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 720 },
+        deviceScaleFactor: 1,
+      });
+      const carol = await newPage(context, errors);
+      await carol.goto(`${demo.url}?name=carol&room=random,general`);
+      await chatReady(carol, "random");
+      await sendViaUi(carol, "anyone seen the new gotalk demo?");
+      const alice = await newPage(context, errors);
+      await alice.goto(`${demo.url}?name=alice&room=general,random`);
+      await chatReady(alice, "general");
+      await carol.evaluate(() => (globalThis as any).chat.join("general"));
+      bob = new Proc(bin("deno"), [
+        "run",
+        "-A",
+        "demo/chat_client.ts",
+        "--port",
+        String(demo.tcpPort),
+        "--name",
+        "bob",
+      ], true);
+      await bob.waitFor(/^\* Joined #general/m, 30_000);
+      await sendViaUi(alice, "Hi all! This page talks Gotalk over a WebSocket.");
+      await bob.write("hello from a terminal, over plain TCP");
+      await waitForText(alice, "hello from a terminal, over plain TCP");
+      await carol.fill("#text", "and the server pings us for latency");
+      await carol.press("#text", "Enter");
+      await waitForText(alice, "and the server pings us for latency");
+      await alice.evaluate(() => (globalThis as any).chat.who());
+      await alice.waitForSelector('#users li[data-name="bob"] small:has-text(" ms")');
+      await carol.type("#text", "typing");
+      await alice.waitForFunction(() =>
+        (globalThis as any).document.querySelector("#typing")?.textContent !== ""
+      );
+      await alice.click("#text");
+      await screenshot(alice, "demo-1280.png");
+      // A phone: the sidebar stacks above the room and nothing is wider than the screen.
+      await alice.setViewportSize({ width: 360, height: 740 });
+      const widths = await alice.evaluate(() => {
+        const d = (globalThis as any).document;
+        const inner = (globalThis as any).innerWidth;
+        const wide = [
+          "#messages",
+          "#sidebar",
+          "#rooms",
+          "#users",
+          "#room-bar",
+          "#composer",
+          "header",
+        ]
+          .map((s) => d.querySelector(s))
+          .filter((e: any) => e.scrollWidth > e.clientWidth)
+          .map((e: any) => `${e.id || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}`);
+        const sidebar = d.querySelector("#sidebar").getBoundingClientRect();
+        const main = d.querySelector("main").getBoundingClientRect();
+        return {
+          inner,
+          page: d.scrollingElement.scrollWidth,
+          wide,
+          stacked: sidebar.bottom <= main.top,
+        };
+      });
+      assert.equal(widths.inner, 360);
+      assert.ok(widths.page <= widths.inner, `the page is ${widths.page} px wide at 360 px`);
+      assert.deepEqual(widths.wide, []);
+      assert.ok(widths.stacked, "the sidebar stacks above the room");
+      await screenshot(alice, "demo-360.png");
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      if (bob) await bob.stop("SIGKILL").catch(() => {});
+      await browser.close();
+      await demo.proc.stop("SIGTERM").catch(() => {});
     }
-    const png = readFileSync(out);
-    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
-    assert.ok(png.byteLength < 200_000, `${png.byteLength} bytes`);
-    assert.deepEqual(errors, []);
-    await context.close();
+  },
+);
+
+// --- The terminal client and the server's start-up ----------------------------------------
+
+Deno.test(
+  "terminal client: reconnects when the server restarts, and rejoins its rooms",
+  TEST,
+  async () => {
+    let demo = await startDemo("deno");
+    let bob: Proc | undefined;
+    try {
+      bob = new Proc(bin("deno"), [
+        "run",
+        "-A",
+        "demo/chat_client.ts",
+        "--port",
+        String(demo.tcpPort),
+        "--name",
+        "bob",
+      ], true);
+      await bob.waitFor(/^\* Joined #general /m, 30_000, "bob joins #general");
+      await bob.write("/join random");
+      await bob.waitFor(/^\* Joined #random /m, 10_000, "bob joins #random");
+      await bob.write("before the restart");
+      await bob.waitFor(/\[#random\] bob: before the restart$/m, 10_000, "bob's message");
+
+      await demo.proc.stop("SIGKILL");
+      await bob.waitFor(/^\* Disconnected.*; reconnecting…$/m, 10_000, "bob sees the drop");
+      demo = await restartDemo(demo);
+      await bob.waitFor(/^\* Reconnected to 127\.0\.0\.1:\d+$/m, 15_000, "bob is back");
+      await bob.waitFor(/^\* Rejoined #general \(bob\), \d+ new messages:$/m, 10_000, "#general");
+      await bob.waitFor(/^\* Rejoined #random \(bob\), \d+ new messages:$/m, 10_000, "#random");
+      // The current room is still #random, on the new server.
+      await bob.write("after the restart");
+      await bob.waitFor(/\[#random\] bob: after the restart$/m, 10_000, "bob's message after");
+      assert.equal(bob.output.split("bob: before the restart").length - 1, 1, bob.output);
+      await bob.endInput();
+      assert.equal((await within(bob.status, 10_000, "bob exits")).code, 0, bob.output);
+    } finally {
+      if (bob) await bob.stop("SIGKILL").catch(() => {});
+      await demo.proc.stop("SIGTERM").catch(() => {});
+    }
+  },
+);
+
+Deno.test("a taken port: one line naming it and --port 0, exit status 1", TEST, async () => {
+  const demo = await startDemo("deno");
+  try {
+    for (const [flag, port] of [["--port", demo.port], ["--tcp-port", demo.tcpPort]] as const) {
+      const other = flag === "--port" ? "--tcp-port" : "--port";
+      const second = new Proc(bin("deno"), [
+        "run",
+        "-A",
+        "demo/main.ts",
+        flag,
+        String(port),
+        other,
+        "0",
+      ]);
+      const status = await within(second.status, 60_000, "the second server exits");
+      assert.equal(status.code, 1, second.output);
+      assert.deepEqual(second.output.trim().split("\n"), [
+        `Port ${port} on 127.0.0.1 is already in use (${flag} ${port}): stop what holds it, or ` +
+        `pass ${flag} 0 to pick a free port`,
+      ]);
+    }
   } finally {
-    if (bob) await bob.stop("SIGKILL").catch(() => {});
-    await browser.close();
     await demo.proc.stop("SIGTERM").catch(() => {});
   }
 });
