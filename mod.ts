@@ -38,6 +38,7 @@ export {
   RetryLimitError,
   StreamOverflowError,
 } from "./src/peer/errors.ts";
+export type { PayloadKind } from "./src/peer/errors.ts";
 export { Handlers } from "./src/peer/handlers.ts";
 export type {
   BufferHandler,

@@ -8,7 +8,7 @@ import {
   type RequestId,
   type RequestMessage,
 } from "../protocol/mod.ts";
-import { RemoteError, StreamOverflowError } from "./errors.ts";
+import { PayloadTooLargeError, RemoteError, StreamOverflowError } from "./errors.ts";
 import {
   findNotificationHandler,
   findRequestHandler,
@@ -276,7 +276,7 @@ export class IncomingRequests {
     // A result at hand is sent at once: no promise on the path of a synchronous handler.
     if (result instanceof Uint8Array) {
       try {
-        this.#sendResult(id, result);
+        this.#sendResult(id, result, ctx.op);
       } finally {
         done();
       }
@@ -293,7 +293,7 @@ export class IncomingRequests {
           return;
         }
         try {
-          this.#sendResult(id, r);
+          this.#sendResult(id, r, ctx.op);
         } finally {
           done();
         }
@@ -318,13 +318,19 @@ export class IncomingRequests {
     );
   }
 
-  #sendResult(id: RequestId, payload: Uint8Array): void {
+  #sendResult(id: RequestId, payload: Uint8Array, op: string): void {
     if (this.#life.closed) return;
     if (!(payload instanceof Uint8Array)) {
       this.#sendError(
         id,
         new TypeError("A buffer handler must return a Uint8Array or a ReadableStream"),
       );
+      return;
+    }
+    const limit = this.#options.maxPayloadBytes;
+    if (payload.length > limit) {
+      const e = new PayloadTooLargeError(op, payload.length, limit, { kind: "handler result" });
+      this.#sendError(id, e);
       return;
     }
     this.#wire.send({ type: "R", id, payload });

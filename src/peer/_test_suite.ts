@@ -727,8 +727,15 @@ export function peerSuite(factory: ConnectionFactory): void {
     test("a payload over the remote's limit closes with ProtocolError 2", async () => {
       const t = await peers(factory, { maxPayloadBytes: 1000 });
       try {
-        const r = t.client.bufferRequest("echo", new Uint8Array(1001));
-        await assert.rejects(within(r, 5000, "rejection"), ConnectionClosedError);
+        // Large enough that the remote closes while we still write: the close must still say
+        // why (the remote's ProtocolError), not that a write failed.
+        const r = t.client.bufferRequest("echo", new Uint8Array(4 * 1024 * 1024));
+        await assert.rejects(within(r, 5000, "rejection"), (e) => {
+          assert.ok(e instanceof ConnectionClosedError, String(e));
+          assert.ok(e.cause instanceof ProtocolError, String(e.cause));
+          assert.ok(e.cause.code === 2 && e.cause.remote);
+          return true;
+        });
         const reason = await t.client.closed;
         assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
       } finally {

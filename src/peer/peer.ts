@@ -2,12 +2,13 @@
 // The Peer: the public API, and the wiring of its parts (each behind a narrow interface):
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
-import { encodeHandshake, MessageDecoder, ProtocolError } from "../protocol/mod.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
+import { ConnectionClosedError, PayloadTooLargeError } from "./errors.ts";
 import type { NotificationContext, RequestContext } from "./handlers.ts";
 import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
+import { Closing } from "./_closing.ts";
 import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
@@ -15,7 +16,7 @@ import { OutgoingRequests } from "./_outgoing.ts";
 import { decodeJson, encodeJson } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { PeerState } from "./_state.ts";
-import { openStreamRequest } from "./_stream_request.ts";
+import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter } from "./_writer.ts";
 
 /**
@@ -43,7 +44,6 @@ import { FrameWriter } from "./_writer.ts";
  * ```
  */
 export class Peer implements Session {
-  readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #writer: FrameWriter;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -53,8 +53,9 @@ export class Peer implements Session {
   readonly #outgoing: OutgoingRequests;
   readonly #incoming: IncomingRequests;
   /** What the parts see of this peer. */
-  readonly #parts: IncomingHost & { readonly outgoing: OutgoingRequests };
+  readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
+  readonly #closing: Closing;
   /** Aborted when the connection closes: every handler's `context.signal`. */
   readonly #abort = new AbortController();
 
@@ -67,7 +68,6 @@ export class Peer implements Session {
    */
   constructor(transport: Transport, options: PeerOptions = {}) {
     const o = this.#options = resolveOptions(options);
-    this.#transport = transport;
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
       this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
@@ -75,14 +75,10 @@ export class Peer implements Session {
     const wire = this.#writer = new FrameWriter(
       transport.writable,
       o.writeBufferBytes,
-      (error) =>
-        this.#finish(
-          new ConnectionClosedError("Writing to the connection failed", { cause: error }),
-          false,
-        ),
+      (error) => this.#closing.writeFailed(error),
     );
     const liveness = this.#liveness = new Liveness({
-      timedOut: (error) => this.#protocolFailure(error),
+      timedOut: (error) => this.#closing.protocolFailure(error),
       sendHeartbeat: (load, time) => {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
@@ -95,6 +91,7 @@ export class Peer implements Session {
       life: state,
       flow,
       outgoing,
+      maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
       requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
       notificationContext: (name): NotificationContext => ({ peer: this, name }),
@@ -102,6 +99,16 @@ export class Peer implements Session {
     };
     this.#incoming = new IncomingRequests(this.#parts, o);
     this.#reader = transport.readable.getReader();
+    this.#closing = new Closing({
+      state,
+      liveness,
+      abort: this.#abort,
+      outgoing,
+      incoming: this.#incoming,
+      writer: wire,
+      reader: this.#reader,
+      transport,
+    });
     wire.sendRaw(encodeHandshake());
     readLoop(this.#reader, this.#decoder, {
       outgoing,
@@ -113,15 +120,8 @@ export class Peer implements Session {
         return state.closed;
       },
       handshaken: () => state.handshaken(),
-      remoteFailed: (code) =>
-        this.#finish(
-          new ProtocolError(`The remote reported a protocol error (code ${code})`, {
-            code,
-            remote: true,
-          }),
-          false,
-        ),
-      ended: (e) => this.#inputEnded(e),
+      remoteFailed: (code) => this.#closing.remoteFailed(code),
+      ended: (e) => this.#closing.inputEnded(e),
     }, o.readPauseBytes);
   }
 
@@ -277,7 +277,8 @@ export class Peer implements Session {
    * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
    * @throws {ConnectionClosedError} When the connection closes first.
    * @throws {RangeError} When the payload is larger than a Gotalk frame can carry.
-   * @throws {PayloadTooLargeError} When a streaming result grows past `maxPayloadBytes`.
+   * @throws {PayloadTooLargeError} When the payload is larger than `maxPayloadBytes` (nothing is
+   * sent), or a streaming result grows past it.
    *
    * @example Usage
    * ```ts
@@ -297,6 +298,12 @@ export class Peer implements Session {
     if (!this.#state.open) return Promise.reject(this.#state.closedError());
     if (payload.length > 0xffffffff) {
       return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
+    }
+    const limit = this.#options.maxPayloadBytes;
+    if (payload.length > limit) {
+      return Promise.reject(
+        new PayloadTooLargeError(op, payload.length, limit, { kind: "request" }),
+      );
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -372,6 +379,7 @@ export class Peer implements Session {
    * @param payload The payload (do not modify it afterwards).
    * @returns Resolves once the notification is queued for writing.
    * @throws {ConnectionClosedError} When the connection is closed.
+   * @throws {PayloadTooLargeError} When the payload is larger than `maxPayloadBytes`.
    *
    * @example Usage
    * ```ts
@@ -388,6 +396,10 @@ export class Peer implements Session {
   async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
     const state = this.#state;
     if (state.closed) throw state.closedError();
+    const limit = this.#options.maxPayloadBytes;
+    if (payload.length > limit) {
+      throw new PayloadTooLargeError(name, payload.length, limit, { kind: "notification" });
+    }
     if (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });
@@ -418,7 +430,7 @@ export class Peer implements Session {
   async close(options?: CloseOptions): Promise<void> {
     const state = this.#state;
     if (state.closed) return;
-    if (await state.drain(options?.timeoutMs ?? 5000)) this.#finish(undefined, true);
+    if (await state.drain(options?.timeoutMs ?? 5000)) this.#closing.finish(undefined, true);
     await state.closedPromise;
   }
 
@@ -444,56 +456,6 @@ export class Peer implements Session {
    * ```
    */
   abort(reason?: unknown): void {
-    this.#finish(reason instanceof Error ? reason : undefined, false, reason);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Closing
-
-  /** The read loop ended: the remote closed (`e` undefined), or the input failed. */
-  #inputEnded(e: unknown): void {
-    if (e instanceof ProtocolError) {
-      this.#protocolFailure(e);
-    } else if (e !== undefined) {
-      const error = new ConnectionClosedError("Reading from the connection failed", { cause: e });
-      this.#finish(error, false);
-    } else {
-      const open = this.#state.open;
-      this.#finish(
-        open ? new ConnectionClosedError("The remote closed the connection") : undefined,
-        false,
-      );
-    }
-  }
-
-  /** Sends a ProtocolError to the remote, then closes. */
-  #protocolFailure(error: ProtocolError): void {
-    if (this.#state.closed) return;
-    this.#writer.send({ type: "f", code: error.code });
-    this.#finish(error, true);
-  }
-
-  /**
-   * Closes the connection once: stops liveness, fails the outgoing and incoming tables, then
-   * flushes and closes the writer (`flush`) or aborts it, cancels the reader and closes the
-   * transport.
-   */
-  #finish(error: Error | undefined, flush: boolean, reason: unknown = error): void {
-    const closedError = this.#state.close(error, reason);
-    if (closedError === undefined) return;
-    this.#liveness.stop();
-    this.#abort.abort(reason ?? new ConnectionClosedError());
-    this.#outgoing.failAll(closedError);
-    this.#incoming.failAll(closedError);
-    this.#shutdown(flush, reason).finally(() => this.#state.released());
-  }
-
-  async #shutdown(flush: boolean, reason: unknown): Promise<void> {
-    if (flush) await this.#writer.closeWithin(2000, reason);
-    else this.#writer.abort(reason);
-    await this.#reader.cancel(reason).catch(() => {});
-    try {
-      this.#transport.close();
-    } catch { /* close must not throw; ignore a transport that does */ }
+    this.#closing.finish(reason instanceof Error ? reason : undefined, false, reason);
   }
 }

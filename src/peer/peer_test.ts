@@ -4,7 +4,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pipePair } from "../transports/pipe.ts";
-import { PayloadTooLargeError, RemoteError } from "./errors.ts";
+import { ProtocolError } from "../protocol/mod.ts";
+import { ConnectionClosedError, PayloadTooLargeError, RemoteError } from "./errors.ts";
 import { findRequestHandler, Handlers } from "./handlers.ts";
 import { Peer } from "./peer.ts";
 import { peerSuite } from "./_test_suite.ts";
@@ -101,5 +102,102 @@ describe("Peer errors name what happened", () => {
     assert.equal(client.isOpen, true);
     client.abort();
     server.abort();
+  });
+
+  test("a payload over the sender's own maxPayloadBytes is refused before it is written", async () => {
+    const [a, b] = pipePair();
+    const slow = Promise.withResolvers<void>();
+    const server = new Peer(a, {
+      maxPayloadBytes: 1000,
+      handlers: new Handlers()
+        .handleBuffer("echo", (p) => p)
+        .handleBuffer("grow", (p) => new Uint8Array(p.length * 2))
+        .handleBuffer("slow", async (p) => {
+          await slow.promise;
+          return p;
+        })
+        .handleStream("count", async (parts) => {
+          let n = 0;
+          for await (const p of parts as unknown as AsyncIterable<Uint8Array>) n += p.length;
+          return enc.encode(String(n));
+        }),
+    });
+    const client = new Peer(b, { maxPayloadBytes: 1000 });
+    const inflight = client.bufferRequest("slow", enc.encode("still here"));
+    const tooLarge = (kind: string, size: number) => (e: unknown) => {
+      assert.ok(e instanceof PayloadTooLargeError);
+      assert.equal(e.kind, kind);
+      assert.equal(e.size, size);
+      assert.equal(e.limit, 1000);
+      assert.match(e.message, /"(echo|count|hi)".*\b\d+ bytes.*1000 bytes.*maxPayloadBytes/);
+      return true;
+    };
+    await assert.rejects(
+      client.bufferRequest("echo", new Uint8Array(1001)),
+      tooLarge("request", 1001),
+    );
+    await assert.rejects(client.request("echo", "x".repeat(999)), tooLarge("request", 1001));
+    await assert.rejects(
+      client.bufferNotify("hi", new Uint8Array(2000)),
+      tooLarge("notification", 2000),
+    );
+    await assert.rejects(client.notify("hi", "x".repeat(1000)), tooLarge("notification", 1002));
+    const upload = client.streamRequest("count");
+    const w = upload.writable.getWriter();
+    await w.write(new Uint8Array(10));
+    await assert.rejects(w.write(new Uint8Array(1001)), tooLarge("request part", 1001));
+    await assert.rejects(upload.readable.getReader().read(), tooLarge("request part", 1001));
+    // A handler's result over the server's own limit is answered with an ErrorResult.
+    await assert.rejects(client.bufferRequest("grow", new Uint8Array(600)), (e) => {
+      assert.ok(e instanceof RemoteError);
+      assert.match(e.message, /"grow".*1200 bytes.*1000 bytes.*maxPayloadBytes/);
+      return true;
+    });
+    // Nothing oversized reached the wire: the connection and the request in flight carry on.
+    slow.resolve();
+    assert.deepEqual(await inflight, enc.encode("still here"));
+    assert.deepEqual(
+      await client.bufferRequest("echo", new Uint8Array(1000)),
+      new Uint8Array(1000),
+    );
+    assert.equal(client.isOpen, true);
+    client.abort();
+    server.abort();
+  });
+
+  test("a write that fails after the remote sent a ProtocolError closes with that error", async () => {
+    // The remote (driven by hand) refuses a payload over its limit: it sends f00000002 and
+    // closes, so our write fails (EPIPE) before we read its frame.
+    let input!: ReadableStreamDefaultController<Uint8Array>;
+    const transport = {
+      readable: new ReadableStream<Uint8Array>({ start: (c) => void (input = c) }),
+      writable: new WritableStream<Uint8Array>({
+        write(chunk) {
+          if (chunk.length < 5000) return;
+          setTimeout(() => {
+            input.enqueue(enc.encode("f00000002"));
+            input.close();
+          }, 0);
+          throw Object.assign(new Error("Broken pipe"), { code: "EPIPE" });
+        },
+      }),
+      close() {},
+    };
+    input.enqueue(enc.encode("01"));
+    const client = new Peer(transport);
+    const other = client.request("echo", "pending");
+    const big = client.bufferRequest("echo", new Uint8Array(300_000));
+    for (const pending of [other, big]) {
+      await assert.rejects(pending, (e) => {
+        assert.ok(e instanceof ConnectionClosedError, String(e));
+        assert.ok(e.cause instanceof ProtocolError);
+        assert.equal(e.cause.code, 2);
+        assert.equal(e.cause.remote, true);
+        assert.match(e.message, /code 2.*maxPayloadBytes/);
+        return true;
+      });
+    }
+    const reason = await client.closed;
+    assert.ok(reason instanceof ProtocolError && reason.remote);
   });
 });
