@@ -3,7 +3,7 @@
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import { ConnectionClosedError, PayloadTooLargeError } from "./errors.ts";
+import { type ConnectionClosedError, PayloadTooLargeError } from "./errors.ts";
 import type { NotificationContext, RequestContext } from "./handlers.ts";
 import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
