@@ -50,7 +50,7 @@ export type {
   RequestContext,
   StreamHandler,
 } from "./src/peer/handlers.ts";
-export type { PeerOptions } from "./src/peer/options.ts";
+export type { HandlerErrorInfo, Logger, PeerOptions } from "./src/peer/options.ts";
 export { Peer } from "./src/peer/peer.ts";
 export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
 export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";

@@ -8,6 +8,7 @@ import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
 import type { PeerState } from "./_state.ts";
+import type { Logger } from "./options.ts";
 import type { Transport } from "./transport.ts";
 import type { FrameWriter } from "./_writer.ts";
 
@@ -33,6 +34,8 @@ export interface ClosingParts {
   readonly writer: FrameWriter;
   readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly transport: Transport;
+  /** Where protocol errors, sent or received, are logged. */
+  readonly logger: Logger | undefined;
 }
 
 /** Closes a peer once, for the first reason that comes. */
@@ -80,12 +83,25 @@ export class Closing {
     const meaning = CODE_MEANINGS[code];
     const text = `The remote reported a protocol error (code ${code}` +
       (meaning ? `: ${meaning})` : ")");
-    this.finish(new ProtocolError(text, { code, remote: true }), false);
+    const error = new ProtocolError(text, { code, remote: true });
+    this.#log(error);
+    this.finish(error, false);
+  }
+
+  /** Logs a protocol error (sent or received) in one line naming its code. */
+  #log(error: ProtocolError): void {
+    const p = this.#parts;
+    if (!p.logger || p.state.closed) return;
+    const addr = p.transport.remoteAddr;
+    const where = addr ? ` (remote ${addr})` : "";
+    const what = error.remote ? "received" : "sent";
+    p.logger.warn(`gotalk: protocol error ${error.code} ${what}${where}: ${error.message}`);
   }
 
   /** Sends a ProtocolError to the remote, then closes. */
   protocolFailure(error: ProtocolError): void {
     if (this.#parts.state.closed) return;
+    this.#log(error);
     this.#parts.writer.send({ type: "f", code: error.code });
     this.finish(error, true);
   }

@@ -13,7 +13,7 @@ import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson } from "./_payload.ts";
+import { decodeJson, encodeJson, errorText } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
@@ -96,6 +96,14 @@ export class Peer implements Session {
       requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
       notificationContext: (name): NotificationContext => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
+      handlerFailed: (e, op) => {
+        o.logger?.error(`gotalk: handler for ${JSON.stringify(op)} failed: ${errorText(e)}`);
+        try {
+          o.onHandlerError?.(e, { op, peer: this });
+        } catch (hookError) {
+          o.onError?.(hookError);
+        }
+      },
     };
     this.#incoming = new IncomingRequests(this.#parts, o);
     this.#reader = transport.readable.getReader();
@@ -108,6 +116,7 @@ export class Peer implements Session {
       writer: wire,
       reader: this.#reader,
       transport,
+      logger: o.logger,
     });
     wire.sendRaw(encodeHandshake());
     readLoop(this.#reader, this.#decoder, {

@@ -82,6 +82,7 @@ describe("Peer errors name what happened", () => {
         .handleStream("refuse", () => {
           throw new Error("no thanks");
         }),
+      logger: null,
     });
     const client = new Peer(b);
     const answered = client.streamRequest("first");
@@ -108,6 +109,7 @@ describe("Peer errors name what happened", () => {
     const [a, b] = pipePair();
     const slow = Promise.withResolvers<void>();
     const server = new Peer(a, {
+      logger: null,
       maxPayloadBytes: 1000,
       handlers: new Handlers()
         .handleBuffer("echo", (p) => p)
@@ -184,7 +186,7 @@ describe("Peer errors name what happened", () => {
       close() {},
     };
     input.enqueue(enc.encode("01"));
-    const client = new Peer(transport);
+    const client = new Peer(transport, { logger: null });
     const other = client.request("echo", "pending");
     const big = client.bufferRequest("echo", new Uint8Array(300_000));
     for (const pending of [other, big]) {
@@ -200,4 +202,81 @@ describe("Peer errors name what happened", () => {
     const reason = await client.closed;
     assert.ok(reason instanceof ProtocolError && reason.remote);
   });
+
+  test("handler failures reach the serving side: onHandlerError, the logger, a generic text", async () => {
+    const failing = () =>
+      new Handlers()
+        .handle("secret", () => {
+          throw new Error("db password is hunter2");
+        })
+        .handle("deliberate", (_: unknown, ctx) => {
+          throw new RemoteError(ctx.op, "not allowed");
+        })
+        .handleNotification("tick", () => Promise.reject(new Error("tick broke")));
+    const logged: string[] = [];
+    const logger = {
+      error: (...args: unknown[]) => logged.push(`error ${args.join(" ")}`),
+      warn: (...args: unknown[]) => logged.push(`warn ${args.join(" ")}`),
+    };
+    const seen: Array<[string, unknown, boolean]> = [];
+    const onErrorSeen: unknown[] = [];
+    for (const expose of [true, false]) {
+      logged.length = 0;
+      seen.length = 0;
+      const [a, b] = pipePair();
+      const server: Peer = new Peer(a, {
+        handlers: failing(),
+        logger,
+        exposeHandlerErrors: expose,
+        onHandlerError: (e, info) => seen.push([info.op, e, info.peer === server]),
+        onError: (e) => onErrorSeen.push(e),
+      });
+      const client = new Peer(b, { logger: null });
+      await assert.rejects(client.request("secret"), (e) => {
+        assert.ok(e instanceof RemoteError);
+        assert.equal(e.message, expose ? "db password is hunter2" : "internal error");
+        return true;
+      });
+      // A RemoteError thrown on purpose is sent as it is, either way.
+      await assert.rejects(client.request("deliberate"), { message: "not allowed" });
+      await client.notify("tick");
+      await until(() => seen.length === 3);
+      assert.deepEqual(seen.map(([op, , same]) => [op, same]), [
+        ["secret", true],
+        ["deliberate", true],
+        ["tick", true],
+      ]);
+      assert.match(String(seen[0][1]), /hunter2/);
+      assert.deepEqual(logged, [
+        'error gotalk: handler for "secret" failed: db password is hunter2',
+        'error gotalk: handler for "deliberate" failed: not allowed',
+        'error gotalk: handler for "tick" failed: tick broke',
+      ]);
+      client.abort();
+      server.abort();
+      await server.closed;
+    }
+    // onError still hears about notification handlers, as before.
+    assert.equal(onErrorSeen.length, 2);
+  });
+
+  test("protocol errors are logged with their code; logger: null is silent", async () => {
+    const logged: string[] = [];
+    const logger = { error: () => logged.push("error"), warn: (s: string) => logged.push(s) };
+    const [a, b] = pipePair();
+    const quiet = new Peer(a, { logger: null });
+    const loud = new Peer(b, { logger, maxPayloadBytes: 10 });
+    const refused = quiet.bufferRequest("echo", new Uint8Array(11)).catch((e) => e);
+    assert.ok((await refused) instanceof ConnectionClosedError);
+    await loud.closed;
+    assert.equal(logged.length, 1);
+    assert.match(logged[0], /^gotalk: protocol error 2 sent.*11 bytes exceeds the limit of 10/);
+    await quiet.closed;
+  });
 });
+
+/** Polls `cond`, a bounded number of times. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), "condition not reached");
+}
