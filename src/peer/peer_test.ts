@@ -275,6 +275,39 @@ describe("Peer errors name what happened", () => {
   });
 });
 
+describe("Peer timeouts name the op and the limit", () => {
+  test("timeoutMs and AbortSignal.timeout alike", async () => {
+    const [a, b] = pipePair();
+    const server = new Peer(a, {
+      handlers: new Handlers().handle("never", () => new Promise(() => {})),
+    });
+    const client = new Peer(b);
+    const timedOut = (pattern: RegExp) => (e: unknown) => {
+      assert.ok(e instanceof DOMException, String(e));
+      assert.equal(e.name, "TimeoutError");
+      assert.match(e.message, pattern);
+      return true;
+    };
+    await assert.rejects(
+      client.request("never", 1, { timeoutMs: 20 }),
+      timedOut(/^The request "never" timed out after 20 ms$/),
+    );
+    await assert.rejects(
+      client.request("never", 1, { signal: AbortSignal.timeout(20) }),
+      timedOut(/^The request "never" timed out after \d+ ms \(its signal's timeout\)$/),
+    );
+    const { readable } = client.streamRequest("never", { signal: AbortSignal.timeout(20) });
+    await assert.rejects(readable.getReader().read(), timedOut(/"never" timed out after \d+ ms/));
+    // Any other abort reason is passed through as it is.
+    const ac = new AbortController();
+    const r = client.request("never", 1, { signal: ac.signal });
+    ac.abort(new Error("mine"));
+    await assert.rejects(r, { message: "mine" });
+    client.abort();
+    server.abort();
+  });
+});
+
 /** Polls `cond`, a bounded number of times. */
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
