@@ -2,6 +2,8 @@
 // The payload helpers the parts of the peer share: JSON values and texts as UTF-8, and joining
 // the parts of a payload.
 
+import { type PayloadKind, PayloadTooLargeError } from "./errors.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -41,4 +43,15 @@ export function concatParts(parts: Uint8Array[], total: number): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** The error for a payload over `limit` that is about to be sent, or `undefined`. */
+export function oversize(
+  op: string,
+  payload: Uint8Array,
+  limit: number,
+  kind: PayloadKind,
+): PayloadTooLargeError | undefined {
+  if (payload.length <= limit) return undefined;
+  return new PayloadTooLargeError(op, payload.length, limit, { kind });
 }

@@ -3,6 +3,7 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
 import { Handlers } from "./handlers.ts";
 import type { Heartbeat, Session } from "./session.ts";
+import { errorText } from "./_payload.ts";
 
 /**
  * Where a {@linkcode Peer} logs handler and protocol errors: anything shaped like `console`
@@ -281,6 +282,16 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
       : options.logger ?? undefined,
     exposeHandlerErrors: options.exposeHandlerErrors ?? true,
   };
+}
+
+/** A handler failed: log it and tell `onHandlerError` (whose own throw goes to `onError`). */
+export function handlerFailed(o: ResolvedOptions, error: unknown, info: HandlerErrorInfo): void {
+  o.logger?.error(`gotalk: handler for ${JSON.stringify(info.op)} failed: ${errorText(error)}`);
+  try {
+    o.onHandlerError?.(error, info);
+  } catch (hookError) {
+    o.onError?.(hookError);
+  }
 }
 
 /** A count limit: any non-negative number, `Infinity` included. */

@@ -3,9 +3,13 @@
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import { type ConnectionClosedError, PayloadTooLargeError } from "./errors.ts";
 import type { NotificationContext, RequestContext } from "./handlers.ts";
-import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import {
+  handlerFailed,
+  type PeerOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing } from "./_closing.ts";
@@ -13,7 +17,7 @@ import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson, errorText } from "./_payload.ts";
+import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
@@ -44,6 +48,7 @@ import { FrameWriter } from "./_writer.ts";
  * ```
  */
 export class Peer implements Session {
+  readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #writer: FrameWriter;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -68,6 +73,7 @@ export class Peer implements Session {
    */
   constructor(transport: Transport, options: PeerOptions = {}) {
     const o = this.#options = resolveOptions(options);
+    this.#transport = transport;
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
       this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
@@ -83,8 +89,7 @@ export class Peer implements Session {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
     }, o);
-    const paused = () => liveness.read();
-    const flow = this.#flow = new InboundFlow(state, paused, o);
+    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
     const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
     this.#parts = {
       wire,
@@ -96,14 +101,7 @@ export class Peer implements Session {
       requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
       notificationContext: (name): NotificationContext => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
-      handlerFailed: (e, op) => {
-        o.logger?.error(`gotalk: handler for ${JSON.stringify(op)} failed: ${errorText(e)}`);
-        try {
-          o.onHandlerError?.(e, { op, peer: this });
-        } catch (hookError) {
-          o.onError?.(hookError);
-        }
-      },
+      handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
     };
     this.#incoming = new IncomingRequests(this.#parts, o);
     this.#reader = transport.readable.getReader();
@@ -119,19 +117,9 @@ export class Peer implements Session {
       logger: o.logger,
     });
     wire.sendRaw(encodeHandshake());
-    readLoop(this.#reader, this.#decoder, {
-      outgoing,
-      incoming: this.#incoming,
-      liveness,
-      flow,
-      writer: wire,
-      get closed() {
-        return state.closed;
-      },
-      handshaken: () => state.handshaken(),
-      remoteFailed: (code) => this.#closing.remoteFailed(code),
-      ended: (e) => this.#closing.inputEnded(e),
-    }, o.readPauseBytes);
+    const incoming = this.#incoming;
+    const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
+    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
   }
 
   /**
@@ -224,6 +212,49 @@ export class Peer implements Session {
   }
 
   /**
+   * The remote end's address as the transport describes it (for example `127.0.0.1:4000`), if
+   * it does.
+   *
+   * @returns The address, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Peer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+   * const p = new Peer({ readable, writable, close() {}, remoteAddr: "10.0.0.2:4000" });
+   * assert.equal(p.remoteAddr, "10.0.0.2:4000");
+   * assert.equal(p.localAddr, undefined);
+   * p.abort();
+   * ```
+   */
+  get remoteAddr(): string | undefined {
+    return this.#transport.remoteAddr;
+  }
+
+  /**
+   * The local end's address as the transport describes it (for example `127.0.0.1:54321`), if
+   * it does.
+   *
+   * @returns The address, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Peer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+   * const p = new Peer({ readable, writable, close() {}, localAddr: "127.0.0.1:54321" });
+   * assert.equal(p.localAddr, "127.0.0.1:54321");
+   * p.abort();
+   * ```
+   */
+  get localAddr(): string | undefined {
+    return this.#transport.localAddr;
+  }
+
+  /**
    * The number of outgoing requests waiting for an answer.
    *
    * @returns The count.
@@ -308,12 +339,8 @@ export class Peer implements Session {
     if (payload.length > 0xffffffff) {
       return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
     }
-    const limit = this.#options.maxPayloadBytes;
-    if (payload.length > limit) {
-      return Promise.reject(
-        new PayloadTooLargeError(op, payload.length, limit, { kind: "request" }),
-      );
-    }
+    const tooLarge = oversize(op, payload, this.#options.maxPayloadBytes, "request");
+    if (tooLarge) return Promise.reject(tooLarge);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return this.#outgoing.send(op, payload, options);
@@ -405,10 +432,8 @@ export class Peer implements Session {
   async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
     const state = this.#state;
     if (state.closed) throw state.closedError();
-    const limit = this.#options.maxPayloadBytes;
-    if (payload.length > limit) {
-      throw new PayloadTooLargeError(name, payload.length, limit, { kind: "notification" });
-    }
+    const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
+    if (tooLarge) throw tooLarge;
     if (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });

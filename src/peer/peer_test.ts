@@ -275,6 +275,24 @@ describe("Peer errors name what happened", () => {
   });
 });
 
+test("remoteAddr and localAddr come from the transport", () => {
+  const [a, b] = pipePair();
+  const described = new Peer({
+    readable: a.readable,
+    writable: a.writable,
+    close: () => a.close(),
+    remoteAddr: "10.0.0.2:4000",
+    localAddr: "10.0.0.1:54321",
+  });
+  const plain = new Peer(b);
+  assert.equal(described.remoteAddr, "10.0.0.2:4000");
+  assert.equal(described.localAddr, "10.0.0.1:54321");
+  assert.equal(plain.remoteAddr, undefined);
+  assert.equal(plain.localAddr, undefined);
+  described.abort();
+  plain.abort();
+});
+
 describe("Peer timeouts name the op and the limit", () => {
   test("timeoutMs and AbortSignal.timeout alike", async () => {
     const [a, b] = pipePair();

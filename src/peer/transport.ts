@@ -32,6 +32,8 @@ export interface Transport {
   close(): void;
   /** A description of the remote end (for example `127.0.0.1:4000`), for logs and errors. */
   readonly remoteAddr?: string;
+  /** A description of the local end (for example `127.0.0.1:54321`), for logs and errors. */
+  readonly localAddr?: string;
 }
 
 /**
