@@ -287,8 +287,8 @@ test("remoteAddr and localAddr come from the transport", () => {
   const plain = new Peer(b);
   assert.equal(described.remoteAddr, "10.0.0.2:4000");
   assert.equal(described.localAddr, "10.0.0.1:54321");
-  assert.equal(plain.remoteAddr, undefined);
-  assert.equal(plain.localAddr, undefined);
+  assert.equal(plain.remoteAddr, b.remoteAddr);
+  assert.equal(plain.localAddr, b.localAddr);
   described.abort();
   plain.abort();
 });
