@@ -287,6 +287,8 @@ export class Peer implements Session {
    * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
    * @throws {ConnectionClosedError} When the connection closes first.
    * @throws {SyntaxError} When the result is not valid JSON.
+   * @throws {TypeError} When JSON cannot carry `value` faithfully (`undefined` inside it,
+   * functions, symbols, `Map`, `Set`, `BigInt`, cycles): nothing is sent.
    *
    * @example Usage
    * ```ts
@@ -302,7 +304,8 @@ export class Peer implements Session {
    * ```
    */
   async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    return decodeJson(await this.bufferRequest(op, encodeJson(value), options)) as T;
+    const payload = encodeJson(value, "request", op);
+    return decodeJson(await this.bufferRequest(op, payload, options)) as T;
   }
 
   /**
@@ -384,7 +387,8 @@ export class Peer implements Session {
    * Sends a JSON notification.
    *
    * @param name The notification name.
-   * @param value The value (`JSON.stringify`-able).
+   * @param value The value (`JSON.stringify`-able; a `TypeError` if JSON cannot carry it
+   * faithfully, as for {@linkcode Peer.request}).
    * @returns Resolves once the notification is queued for writing (waiting while the write
    * backlog is full).
    * @throws {ConnectionClosedError} When the connection is closed.
@@ -404,8 +408,8 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  notify(name: string, value?: unknown): Promise<void> {
-    return this.bufferNotify(name, encodeJson(value));
+  async notify(name: string, value?: unknown): Promise<void> {
+    return await this.bufferNotify(name, encodeJson(value, "notification", name));
   }
 
   /**

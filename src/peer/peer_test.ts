@@ -293,6 +293,48 @@ test("remoteAddr and localAddr come from the transport", () => {
   plain.abort();
 });
 
+test("values JSON cannot carry faithfully fail that request, naming the op", async () => {
+  const [a, b] = pipePair();
+  const server = new Peer(a, {
+    logger: null,
+    handlers: new Handlers()
+      .handle("echo", (v: unknown) => v)
+      .handle("map", () => new Map([[1, 2]]))
+      .handle("later", () => Promise.resolve({ n: 1n })),
+  });
+  const client = new Peer(b);
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const cases: Array<[unknown, RegExp]> = [
+    [[1, undefined], /undefined \(at key "1"\)/],
+    [{ a: undefined }, /undefined \(at key "a"\)/],
+    [{ f: () => 1 }, /a function \(at key "f"\)/],
+    [[Symbol("s")], /a symbol/],
+    [{ m: new Map() }, /a Map \(at key "m"\)/],
+    [new Set([1]), /it holds a Set$/],
+    [{ n: 10n }, /a bigint/],
+    [cyclic, /circular|cycl/i],
+  ];
+  for (const [value, why] of cases) {
+    await assert.rejects(client.request("echo", value), (e) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.match(e.message, /^The request "echo" cannot be sent as JSON: /);
+      assert.match(e.message, why);
+      return true;
+    });
+  }
+  await assert.rejects(client.notify("n", { f() {} }), /notification "n" cannot be sent as JSON/);
+  // Results too: an ErrorResult naming the op, and the connection carries on.
+  await assert.rejects(client.request("map"), /result of "map" cannot be sent as JSON.*a Map/);
+  await assert.rejects(client.request("later"), /result of "later" cannot be sent as JSON/);
+  assert.equal(await client.request("echo"), undefined); // a top-level undefined: empty payload
+  assert.deepEqual(await client.request("echo", { d: new Date(0) }), {
+    d: "1970-01-01T00:00:00.000Z",
+  });
+  client.abort();
+  server.abort();
+});
+
 describe("Peer timeouts name the op and the limit", () => {
   test("timeoutMs and AbortSignal.timeout alike", async () => {
     const [a, b] = pipePair();
