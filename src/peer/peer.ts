@@ -30,7 +30,8 @@ import { FrameWriter } from "./_writer.ts";
  * It writes the handshake as soon as it is created and does not wait for the remote's before
  * sending requests (as Go does). Every pending request settles exactly once: with its answer,
  * a typed error ({@linkcode RemoteError}, {@linkcode RetryLimitError},
- * {@linkcode ConnectionClosedError}), or its signal's reason.
+ * {@linkcode ConnectionClosedError}), or its signal's reason. An abort or a timeout settles
+ * only the caller's side: Gotalk has no cancel frame, so the remote handler runs on.
  *
  * @example A request between two peers over an in-memory pipe
  * ```ts
@@ -103,21 +104,20 @@ export class Peer implements Session {
       reportError: (e) => o.onError?.(e),
       handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
     };
-    this.#incoming = new IncomingRequests(this.#parts, o);
+    const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
     this.#reader = transport.readable.getReader();
     this.#closing = new Closing({
       state,
       liveness,
       abort: this.#abort,
       outgoing,
-      incoming: this.#incoming,
+      incoming,
       writer: wire,
       reader: this.#reader,
       transport,
       logger: o.logger,
     });
     wire.sendRaw(encodeHandshake());
-    const incoming = this.#incoming;
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
     readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
   }
