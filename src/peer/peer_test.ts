@@ -107,7 +107,8 @@ describe("Peer errors name what happened", () => {
 
   test("a payload over the sender's own maxPayloadBytes is refused before it is written", async () => {
     const [a, b] = pipePair();
-    const slow = Promise.withResolvers<void>();
+    let release!: () => void;
+    const slow = { promise: new Promise<void>((r) => release = r), resolve: () => release() };
     const server = new Peer(a, {
       logger: null,
       maxPayloadBytes: 1000,
@@ -337,6 +338,8 @@ test("values JSON cannot carry faithfully fail that request, naming the op", asy
 
 describe("Peer timeouts name the op and the limit", () => {
   test("timeoutMs and AbortSignal.timeout alike", async () => {
+    // Node does not wait for AbortSignal.timeout's timer: keep the event loop alive meanwhile.
+    const keepAlive = setInterval(() => {}, 1000);
     const [a, b] = pipePair();
     const server = new Peer(a, {
       handlers: new Handlers().handle("never", () => new Promise(() => {})),
@@ -363,6 +366,7 @@ describe("Peer timeouts name the op and the limit", () => {
     const r = client.request("never", 1, { signal: ac.signal });
     ac.abort(new Error("mine"));
     await assert.rejects(r, { message: "mine" });
+    clearInterval(keepAlive);
     client.abort();
     server.abort();
   });
