@@ -63,6 +63,7 @@ export {
   RetryLimitError,
   StreamOverflowError,
 } from "./src/peer/errors.ts";
+export type { PayloadKind } from "./src/peer/errors.ts";
 export { Handlers } from "./src/peer/handlers.ts";
 export type {
   BufferHandler,
@@ -74,7 +75,7 @@ export type {
   RequestContext,
   StreamHandler,
 } from "./src/peer/handlers.ts";
-export type { PeerOptions } from "./src/peer/options.ts";
+export type { HandlerErrorInfo, Logger, PeerOptions } from "./src/peer/options.ts";
 export { Peer } from "./src/peer/peer.ts";
 export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
 export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";

@@ -8,7 +8,7 @@ import {
   type RequestId,
   type RequestMessage,
 } from "../protocol/mod.ts";
-import { RemoteError, StreamOverflowError } from "./errors.ts";
+import { PayloadTooLargeError, RemoteError, StreamOverflowError } from "./errors.ts";
 import {
   findNotificationHandler,
   findRequestHandler,
@@ -51,6 +51,8 @@ export interface IncomingHost {
   notificationContext(name: string): NotificationContext;
   /** An error with no caller to reject (a notification handler threw, a result failed). */
   reportError(error: unknown): void;
+  /** A request or notification handler failed (reported, logged). */
+  handlerFailed(error: unknown, op: string): void;
 }
 
 /** The admission limits of a peer (see `PeerOptions`). */
@@ -60,6 +62,8 @@ export interface IncomingOptions {
   readonly maxStreamRequests: number;
   readonly retryWaitMinMs: number;
   readonly retryWaitMaxMs: number;
+  /** Send a failed handler's message in its ErrorResult (or only `internal error`). */
+  readonly exposeHandlerErrors: boolean;
 }
 
 /** The requests the remote sent that this peer is handling. */
@@ -188,10 +192,15 @@ export class IncomingRequests {
     if (fn === undefined) return;
     try {
       const r = fn(payload, this.#host.notificationContext(name));
-      if (r instanceof Promise) r.catch((e) => this.#host.reportError(e));
+      if (r instanceof Promise) r.catch((e) => this.#notificationFailed(e, name));
     } catch (e) {
-      this.#host.reportError(e);
+      this.#notificationFailed(e, name);
     }
+  }
+
+  #notificationFailed(e: unknown, name: string): void {
+    this.#host.handlerFailed(e, name);
+    this.#host.reportError(e);
   }
 
   /** Errors the streams of requests still arriving with `error` (the connection closed). */
@@ -269,38 +278,38 @@ export class IncomingRequests {
     try {
       result = fn(input, ctx);
     } catch (e) {
-      this.#sendError(id, e);
+      this.#sendError(id, e, ctx.op);
       done();
       return;
     }
     // A result at hand is sent at once: no promise on the path of a synchronous handler.
     if (result instanceof Uint8Array) {
       try {
-        this.#sendResult(id, result);
+        this.#sendResult(id, result, ctx.op);
       } finally {
         done();
       }
       return;
     }
     if (result instanceof ReadableStream) {
-      this.#streamResult(id, result, done);
+      this.#streamResult(id, result, ctx.op, done);
       return;
     }
     (result instanceof Promise ? result : Promise.resolve(result)).then(
       (r) => {
         if (r instanceof ReadableStream) {
-          this.#streamResult(id, r, done);
+          this.#streamResult(id, r, ctx.op, done);
           return;
         }
         try {
-          this.#sendResult(id, r);
+          this.#sendResult(id, r, ctx.op);
         } finally {
           done();
         }
       },
       (e) => {
         try {
-          this.#sendError(id, e);
+          this.#sendError(id, e, ctx.op);
         } finally {
           done();
         }
@@ -308,8 +317,13 @@ export class IncomingRequests {
     ).catch((e) => this.#host.reportError(e));
   }
 
-  #streamResult(id: RequestId, stream: ReadableStream<Uint8Array>, done: () => void): void {
-    sendStream(this.#wire, this.#life, id, stream, (e) => this.#sendError(id, e)).then(
+  #streamResult(
+    id: RequestId,
+    stream: ReadableStream<Uint8Array>,
+    op: string,
+    done: () => void,
+  ): void {
+    sendStream(this.#wire, this.#life, id, stream, (e) => this.#sendError(id, e, op)).then(
       done,
       (e) => {
         done();
@@ -318,21 +332,32 @@ export class IncomingRequests {
     );
   }
 
-  #sendResult(id: RequestId, payload: Uint8Array): void {
+  #sendResult(id: RequestId, payload: Uint8Array, op: string): void {
     if (this.#life.closed) return;
     if (!(payload instanceof Uint8Array)) {
       this.#sendError(
         id,
-        new TypeError("A buffer handler must return a Uint8Array or a ReadableStream"),
+        new TypeError(`The handler of "${op}" must return a Uint8Array or a ReadableStream`),
+        op,
       );
+      return;
+    }
+    const limit = this.#options.maxPayloadBytes;
+    if (payload.length > limit) {
+      const e = new PayloadTooLargeError(op, payload.length, limit, { kind: "handler result" });
+      this.#sendError(id, e, op);
       return;
     }
     this.#wire.send({ type: "R", id, payload });
   }
 
-  #sendError(id: RequestId, e: unknown): void {
+  /** A handler failed: report it, and answer with an ErrorResult. */
+  #sendError(id: RequestId, e: unknown, op: string): void {
     if (this.#life.closed) return;
-    const payload = e instanceof RemoteError ? e.payload : encodeText(errorText(e));
+    this.#host.handlerFailed(e, op);
+    const payload = e instanceof RemoteError
+      ? e.payload
+      : encodeText(this.#options.exposeHandlerErrors ? errorText(e) : "internal error");
     this.#wire.send({ type: "E", id, payload });
   }
 }

@@ -31,12 +31,14 @@ function table(handlers: HandlersType, limits: { maxBufferRequests?: number } = 
     requestContext: (op) => ({ peer: undefined as never, op, signal }),
     notificationContext: (name) => ({ peer: undefined as never, name }),
     reportError: (e) => errors.push(e),
+    handlerFailed: () => {},
   }, {
     maxPayloadBytes: 8,
     maxBufferRequests: limits.maxBufferRequests ?? Infinity,
     maxStreamRequests: Infinity,
     retryWaitMinMs: 10,
     retryWaitMaxMs: 20,
+    exposeHandlerErrors: true,
   });
   return { wire, life, incoming, errors };
 }

@@ -125,10 +125,11 @@ export class OutgoingRequests {
     }
     const signal = out.signal;
     if (signal) {
+      const started = Date.now();
       out.onAbort = () => {
         if (this.#pending.get(id) !== out) return;
         this.settle(id, out, false);
-        out.reject(signal.reason);
+        out.reject(abortReason(out.op, signal.reason, started));
       };
       signal.addEventListener("abort", out.onAbort, { once: true });
     }
@@ -258,6 +259,19 @@ export class OutgoingRequests {
     }
     throw new RangeError("Too many requests in flight");
   }
+}
+
+/**
+ * Why a request whose signal aborted fails: the signal's reason, except that a timeout (such
+ * as `AbortSignal.timeout`'s, whose message names nothing) gets one naming the op and the time.
+ */
+function abortReason(op: string, reason: unknown, started: number): unknown {
+  if (!(reason instanceof DOMException) || reason.name !== "TimeoutError") return reason;
+  const ms = Date.now() - started;
+  return new DOMException(
+    `The request "${op}" timed out after ${ms} ms (its signal's timeout)`,
+    "TimeoutError",
+  );
 }
 
 /** Clears a request's timers and abort listener. */

@@ -24,14 +24,18 @@ export interface ReaderHost {
   readonly liveness: Liveness;
   readonly flow: InboundFlow;
   readonly writer: FrameWriter;
-  /** Whether the peer is closed (the loop stops). */
-  readonly closed: boolean;
-  /** The remote's handshake arrived. */
-  handshaken(): void;
-  /** The remote sent a ProtocolError frame. */
-  remoteFailed(code: number): void;
-  /** The input ended (`error` undefined), or failed: a ProtocolError or a transport error. */
-  ended(error?: unknown): void;
+  readonly life: {
+    /** Whether the peer is closed (the loop stops). */
+    readonly closed: boolean;
+    /** The remote's handshake arrived. */
+    handshaken(): void;
+  };
+  readonly closing: {
+    /** The remote sent a ProtocolError frame. */
+    remoteFailed(code: number): void;
+    /** The input ended (`error` undefined), or failed: a ProtocolError or a transport error. */
+    inputEnded(error?: unknown): void;
+  };
 }
 
 /** Reads `reader` until it ends, the peer closes, or the input is invalid. */
@@ -41,7 +45,7 @@ export async function readLoop(
   host: ReaderHost,
   readPauseBytes: number,
 ): Promise<void> {
-  const { outgoing, incoming, liveness, flow, writer } = host;
+  const { outgoing, incoming, liveness, flow, writer, life, closing } = host;
   const route = (m: Message): void => {
     switch (m.type) {
       case MessageType.SingleResult:
@@ -64,20 +68,20 @@ export async function readLoop(
         liveness.heartbeat(m);
         return;
       case MessageType.ProtocolError:
-        host.remoteFailed(m.code);
+        closing.remoteFailed(m.code);
         return;
       case "handshake":
         liveness.handshaken();
-        host.handshaken();
+        life.handshaken();
         return;
     }
   };
   try {
-    while (!host.closed) {
+    while (!life.closed) {
       const { done, value } = await reader.read();
       if (done) {
         decoder.end();
-        host.ended();
+        closing.inputEnded();
         return;
       }
       liveness.read();
@@ -89,6 +93,6 @@ export async function readLoop(
       }
     }
   } catch (e) {
-    if (!host.closed) host.ended(e);
+    if (!life.closed) closing.inputEnded(e);
   }
 }

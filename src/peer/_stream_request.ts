@@ -2,6 +2,7 @@
 // The streaming request: a writable for the request's parts and a readable for the result's,
 // on top of the outgoing table.
 
+import { PayloadTooLargeError } from "./errors.ts";
 import type { RequestOptions, StreamRequest } from "./session.ts";
 import type { InboundFlow } from "./_flow.ts";
 import type { Outgoing, OutgoingRequests } from "./_outgoing.ts";
@@ -15,13 +16,16 @@ export interface StreamRequestHost {
   readonly life: Lifecycle;
   readonly outgoing: OutgoingRequests;
   readonly flow: InboundFlow;
+  /** The largest part the remote accepts without closing the connection (ours). */
+  readonly maxPayloadBytes: number;
 }
 
 /**
  * Starts a streaming request for `op`. The request's first part goes out as the `s` frame,
  * the next ones as `p`, and closing the writable sends the empty `p` that ends it. Once the
  * remote has answered, writes reject with the reason the request ended (its
- * `RemoteError`, a timeout, …) or an `InvalidStateError` after a result.
+ * `RemoteError`, a timeout, …) or an `InvalidStateError` after a result. A part larger than
+ * `maxPayloadBytes` fails the request (both streams) with a `PayloadTooLargeError`.
  */
 export function openStreamRequest(
   host: StreamRequestHost,
@@ -90,6 +94,15 @@ export function openStreamRequest(
         );
       }
       if (chunk.length === 0) return; // an empty part would end the request
+      if (chunk.length > host.maxPayloadBytes) {
+        // Refused before it is written: the request alone fails (ended if it started).
+        const e = new PayloadTooLargeError(op, chunk.length, host.maxPayloadBytes, {
+          kind: "request part",
+        });
+        outgoing.settle(id, out, false);
+        out.reject(e);
+        throw e;
+      }
       if (!wire.writable) await wire.drained();
       if (life.closed) throw life.closedError();
       if (!started) {

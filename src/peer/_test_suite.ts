@@ -117,8 +117,9 @@ async function peers(
   clientOptions: PeerOptions = {},
 ): Promise<Pair> {
   const p = await factory.pair();
-  const server = new Peer(p.server, { handlers: serverHandlers(), ...serverOptions });
-  const client = new Peer(p.client, clientOptions);
+  // Quiet: the suite provokes handler and protocol errors on purpose.
+  const server = new Peer(p.server, { handlers: serverHandlers(), logger: null, ...serverOptions });
+  const client = new Peer(p.client, { logger: null, ...clientOptions });
   return {
     client,
     server,
@@ -500,7 +501,7 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("garbage from the remote: ProtocolError 2 sent, clean close", async () => {
       const p = await factory.pair();
-      const server = new Peer(p.server, { handlers: serverHandlers() });
+      const server = new Peer(p.server, { handlers: serverHandlers(), logger: null });
       const raw = new Raw(p.client);
       try {
         await raw.send("01x garbage");
@@ -517,7 +518,11 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("a header declaring an ffffffff payload is refused without allocating it", async () => {
       const p = await factory.pair();
-      const server = new Peer(p.server, { handlers: serverHandlers(), maxPayloadBytes: 1024 });
+      const server = new Peer(p.server, {
+        handlers: serverHandlers(),
+        logger: null,
+        maxPayloadBytes: 1024,
+      });
       const raw = new Raw(p.client);
       try {
         await raw.send("01r0001004echoffffffff");
@@ -532,7 +537,7 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("an unsupported version gets ProtocolError 1 and a close", async () => {
       const p = await factory.pair();
-      const server = new Peer(p.server);
+      const server = new Peer(p.server, { logger: null });
       const raw = new Raw(p.client);
       try {
         await raw.send("02");
@@ -549,7 +554,7 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("no handshake in time: ProtocolError 3 and a close", async () => {
       const p = await factory.pair();
-      const server = new Peer(p.server, { handshakeTimeoutMs: 50 });
+      const server = new Peer(p.server, { handshakeTimeoutMs: 50, logger: null });
       const raw = new Raw(p.client);
       try {
         assert.deepEqual(await raw.next((m) => m.type === "f"), { type: "f", code: 3 });
@@ -563,7 +568,7 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("binary and text ids from the remote are echoed byte for byte", async () => {
       const p = await factory.pair();
-      const server = new Peer(p.server, { handlers: serverHandlers() });
+      const server = new Peer(p.server, { handlers: serverHandlers(), logger: null });
       const raw = new Raw(p.client);
       try {
         await raw.send("01");
@@ -588,7 +593,7 @@ export function peerSuite(factory: ConnectionFactory): void {
 
     test("a remote ProtocolError maps to a typed error with its code", async () => {
       const p = await factory.pair();
-      const client = new Peer(p.client);
+      const client = new Peer(p.client, { logger: null });
       const raw = new Raw(p.server);
       try {
         const pending = assert.rejects(client.request("upper", "x"), (e) => {
@@ -727,8 +732,15 @@ export function peerSuite(factory: ConnectionFactory): void {
     test("a payload over the remote's limit closes with ProtocolError 2", async () => {
       const t = await peers(factory, { maxPayloadBytes: 1000 });
       try {
-        const r = t.client.bufferRequest("echo", new Uint8Array(1001));
-        await assert.rejects(within(r, 5000, "rejection"), ConnectionClosedError);
+        // Large enough that the remote closes while we still write: the close must still say
+        // why (the remote's ProtocolError), not that a write failed.
+        const r = t.client.bufferRequest("echo", new Uint8Array(4 * 1024 * 1024));
+        await assert.rejects(within(r, 5000, "rejection"), (e) => {
+          assert.ok(e instanceof ConnectionClosedError, String(e));
+          assert.ok(e.cause instanceof ProtocolError, String(e.cause));
+          assert.ok(e.cause.code === 2 && e.cause.remote);
+          return true;
+        });
         const reason = await t.client.closed;
         assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
       } finally {

@@ -149,9 +149,11 @@ export class StreamOverflowError extends Error {
 }
 
 /**
- * A payload is larger than a limit allows: for example a streaming result collected for a
- * buffer request that grows past `maxPayloadBytes`. Only that request fails; the connection
- * stays open.
+ * A payload is larger than `maxPayloadBytes` allows. On the sending side it is refused before
+ * anything is written (a request, a streaming request's part, a notification, or a handler's
+ * result, which is answered with an ErrorResult saying so); on the receiving side a streaming
+ * result collected for a buffer request fails when it grows past the limit. Only that request
+ * fails; the connection stays open.
  *
  * @example Usage
  * ```ts
@@ -161,36 +163,79 @@ export class StreamOverflowError extends Error {
  * const e = new PayloadTooLargeError("download", 2048, 1024);
  * assert.equal(e.limit, 1024);
  * assert.match(e.message, /"download".*2048.*1024.*maxPayloadBytes/);
+ * const sent = new PayloadTooLargeError("upload", 2048, 1024, { kind: "request" });
+ * assert.match(sent.message, /^The request "upload" is 2048 bytes/);
  * ```
  */
 export class PayloadTooLargeError extends Error {
-  /** The operation of the request the payload belongs to. */
+  /** The operation (or notification name) the payload belongs to. */
   readonly op: string;
   /** The payload's size in bytes, or as much of it as had arrived when it passed the limit. */
   readonly size: number;
   /** The limit it passed, in bytes. */
   readonly limit: number;
+  /** What the payload is: a request, a request part, a result or a notification. */
+  readonly kind: PayloadKind;
 
   /**
    * Creates a payload-too-large error.
    *
-   * @param op The operation of the request.
+   * @param op The operation of the request (or the notification's name).
    * @param size The payload's size in bytes (so far).
    * @param limit The limit, in bytes.
-   * @param options Standard error options.
+   * @param options Standard error options, and what the payload is (default `"result"`, a
+   * streaming result collected as it arrives).
    */
-  constructor(op: string, size: number, limit: number, options?: ErrorOptions) {
+  constructor(
+    op: string,
+    size: number,
+    limit: number,
+    options?: ErrorOptions & { kind?: PayloadKind },
+  ) {
+    const kind = options?.kind ?? "result";
+    const [what, is, hint] = PAYLOAD_TEXTS[kind];
     super(
-      `The result of "${op}" reached ${size} bytes, more than the ${limit} bytes that ` +
-        `maxPayloadBytes allows (raise it, or read the result with streamRequest)`,
+      `${what} "${op}" ${is} ${size} bytes, more than the ${limit} bytes that maxPayloadBytes ` +
+        `allows (${hint})`,
       options,
     );
     this.name = "PayloadTooLargeError";
     this.op = op;
     this.size = size;
     this.limit = limit;
+    this.kind = kind;
   }
 }
+
+/**
+ * What a {@linkcode PayloadTooLargeError}'s payload is: `"result"` a streaming result collected
+ * as it arrives, `"handler result"` what a handler returned, `"request"` a request's payload,
+ * `"request part"` a part of a streaming request, `"notification"` a notification's payload.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PayloadKind } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const kind: PayloadKind = "notification";
+ * assert.equal(kind, "notification");
+ * ```
+ */
+export type PayloadKind =
+  | "request"
+  | "request part"
+  | "result"
+  | "handler result"
+  | "notification";
+
+/** The start, verb and advice of each kind's message. */
+const PAYLOAD_TEXTS: Record<PayloadKind, [string, string, string]> = {
+  "request": ["The request", "is", "raise it on both peers, or send it with streamRequest"],
+  "request part": ["A part of the streaming request", "is", "raise it, or write smaller parts"],
+  "result": ["The result of", "reached", "raise it, or read the result with streamRequest"],
+  "handler result": ["The result of", "is", "raise it on both peers, or return a stream"],
+  "notification": ["The notification", "is", "raise it on both peers"],
+};
 
 /**
  * Connecting failed: the same class on every runtime and transport (TCP, TLS and WebSocket

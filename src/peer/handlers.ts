@@ -177,11 +177,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function jsonAsBuffer(fn: JsonHandler): BufferHandler {
   // A handler that returns a value is answered at once, without a promise; one that returns a
   // promise is answered when it settles. (A synchronous throw is handled by the peer.)
-  const encode = (result: unknown): HandlerResult =>
-    result instanceof ReadableStream ? result : encodeJson(result);
+  const encode = (result: unknown, op: string): HandlerResult =>
+    result instanceof ReadableStream ? result : encodeJson(result, "result of", op);
   return (payload, context) => {
     const result = fn(decodeJson(payload), context);
-    return isThenable(result) ? Promise.resolve(result).then(encode) : encode(result);
+    return isThenable(result)
+      ? Promise.resolve(result).then((r) => encode(r, context.op))
+      : encode(result, context.op);
   };
 }
 

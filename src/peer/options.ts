@@ -2,7 +2,54 @@
 
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
 import { Handlers } from "./handlers.ts";
-import type { Heartbeat } from "./session.ts";
+import type { Heartbeat, Session } from "./session.ts";
+import { errorText } from "./_payload.ts";
+
+/**
+ * Where a {@linkcode Peer} logs handler and protocol errors: anything shaped like `console`
+ * (the default is `globalThis.console`).
+ *
+ * @example A logger that collects lines
+ * ```ts
+ * import type { Logger } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger: Logger = {
+ *   error: (...args) => lines.push(args.join(" ")),
+ *   warn: (...args) => lines.push(args.join(" ")),
+ * };
+ * logger.error("gotalk: handler \"x\" failed: boom");
+ * assert.equal(lines.length, 1);
+ * ```
+ */
+export interface Logger {
+  /** Logs an error (a handler that failed). */
+  error(...args: unknown[]): void;
+  /** Logs a warning (a protocol error, sent or received). */
+  warn(...args: unknown[]): void;
+}
+
+/**
+ * What {@linkcode PeerOptions.onHandlerError} is told besides the error.
+ *
+ * @example Usage
+ * ```ts
+ * import type { HandlerErrorInfo } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: string[] = [];
+ * const onHandlerError = (_e: unknown, info: HandlerErrorInfo) => seen.push(info.op);
+ * onHandlerError(new Error("boom"), { op: "echo", peer: undefined as never });
+ * assert.deepEqual(seen, ["echo"]);
+ * ```
+ */
+export interface HandlerErrorInfo {
+  /** The operation of the request, or the name of the notification, whose handler failed. */
+  readonly op: string;
+  /** The peer that ran the handler. */
+  readonly peer: Session;
+}
 
 /**
  * Options for a {@linkcode Peer}. Every limit and timeout has a finite, documented default.
@@ -140,6 +187,30 @@ export interface PeerOptions {
    * @default {undefined}
    */
   onError?: (error: unknown) => void;
+  /**
+   * Called when a request or notification handler throws or rejects (its result is then an
+   * ErrorResult), with the error and the op. It runs besides `logger` and `onError`.
+   *
+   * @default {undefined}
+   */
+  onHandlerError?: (error: unknown, info: HandlerErrorInfo) => void;
+  /**
+   * Where handler errors (`error`) and protocol errors, sent or received (`warn`), are logged,
+   * one line each naming the op or the code, as Go logs them. `null` logs nothing.
+   *
+   * @default {globalThis.console}
+   */
+  logger?: Logger | null;
+  /**
+   * Whether the ErrorResult of a failed handler carries the error's message (as Go does) or
+   * only `internal error`. Sending the message is what Go clients expect and helps debugging,
+   * but it shows callers internal details (paths, queries, stack-free but revealing text);
+   * set `false` for a server facing untrusted clients, and read the details from
+   * `onHandlerError` or the logger. A thrown {@linkcode RemoteError} is always sent as it is.
+   *
+   * @default {true}
+   */
+  exposeHandlerErrors?: boolean;
 }
 
 /** {@linkcode PeerOptions} with every default applied and every value checked. */
@@ -166,6 +237,9 @@ export interface ResolvedOptions {
   readonly readPauseBytes: number;
   readonly onHeartbeat: ((heartbeat: Heartbeat) => void) | undefined;
   readonly onError: ((error: unknown) => void) | undefined;
+  readonly onHandlerError: ((error: unknown, info: HandlerErrorInfo) => void) | undefined;
+  readonly logger: Logger | undefined;
+  readonly exposeHandlerErrors: boolean;
 }
 
 /**
@@ -202,7 +276,22 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
     readPauseBytes: Math.max(16 * writeBufferBytes, 16 * 1024 * 1024),
     onHeartbeat: options.onHeartbeat,
     onError: options.onError,
+    onHandlerError: options.onHandlerError,
+    logger: options.logger === undefined
+      ? (globalThis as { console?: Logger }).console
+      : options.logger ?? undefined,
+    exposeHandlerErrors: options.exposeHandlerErrors ?? true,
   };
+}
+
+/** A handler failed: log it and tell `onHandlerError` (whose own throw goes to `onError`). */
+export function handlerFailed(o: ResolvedOptions, error: unknown, info: HandlerErrorInfo): void {
+  o.logger?.error(`gotalk: handler for ${JSON.stringify(info.op)} failed: ${errorText(error)}`);
+  try {
+    o.onHandlerError?.(error, info);
+  } catch (hookError) {
+    o.onError?.(hookError);
+  }
 }
 
 /** A count limit: any non-negative number, `Infinity` included. */

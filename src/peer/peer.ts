@@ -2,20 +2,25 @@
 // The Peer: the public API, and the wiring of its parts (each behind a narrow interface):
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
-import { encodeHandshake, MessageDecoder, ProtocolError } from "../protocol/mod.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
 import type { NotificationContext, RequestContext } from "./handlers.ts";
-import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import {
+  handlerFailed,
+  type PeerOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
+import { Closing } from "./_closing.ts";
 import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson } from "./_payload.ts";
+import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { PeerState } from "./_state.ts";
-import { openStreamRequest } from "./_stream_request.ts";
+import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter } from "./_writer.ts";
 
 /**
@@ -25,7 +30,8 @@ import { FrameWriter } from "./_writer.ts";
  * It writes the handshake as soon as it is created and does not wait for the remote's before
  * sending requests (as Go does). Every pending request settles exactly once: with its answer,
  * a typed error ({@linkcode RemoteError}, {@linkcode RetryLimitError},
- * {@linkcode ConnectionClosedError}), or its signal's reason.
+ * {@linkcode ConnectionClosedError}), or its signal's reason. An abort or a timeout settles
+ * only the caller's side: Gotalk has no cancel frame, so the remote handler runs on.
  *
  * @example A request between two peers over an in-memory pipe
  * ```ts
@@ -53,8 +59,9 @@ export class Peer implements Session {
   readonly #outgoing: OutgoingRequests;
   readonly #incoming: IncomingRequests;
   /** What the parts see of this peer. */
-  readonly #parts: IncomingHost & { readonly outgoing: OutgoingRequests };
+  readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
+  readonly #closing: Closing;
   /** Aborted when the connection closes: every handler's `context.signal`. */
   readonly #abort = new AbortController();
 
@@ -75,54 +82,44 @@ export class Peer implements Session {
     const wire = this.#writer = new FrameWriter(
       transport.writable,
       o.writeBufferBytes,
-      (error) =>
-        this.#finish(
-          new ConnectionClosedError("Writing to the connection failed", { cause: error }),
-          false,
-        ),
+      (error) => this.#closing.writeFailed(error),
     );
     const liveness = this.#liveness = new Liveness({
-      timedOut: (error) => this.#protocolFailure(error),
+      timedOut: (error) => this.#closing.protocolFailure(error),
       sendHeartbeat: (load, time) => {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
     }, o);
-    const paused = () => liveness.read();
-    const flow = this.#flow = new InboundFlow(state, paused, o);
+    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
     const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
     this.#parts = {
       wire,
       life: state,
       flow,
       outgoing,
+      maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
       requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
       notificationContext: (name): NotificationContext => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
+      handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
     };
-    this.#incoming = new IncomingRequests(this.#parts, o);
+    const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
     this.#reader = transport.readable.getReader();
-    wire.sendRaw(encodeHandshake());
-    readLoop(this.#reader, this.#decoder, {
-      outgoing,
-      incoming: this.#incoming,
+    this.#closing = new Closing({
+      state,
       liveness,
-      flow,
+      abort: this.#abort,
+      outgoing,
+      incoming,
       writer: wire,
-      get closed() {
-        return state.closed;
-      },
-      handshaken: () => state.handshaken(),
-      remoteFailed: (code) =>
-        this.#finish(
-          new ProtocolError(`The remote reported a protocol error (code ${code})`, {
-            code,
-            remote: true,
-          }),
-          false,
-        ),
-      ended: (e) => this.#inputEnded(e),
-    }, o.readPauseBytes);
+      reader: this.#reader,
+      transport,
+      logger: o.logger,
+    });
+    wire.sendRaw(encodeHandshake());
+    const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
+    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
   }
 
   /**
@@ -215,6 +212,49 @@ export class Peer implements Session {
   }
 
   /**
+   * The remote end's address as the transport describes it (for example `127.0.0.1:4000`), if
+   * it does.
+   *
+   * @returns The address, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Peer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+   * const p = new Peer({ readable, writable, close() {}, remoteAddr: "10.0.0.2:4000" });
+   * assert.equal(p.remoteAddr, "10.0.0.2:4000");
+   * assert.equal(p.localAddr, undefined);
+   * p.abort();
+   * ```
+   */
+  get remoteAddr(): string | undefined {
+    return this.#transport.remoteAddr;
+  }
+
+  /**
+   * The local end's address as the transport describes it (for example `127.0.0.1:54321`), if
+   * it does.
+   *
+   * @returns The address, or `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Peer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+   * const p = new Peer({ readable, writable, close() {}, localAddr: "127.0.0.1:54321" });
+   * assert.equal(p.localAddr, "127.0.0.1:54321");
+   * p.abort();
+   * ```
+   */
+  get localAddr(): string | undefined {
+    return this.#transport.localAddr;
+  }
+
+  /**
    * The number of outgoing requests waiting for an answer.
    *
    * @returns The count.
@@ -247,6 +287,8 @@ export class Peer implements Session {
    * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
    * @throws {ConnectionClosedError} When the connection closes first.
    * @throws {SyntaxError} When the result is not valid JSON.
+   * @throws {TypeError} When JSON cannot carry `value` faithfully (`undefined` inside it,
+   * functions, symbols, `Map`, `Set`, `BigInt`, cycles): nothing is sent.
    *
    * @example Usage
    * ```ts
@@ -262,7 +304,8 @@ export class Peer implements Session {
    * ```
    */
   async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    return decodeJson(await this.bufferRequest(op, encodeJson(value), options)) as T;
+    const payload = encodeJson(value, "request", op);
+    return decodeJson(await this.bufferRequest(op, payload, options)) as T;
   }
 
   /**
@@ -277,7 +320,8 @@ export class Peer implements Session {
    * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
    * @throws {ConnectionClosedError} When the connection closes first.
    * @throws {RangeError} When the payload is larger than a Gotalk frame can carry.
-   * @throws {PayloadTooLargeError} When a streaming result grows past `maxPayloadBytes`.
+   * @throws {PayloadTooLargeError} When the payload is larger than `maxPayloadBytes` (nothing is
+   * sent), or a streaming result grows past it.
    *
    * @example Usage
    * ```ts
@@ -298,6 +342,8 @@ export class Peer implements Session {
     if (payload.length > 0xffffffff) {
       return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
     }
+    const tooLarge = oversize(op, payload, this.#options.maxPayloadBytes, "request");
+    if (tooLarge) return Promise.reject(tooLarge);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return this.#outgoing.send(op, payload, options);
@@ -341,7 +387,8 @@ export class Peer implements Session {
    * Sends a JSON notification.
    *
    * @param name The notification name.
-   * @param value The value (`JSON.stringify`-able).
+   * @param value The value (`JSON.stringify`-able; a `TypeError` if JSON cannot carry it
+   * faithfully, as for {@linkcode Peer.request}).
    * @returns Resolves once the notification is queued for writing (waiting while the write
    * backlog is full).
    * @throws {ConnectionClosedError} When the connection is closed.
@@ -361,8 +408,8 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  notify(name: string, value?: unknown): Promise<void> {
-    return this.bufferNotify(name, encodeJson(value));
+  async notify(name: string, value?: unknown): Promise<void> {
+    return await this.bufferNotify(name, encodeJson(value, "notification", name));
   }
 
   /**
@@ -372,6 +419,7 @@ export class Peer implements Session {
    * @param payload The payload (do not modify it afterwards).
    * @returns Resolves once the notification is queued for writing.
    * @throws {ConnectionClosedError} When the connection is closed.
+   * @throws {PayloadTooLargeError} When the payload is larger than `maxPayloadBytes`.
    *
    * @example Usage
    * ```ts
@@ -388,6 +436,8 @@ export class Peer implements Session {
   async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
     const state = this.#state;
     if (state.closed) throw state.closedError();
+    const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
+    if (tooLarge) throw tooLarge;
     if (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });
@@ -418,7 +468,7 @@ export class Peer implements Session {
   async close(options?: CloseOptions): Promise<void> {
     const state = this.#state;
     if (state.closed) return;
-    if (await state.drain(options?.timeoutMs ?? 5000)) this.#finish(undefined, true);
+    if (await state.drain(options?.timeoutMs ?? 5000)) this.#closing.finish(undefined, true);
     await state.closedPromise;
   }
 
@@ -444,56 +494,6 @@ export class Peer implements Session {
    * ```
    */
   abort(reason?: unknown): void {
-    this.#finish(reason instanceof Error ? reason : undefined, false, reason);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Closing
-
-  /** The read loop ended: the remote closed (`e` undefined), or the input failed. */
-  #inputEnded(e: unknown): void {
-    if (e instanceof ProtocolError) {
-      this.#protocolFailure(e);
-    } else if (e !== undefined) {
-      const error = new ConnectionClosedError("Reading from the connection failed", { cause: e });
-      this.#finish(error, false);
-    } else {
-      const open = this.#state.open;
-      this.#finish(
-        open ? new ConnectionClosedError("The remote closed the connection") : undefined,
-        false,
-      );
-    }
-  }
-
-  /** Sends a ProtocolError to the remote, then closes. */
-  #protocolFailure(error: ProtocolError): void {
-    if (this.#state.closed) return;
-    this.#writer.send({ type: "f", code: error.code });
-    this.#finish(error, true);
-  }
-
-  /**
-   * Closes the connection once: stops liveness, fails the outgoing and incoming tables, then
-   * flushes and closes the writer (`flush`) or aborts it, cancels the reader and closes the
-   * transport.
-   */
-  #finish(error: Error | undefined, flush: boolean, reason: unknown = error): void {
-    const closedError = this.#state.close(error, reason);
-    if (closedError === undefined) return;
-    this.#liveness.stop();
-    this.#abort.abort(reason ?? new ConnectionClosedError());
-    this.#outgoing.failAll(closedError);
-    this.#incoming.failAll(closedError);
-    this.#shutdown(flush, reason).finally(() => this.#state.released());
-  }
-
-  async #shutdown(flush: boolean, reason: unknown): Promise<void> {
-    if (flush) await this.#writer.closeWithin(2000, reason);
-    else this.#writer.abort(reason);
-    await this.#reader.cancel(reason).catch(() => {});
-    try {
-      this.#transport.close();
-    } catch { /* close must not throw; ignore a transport that does */ }
+    this.#closing.finish(reason instanceof Error ? reason : undefined, false, reason);
   }
 }
