@@ -5,6 +5,7 @@ import type { PeerOptions } from "./options.ts";
 import { Peer } from "./peer.ts";
 import type { CloseOptions, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
+import { CallQueue } from "./_call_queue.ts";
 
 /**
  * Options for a {@linkcode ReconnectingPeer}.
@@ -50,6 +51,28 @@ export interface ReconnectingPeerOptions extends PeerOptions {
    */
   maxQueued?: number;
   /**
+   * How long a call made while disconnected waits for a connection, in milliseconds; then it
+   * rejects with a {@linkcode ConnectionClosedError} naming the op and the wait, whose `cause`
+   * is the last connect attempt's error. 0 waits as long as it takes.
+   *
+   * @default {30000}
+   */
+  queueTimeoutMs?: number;
+  /**
+   * Called before each connect attempt, with its number (1 for the first after a connection
+   * was up, or at start).
+   *
+   * @default {undefined}
+   */
+  onConnecting?: (attempt: number) => void;
+  /**
+   * Called when a connect attempt failed, with its error and number; the next attempt follows
+   * after the backoff.
+   *
+   * @default {undefined}
+   */
+  onConnectFailed?: (error: unknown, attempt: number) => void;
+  /**
    * Called when a connection is up, with its peer.
    *
    * @default {undefined}
@@ -64,12 +87,6 @@ export interface ReconnectingPeerOptions extends PeerOptions {
   onClose?: (reason: Error | undefined) => void;
 }
 
-/** A call made while disconnected, waiting for the next connection. */
-interface Queued {
-  run: (peer: Peer) => void;
-  fail: (error: unknown) => void;
-}
-
 /**
  * A connection that comes back: it opens a {@linkcode Peer} with `connect`, and whenever the
  * connection closes it connects again after an exponential backoff with jitter, until
@@ -77,7 +94,8 @@ interface Queued {
  * while `navigator.onLine` is false, and reconnects at once when the browser comes back online.
  *
  * Policy for calls while disconnected: requests and notifications wait in a bounded queue
- * (`maxQueued`) and are sent when the next connection opens; past the bound they reject at once
+ * (`maxQueued`, each for at most `queueTimeoutMs`) and are sent when the next connection
+ * opens; past the bound they reject at once
  * with {@linkcode ConnectionClosedError}. Requests in flight when a connection drops reject
  * with {@linkcode ConnectionClosedError} and are not resent (they may have run).
  *
@@ -111,11 +129,14 @@ export class ReconnectingPeer implements Session {
   readonly #options: ReconnectingPeerOptions;
   readonly #minDelay: number;
   readonly #maxDelay: number;
-  readonly #maxQueued: number;
   readonly #stop = new AbortController();
   #peer: Peer | undefined;
-  #queue: Queued[] = [];
+  readonly #queue: CallQueue<Peer>;
+  /** Backoff steps taken since the last connection that answered its handshake. */
   #attempt = 0;
+  /** Connect attempts since a connection was last up (or since the start). */
+  #attempts = 0;
+  #lastError: unknown;
   #closed = false;
   #wake: (() => void) | undefined;
   readonly #loop: Promise<void>;
@@ -132,10 +153,17 @@ export class ReconnectingPeer implements Session {
     this.#options = options;
     this.#minDelay = options.minDelayMs ?? 250;
     this.#maxDelay = options.maxDelayMs ?? 30_000;
-    this.#maxQueued = options.maxQueued ?? 100;
-    if (!(this.#minDelay >= 0 && this.#maxDelay >= this.#minDelay && this.#maxQueued >= 0)) {
-      throw new RangeError("Need 0 <= minDelayMs <= maxDelayMs and maxQueued >= 0");
+    const maxQueued = options.maxQueued ?? 100;
+    const timeoutMs = options.queueTimeoutMs ?? 30_000;
+    if (
+      !(this.#minDelay >= 0 && this.#maxDelay >= this.#minDelay && maxQueued >= 0 &&
+        timeoutMs >= 0)
+    ) {
+      throw new RangeError(
+        "Need 0 <= minDelayMs <= maxDelayMs, maxQueued >= 0 and queueTimeoutMs >= 0",
+      );
     }
+    this.#queue = new CallQueue({ maxQueued, timeoutMs, lastError: () => this.#lastError });
     const g = globalThis as {
       addEventListener?: (type: string, fn: () => void, options?: { signal: AbortSignal }) => void;
     };
@@ -216,7 +244,7 @@ export class ReconnectingPeer implements Session {
    * ```
    */
   request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    return this.#call((peer) => peer.request<T>(op, value, options), options?.signal);
+    return this.#call(op, (peer) => peer.request<T>(op, value, options), options?.signal);
   }
 
   /**
@@ -234,7 +262,7 @@ export class ReconnectingPeer implements Session {
    * ```
    */
   bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
-    return this.#call((peer) => peer.bufferRequest(op, payload, options), options?.signal);
+    return this.#call(op, (peer) => peer.bufferRequest(op, payload, options), options?.signal);
   }
 
   /**
@@ -251,7 +279,7 @@ export class ReconnectingPeer implements Session {
    * ```
    */
   notify(name: string, value?: unknown): Promise<void> {
-    return this.#call((peer) => peer.notify(name, value));
+    return this.#call(name, (peer) => peer.notify(name, value));
   }
 
   /**
@@ -288,7 +316,7 @@ export class ReconnectingPeer implements Session {
     // Disconnected: hand out the ends of two pipes, joined to the real streams on connect.
     const parts = new TransformStream<Uint8Array, Uint8Array>();
     const result = new TransformStream<Uint8Array, Uint8Array>();
-    this.#call((p) => {
+    this.#call(op, (p) => {
       const s = p.streamRequest(op, options);
       parts.readable.pipeTo(s.writable).catch(() => {});
       return s.readable.pipeTo(result.writable);
@@ -325,7 +353,7 @@ export class ReconnectingPeer implements Session {
    * ```
    */
   bufferNotify(name: string, payload: Uint8Array): Promise<void> {
-    return this.#call((peer) => peer.bufferNotify(name, payload));
+    return this.#call(name, (peer) => peer.bufferNotify(name, payload));
   }
 
   /**
@@ -371,40 +399,16 @@ export class ReconnectingPeer implements Session {
     const error = new ConnectionClosedError("The reconnecting peer was closed");
     this.#stop.abort(error);
     this.#wake?.();
-    this.#flushQueue(error);
+    this.#queue.failAll(error);
     return true;
   }
 
-  #call<T>(fn: (peer: Peer) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  #call<T>(op: string, fn: (peer: Peer) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const peer = this.#peer;
     if (peer !== undefined && peer.isOpen) return fn(peer);
-    if (this.#queue.length >= this.#maxQueued) {
-      return Promise.reject(
-        new ConnectionClosedError("Disconnected, and the queue of waiting calls is full"),
-      );
-    }
-    return new Promise<T>((resolve, reject) => {
-      const entry: Queued = {
-        run: (p) => fn(p).then(resolve, reject),
-        fail: reject,
-      };
-      this.#queue.push(entry);
-      signal?.addEventListener("abort", () => {
-        const i = this.#queue.indexOf(entry);
-        if (i >= 0) {
-          this.#queue.splice(i, 1);
-          reject(signal.reason);
-        }
-      }, { once: true });
-    });
-  }
-
-  #flushQueue(error: unknown): void {
-    const queue = this.#queue;
-    this.#queue = [];
-    for (const q of queue) q.fail(error);
+    return this.#queue.add(op, fn, signal);
   }
 
   /** Waits `ms`, or until woken (online again, or closed). */
@@ -427,15 +431,19 @@ export class ReconnectingPeer implements Session {
         continue;
       }
       let peer: Peer;
+      const attempt = ++this.#attempts;
       try {
+        this.#options.onConnecting?.(attempt);
         const transport = await this.#options.connect(this.#stop.signal);
         if (this.#closed) {
           transport.close();
           return;
         }
         peer = new Peer(transport, this.#options);
-      } catch {
-        // A failed attempt: back off and try again (the error has nowhere better to go).
+      } catch (error) {
+        if (this.#closed) return;
+        this.#lastError = error;
+        this.#options.onConnectFailed?.(error, attempt);
         await this.#backoff();
         continue;
       }
@@ -443,10 +451,9 @@ export class ReconnectingPeer implements Session {
       // and drops at once must not cause a tight loop.
       peer.ready.then(() => this.#attempt = 0, () => {});
       this.#peer = peer;
+      this.#attempts = 0;
       this.#options.onOpen?.(peer);
-      const queued = this.#queue;
-      this.#queue = [];
-      for (const q of queued) q.run(peer);
+      this.#queue.runAll(peer);
       const reason = await peer.closed;
       this.#peer = undefined;
       this.#options.onClose?.(reason);

@@ -181,6 +181,58 @@ describe("ReconnectingPeer", () => {
     net.dropAll();
   });
 
+  test("every attempt is reported: connecting, failed with its cause and number, open", async () => {
+    const net = network();
+    net.setDown(true);
+    const events: string[] = [];
+    const client = new ReconnectingPeer({
+      connect: net.connect,
+      minDelayMs: 1,
+      maxDelayMs: 2,
+      onConnecting: (n) => events.push(`connecting ${n}`),
+      onConnectFailed: (e, n) => events.push(`failed ${n}: ${(e as Error).message}`),
+      onOpen: () => events.push("open"),
+    });
+    try {
+      await until(() => net.attempts >= 2);
+      net.setDown(false);
+      assert.equal(await client.request("ping"), "pong");
+      const open = events.indexOf("open");
+      const k = (open + 1) / 2; // the attempt that connected
+      assert.ok(k >= 3, events.join(", "));
+      const expected: string[] = [];
+      for (let n = 1; n < k; n++) {
+        expected.push(`connecting ${n}`, `failed ${n}: connection refused`);
+      }
+      expected.push(`connecting ${k}`, "open");
+      assert.deepEqual(events.slice(0, open + 1), expected);
+    } finally {
+      await client.close();
+      net.dropAll();
+    }
+  });
+
+  test("a call made while disconnected gives up after queueTimeoutMs, naming the op", async () => {
+    const net = network();
+    net.setDown(true);
+    const client = new ReconnectingPeer({
+      connect: net.connect,
+      minDelayMs: 1,
+      maxDelayMs: 2,
+      queueTimeoutMs: 30,
+    });
+    try {
+      await assert.rejects(client.request("ping"), (e) => {
+        assert.ok(e instanceof ConnectionClosedError);
+        assert.match(e.message, /"ping" waited 30 ms for a connection/);
+        assert.equal((e.cause as Error).message, "connection refused");
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   test("close rejects queued calls and stops reconnecting", async () => {
     const net = network();
     net.setDown(true);
