@@ -323,7 +323,15 @@ export class IncomingRequests {
     op: string,
     done: () => void,
   ): void {
-    sendStream(this.#wire, this.#life, id, stream, (e) => this.#sendError(id, e, op)).then(
+    sendStream(
+      this.#wire,
+      this.#life,
+      id,
+      op,
+      this.#options.maxPayloadBytes,
+      stream,
+      (e) => this.#sendError(id, e, op),
+    ).then(
       done,
       (e) => {
         done();

@@ -2,19 +2,23 @@
 // Sending a streaming result: the handler's readable, part by part, as `S` frames.
 
 import type { RequestId } from "../protocol/mod.ts";
+import { PayloadTooLargeError } from "./errors.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /**
  * Sends `stream` as the streaming result of request `id`, waiting for the write backlog to
- * drain between parts. If the stream errors, `sendError` answers with an ErrorResult (and the
- * stream is ended after it when parts went out).
+ * drain between parts. If the stream errors, or yields a part over `maxPayloadBytes` (the
+ * remote would refuse it, closing the connection), `sendError` answers with an ErrorResult
+ * (and the stream is ended after it when parts went out).
  */
 export async function sendStream(
   wire: Wire,
   life: Lifecycle,
   id: RequestId,
+  op: string,
+  maxPayloadBytes: number,
   stream: ReadableStream<Uint8Array>,
   sendError: (error: unknown) => void,
 ): Promise<void> {
@@ -30,6 +34,12 @@ export async function sendStream(
       const { done, value } = await reader.read();
       if (done) break;
       if (value.length === 0) continue; // an empty part would end the result
+      if (value.length > maxPayloadBytes) {
+        const kind = "handler result";
+        const error = new PayloadTooLargeError(op, value.length, maxPayloadBytes, { kind });
+        await reader.cancel(error);
+        throw error;
+      }
       wire.send({ type: "S", id, payload: value });
       sent = true;
     }

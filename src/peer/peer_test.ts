@@ -115,6 +115,14 @@ describe("Peer errors name what happened", () => {
       handlers: new Handlers()
         .handleBuffer("echo", (p) => p)
         .handleBuffer("grow", (p) => new Uint8Array(p.length * 2))
+        .handleBuffer("grow-stream", (p) =>
+          new ReadableStream({
+            start(c) {
+              c.enqueue(p);
+              c.enqueue(new Uint8Array(p.length * 2));
+              c.close();
+            },
+          }))
         .handleBuffer("slow", async (p) => {
           await slow.promise;
           return p;
@@ -154,6 +162,18 @@ describe("Peer errors name what happened", () => {
     await assert.rejects(client.bufferRequest("grow", new Uint8Array(600)), (e) => {
       assert.ok(e instanceof RemoteError);
       assert.match(e.message, /"grow".*1200 bytes.*1000 bytes.*maxPayloadBytes/);
+      return true;
+    });
+    // So is a part of a streamed result: the parts before it arrive, then the ErrorResult.
+    const streamed = client.streamRequest("grow-stream");
+    const sw = streamed.writable.getWriter();
+    await sw.write(new Uint8Array(600));
+    await sw.close();
+    const sr = streamed.readable.getReader();
+    assert.equal((await sr.read()).value?.length, 600);
+    await assert.rejects(sr.read(), (e) => {
+      assert.ok(e instanceof RemoteError);
+      assert.match(e.message, /"grow-stream".*1200 bytes.*1000 bytes.*maxPayloadBytes/);
       return true;
     });
     // Nothing oversized reached the wire: the connection and the request in flight carry on.
