@@ -4,6 +4,7 @@
  *
  * ```
  * deno run -A conformance/peer.ts serve --transport tcp|ws --addr 127.0.0.1:0 [options]
+ * deno run -A conformance/peer.ts serve --transport stdio [options]   (one peer on stdin/stdout)
  * bun conformance/peer.ts check --url tcp://127.0.0.1:PORT|ws://127.0.0.1:PORT/gotalk/ [--only ID,...]
  * node .build/node/conformance/peer.js serve ...
  * ```
@@ -34,6 +35,7 @@ const args: string[] = runtime === "deno" ? g.Deno.args : g.process.argv.slice(2
 interface Adapter {
   connect(options: { hostname?: string; port: number }): Promise<Transport>;
   listen(options: { hostname?: string; port: number }): Promise<Listener>;
+  stdio(): Transport;
 }
 
 async function adapter(): Promise<Adapter> {
@@ -234,7 +236,7 @@ function serveHandlers(): Handlers {
 
 async function serve(): Promise<void> {
   const transport = flag("--transport") ?? "tcp";
-  if (transport !== "tcp" && transport !== "ws") {
+  if (transport !== "tcp" && transport !== "ws" && transport !== "stdio") {
     printError(`--transport ${transport} is not supported by this peer yet`);
     exit(2);
   }
@@ -252,6 +254,14 @@ async function serve(): Promise<void> {
   }
   const maxPayload = numberFlag("--max-payload", 0);
   if (maxPayload > 0) options.maxPayloadBytes = maxPayload;
+  if (transport === "stdio") {
+    // Exactly one peer, over this process's stdin and stdout: nothing else is printed there.
+    const peer = new Peer((await adapter()).stdio(), options);
+    onSignals(() => void peer.close({ timeoutMs: 1000 }));
+    const error = await peer.closed;
+    if (error && !(error instanceof ConnectionClosedError)) printError(`peer closed: ${error}`);
+    exit(0);
+  }
   const addr = parseAddr(flag("--addr") ?? "127.0.0.1:0");
   let server: Server;
   if (transport === "ws") {
@@ -487,7 +497,7 @@ if (command === "serve") await serve();
 else if (command === "check") await check();
 else {
   printError(
-    "usage: peer.ts serve --transport tcp|ws --addr HOST:PORT [options] | check --url URL",
+    "usage: peer.ts serve --transport tcp|ws|stdio [--addr HOST:PORT] [options] | check --url URL",
   );
   exit(2);
 }

@@ -3,6 +3,7 @@
 
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "../transports/socket_options.ts";
+import type { ChildTransport } from "../transports/stdio_options.ts";
 import type { WebSocketConnectOptions } from "../transports/websocket/client.ts";
 import type { WebSocketServeOptions } from "../transports/websocket/_server_core.ts";
 
@@ -23,7 +24,7 @@ export interface RuntimeKit {
   connectWebSocket(url: string | URL, options?: WebSocketConnectOptions): Promise<Transport>;
   serveWebSocket(options: WebSocketServeOptions): Promise<Listener & { readonly url: string }>;
   /** A child process's stdin/stdout as a transport (see the adapters' `spawn`). */
-  spawn?(command: string, args: string[]): Promise<Transport>;
+  spawn?(command: string, args: string[]): Promise<ChildTransport>;
   /** This process's stdin/stdout as a transport (see the adapters' `stdio`). */
   stdio?(): Transport;
 }
@@ -49,6 +50,8 @@ async function load(name: RuntimeName): Promise<RuntimeKit> {
         listen: tcp.listen,
         connectWebSocket: wsClient.connectWebSocket,
         serveWebSocket: ws.serveWebSocket,
+        spawn: tcp.spawn,
+        stdio: tcp.stdio,
       };
     }
     case "bun": {
@@ -63,6 +66,8 @@ async function load(name: RuntimeName): Promise<RuntimeKit> {
         listen: tcp.listen,
         connectWebSocket: wsClient.connectWebSocket,
         serveWebSocket: ws.serveWebSocket,
+        spawn: tcp.spawn,
+        stdio: tcp.stdio,
       };
     }
     case "node": {
@@ -76,6 +81,8 @@ async function load(name: RuntimeName): Promise<RuntimeKit> {
         listen: tcp.listen,
         connectWebSocket: ws.connectWebSocket,
         serveWebSocket: ws.serveWebSocket,
+        spawn: tcp.spawn,
+        stdio: tcp.stdio,
       };
     }
   }

@@ -44,6 +44,8 @@ export type {
 } from "./socket_options.ts";
 export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
+export { spawn, stdio } from "./_stdio_bun.ts";
+export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocket {

@@ -52,6 +52,8 @@ export type {
 } from "./socket_options.ts";
 export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
+export { spawn, stdio } from "./_stdio_node.ts";
+export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
