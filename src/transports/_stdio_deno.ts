@@ -109,12 +109,20 @@ export function stdio(): Transport {
  * be started.
  *
  * @example A request to a child peer
- * ```ts ignore
+ * ```ts
  * import { Peer } from "@gotalk/gotalk";
  * import { spawn } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const child = await spawn("deno", ["run", "-A", "peer.ts", "serve", "--transport", "stdio"]);
+ * // This repository's conformance peer, serving one peer over its stdin and stdout.
+ * const child = await spawn(Deno.execPath(), [
+ *   "run",
+ *   "-A",
+ *   "conformance/peer.ts",
+ *   "serve",
+ *   "--transport",
+ *   "stdio",
+ * ]);
  * const peer = new Peer(child);
  * assert.equal(await peer.request("upper", "hi"), "HI");
  * await peer.close();

@@ -61,13 +61,15 @@ export interface ChildExit {
  * stdin is closed, and it is killed if it has not exited after `killAfterMs`. The child's exit
  * tears the transport down once its stdout has been read to the end.
  *
- * @example Usage
- * ```ts ignore
+ * @example A child that exits once its stdin is closed
+ * ```ts
  * import { spawn } from "@gotalk/gotalk/deno";
+ * import assert from "node:assert/strict";
  *
  * const child = await spawn("cat", []);
+ * assert.ok(child.pid > 0);
  * child.close();
- * console.log(await child.exited);
+ * assert.deepEqual(await child.exited, { code: 0, signal: null });
  * ```
  */
 export interface ChildTransport extends Transport {
