@@ -88,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
   // With --stdio, stdout carries the protocol: the URLs go to stderr.
   const say = opts.stdio ? writeErr : writeOut;
   const closers: Array<() => Promise<void>> = [];
-  const done = Promise.withResolvers<void>();
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => stop = resolve);
   try {
     for (const target of [opts.tcp, opts.ws]) {
       if (target === undefined) continue;
@@ -104,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       closers.push(() => peer.close({ timeoutMs: 1000 }));
       // The end of stdin closes a server that has nothing else to serve.
       void peer.closed.then(() => {
-        if (opts.tcp === undefined && opts.ws === undefined) done.resolve();
+        if (opts.tcp === undefined && opts.ws === undefined) stop();
       });
     }
   } catch (e) {
@@ -113,8 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     await writeErr(`gotalk serve: ${e instanceof Error ? e.message : e}\n`);
     return usage ? 2 : 3;
   }
-  onSignals(() => done.resolve());
-  await done.promise;
+  onSignals(() => stop());
+  await stopped;
   await Promise.allSettled(closers.map((c) => c()));
   return 0;
 }
