@@ -82,7 +82,10 @@ compile(join(npmDir, "esm"), entryFiles, true);
 // Where the package lives: the workspace's package.json says it once.
 const workspace = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const pkgExports: Record<string, { types: string; default: string }> = {};
+// The command line entry point runs when imported: it is the package's `bin`, not an export.
+const CLI = "./cli";
 for (const [key, path] of Object.entries(exports)) {
+  if (key === CLI) continue;
   const base = "./esm/" + path.replace(/^\.\//, "").replace(/\.ts$/, "");
   pkgExports[key] = { types: base + ".d.ts", default: base + ".js" };
 }
@@ -101,6 +104,7 @@ writeFileSync(
       keywords: workspace.keywords,
       type: "module",
       exports: pkgExports,
+      bin: { gotalk: "./esm/" + exports[CLI].replace(/^\.\//, "").replace(/\.ts$/, ".js") },
       // The compiled library only: no tests, benchmarks, sources or build files.
       files: ["esm/", "README.md", "LICENSE"],
       engines: { node: ">=20" },

@@ -1,5 +1,19 @@
-// The `gotalk` command's entry point on every runtime (`deno run -A src/cli/gotalk.ts`,
-// `bun src/cli/gotalk.ts`, the npm package's `bin`).
+#!/usr/bin/env node
+/**
+ * The `gotalk` command: call an operation, serve the conformance operations, tap a connection,
+ * check or benchmark an implementation, over TCP, TLS, WebSocket or a child process's stdio.
+ * Running this module runs the command with the process's arguments; it exports nothing.
+ *
+ * ```sh
+ * deno run -A jsr:@gotalk/gotalk/cli call tcp://127.0.0.1:1234 upper '"hello"'
+ * deno install -A -g -n gotalk jsr:@gotalk/gotalk/cli
+ * npx gotalk serve --tcp 1234
+ * ```
+ *
+ * `gotalk --help` lists the subcommands; `gotalk COMMAND --help` explains each.
+ *
+ * @module
+ */
 
 import { run } from "./main.ts";
 

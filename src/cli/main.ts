@@ -41,6 +41,16 @@ export function usage(): string {
     "Usage: gotalk COMMAND [ARGS]   (gotalk COMMAND --help for each)",
     "",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Targets: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH, or",
+    '--spawn "CMD ARGS" for a child process\'s stdin and stdout.',
+    "Exit status: 0 ok, 1 an ErrorResult (check: a FAILED case), 2 usage, 3 a connection or",
+    "protocol failure.",
+    "",
+    "Examples:",
+    "  gotalk serve --tcp 1234 --ws 8080",
+    `  gotalk call tcp://127.0.0.1:1234 upper '"hello"'`,
+    "  gotalk call --help",
   ].join("\n");
 }
 

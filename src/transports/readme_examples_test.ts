@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeName } from "./_test_factories.ts";
-import { examples, installTarball, root } from "./_test_readme.ts";
+import { examples, installTarball, root, sh } from "./_test_readme.ts";
 
 const runtime = runtimeName();
 const title = { deno: "Deno", bun: "Bun", node: "Node" }[runtime];
@@ -136,6 +136,17 @@ describe(`README examples on ${title}, as installed`, () => {
   });
 
   if (runtime !== "deno") {
+    test("the npm package's gotalk command: npx gotalk --help, node_modules/.bin/gotalk call", () => {
+      const help = sh("npx", ["--offline", "gotalk", "--help"], dir);
+      assert.match(help, /Usage: gotalk COMMAND/);
+      const out = sh(
+        join(dir, "node_modules", ".bin", "gotalk"),
+        ["call", `tcp://127.0.0.1:${ports.tcp}`, "greet", '"gotalk"'],
+        dir,
+      );
+      assert.equal(out, '"Hello, gotalk!"\n');
+    });
+
     test("the npm package: its own README's example runs; no tests, sources or build files", async () => {
       const npmReadme = readFileSync(join(dir, "node_modules", "gotalk", "README.md"), "utf8");
       const ex = examples(npmReadme).get("npm-readme.mjs");
