@@ -157,12 +157,12 @@ describe(`gotalk call on ${runtime}`, () => {
     }
   });
 
-  test("--spawn: a child gotalk serve --stdio", async (t) => {
+  test("--spawn: a child gotalk serve --stdio", async () => {
     const kit = await runtimeKit();
-    if (kit.spawn === undefined || kit.stdio === undefined) {
-      t.skip(`spawn() and stdio() are not available on ${runtime} yet`);
-      return;
-    }
+    assert.ok(
+      kit.spawn !== undefined && kit.stdio !== undefined,
+      `spawn() and stdio() on ${runtime}`,
+    );
     const child = [...gotalkCommand(), "serve", "--stdio"].map((w) => JSON.stringify(w));
     const r = await gotalk(["call", "--spawn", child.join(" "), "upper", '"spawned"']);
     assert.equal(r.code, 0, r.stderr);
