@@ -28,7 +28,7 @@ export function splitCommand(s: string): string[] {
 }
 
 /** A server started by the driver. */
-class Server implements ServerControl {
+export class Server implements ServerControl {
   readonly url: string;
   readonly #child: ChildProcess;
   readonly #exit: Promise<number | null>;
@@ -63,12 +63,12 @@ class Server implements ServerControl {
   }
 }
 
-type Started = { server: Server } | { unsupported: string } | { failed: string };
+export type Started = { server: Server } | { unsupported: string } | { failed: string };
 
 const READY_TIMEOUT_MS = 30000;
 
 /** Starts `cmd serve ...` and waits for its READY line. */
-function startServer(
+export function startServer(
   cmd: string[],
   transport: TransportName,
   options: ServeOptions,
