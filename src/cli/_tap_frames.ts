@@ -26,6 +26,8 @@ export class FrameWatcher {
     maxPayloadBytes: MAX_DECODED_PAYLOAD,
   });
   #failed = false;
+  /** The stream offset just after the last complete frame. */
+  #framed = 0;
 
   /** The events in `chunk` (which is only read, never kept). */
   feed(chunk: Uint8Array): TapEvent[] {
@@ -33,10 +35,15 @@ export class FrameWatcher {
     const out: TapEvent[] = [];
     const start = this.#decoder.offset;
     try {
-      this.#decoder.push(chunk, (message) => out.push(frameEvent(message)));
+      this.#decoder.push(chunk, (message) => {
+        const ev = frameEvent(message);
+        this.#framed += ev.headerBytes + ev.payloadBytes;
+        out.push(ev);
+      });
     } catch (e) {
       this.#failed = true;
-      const at = Math.max(0, Math.min(chunk.length, this.#decoder.offset - start));
+      // From the start of the frame that failed (or of this chunk, if it began earlier).
+      const at = Math.max(0, Math.min(chunk.length, this.#framed - start));
       out.push({
         kind: "malformed",
         error: e instanceof Error ? e.message : String(e),
@@ -52,7 +59,7 @@ export class FrameWatcher {
   }
 }
 
-function frameEvent(message: Message): TapEvent {
+function frameEvent(message: Message): TapEvent & { kind: "frame" } {
   if (message.type === "handshake") {
     return { kind: "frame", message, headerBytes: 2, payloadBytes: 0 };
   }
