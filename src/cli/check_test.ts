@@ -13,7 +13,7 @@ const g = globalThis as { Deno?: unknown };
 const full = g.Deno !== undefined;
 
 describe("gotalk check", () => {
-  test(`--spawn the Go peer: the catalogue's verdicts (${full ? "all" : "handshake"}), the client checks`, async (t) => {
+  test("--spawn the Go peer: the catalogue's verdicts, the client checks", async (t) => {
     const go = await within(goPeer(), 200_000, "go build");
     if (go === null) return t.skip("Go is not available");
     const dir = mkdtempSync(join(tmpdir(), "gotalk-check-"));
