@@ -127,6 +127,8 @@ const testFiles = [
   ...entryFiles,
   ...listTs(join(root, "src"), isNodeTest),
   join(root, "conformance", "peer.ts"),
+  // The command, which the src/cli tests run as a child process (they do not import it).
+  join(root, "src", "cli", "gotalk.ts"),
 ];
 const testOut = join(root, ".build", "node");
 mkdirSync(testOut, { recursive: true });
