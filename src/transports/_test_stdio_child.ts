@@ -18,7 +18,10 @@ if (mode === "relay") {
   const tcp = await adapter.connect({ hostname: "127.0.0.1", port: Number(arg) });
   const io = adapter.stdio();
   void io.readable.pipeTo(tcp.writable).catch(() => {});
-  await tcp.readable.pipeTo(io.writable).catch(() => {});
+  // Whatever arrived before the TCP side ended or failed (a reset after the remote's last
+  // frame, say) is still written out: flush stdout instead of aborting it.
+  await tcp.readable.pipeTo(io.writable, { preventAbort: true }).catch(() => {});
+  await io.writable.close().catch(() => {});
   tcp.close();
   io.close();
   process.exit(0);
