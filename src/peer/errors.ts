@@ -112,8 +112,8 @@ export class ConnectionClosedError extends Error {
    * @param message What happened.
    * @param options Standard error options; `cause` is why the connection closed.
    */
-  constructor(message = "The connection is closed", options?: ErrorOptions) {
-    super(message, options);
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message === undefined ? "The connection is closed" : message, options);
     this.name = "ConnectionClosedError";
   }
 }

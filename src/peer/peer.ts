@@ -72,8 +72,8 @@ export class Peer implements Session {
    * @param options Handlers, limits and timeouts.
    * @throws {RangeError} If an option is out of range.
    */
-  constructor(transport: Transport, options: PeerOptions = {}) {
-    const o = this.#options = resolveOptions(options);
+  constructor(transport: Transport, options?: PeerOptions) {
+    const o = this.#options = resolveOptions(options === undefined ? {} : options);
     this.#transport = transport;
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>

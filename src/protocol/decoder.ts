@@ -133,7 +133,8 @@ export class MessageDecoder {
    * @param options Limits, and whether a handshake comes first.
    * @throws {RangeError} If a limit is not a non-negative integer in range.
    */
-  constructor(options: MessageDecoderOptions = {}) {
+  constructor(options?: MessageDecoderOptions) {
+    options ??= {};
     const maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const maxName = options.maxNameBytes ?? MAX_NAME_BYTES;
     checkUint(maxPayload, MAX_WIRE_PAYLOAD_BYTES, "maxPayloadBytes");

@@ -29,7 +29,7 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
    *
    * @param options Limits, and whether a handshake comes first.
    */
-  constructor(options: MessageDecoderOptions = {}) {
+  constructor(options?: MessageDecoderOptions) {
     const decoder = new MessageDecoder(options);
     super({
       transform(chunk, controller) {
@@ -85,10 +85,10 @@ export class MessageEncoderStream extends TransformStream<Message, Uint8Array> {
    *
    * @param options Whether to start with the handshake.
    */
-  constructor(options: MessageEncoderStreamOptions = {}) {
+  constructor(options?: MessageEncoderStreamOptions) {
     super({
       start(controller) {
-        if (options.handshake) controller.enqueue(encodeHandshake());
+        if (options?.handshake) controller.enqueue(encodeHandshake());
       },
       transform(message, controller) {
         controller.enqueue(encodeMessage(message));

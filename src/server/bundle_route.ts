@@ -104,8 +104,9 @@ export interface BrowserBundleRouteOptions {
  */
 export function browserBundleRoute(
   bundle?: Uint8Array | string,
-  options: BrowserBundleRouteOptions = {},
+  options?: BrowserBundleRouteOptions,
 ): (request: Request) => Promise<Response | undefined> {
+  if (options === undefined) options = {};
   if (bundle !== undefined && !(bundle instanceof Uint8Array) && typeof bundle !== "string") {
     throw new TypeError("bundle must be a Uint8Array or a string");
   }

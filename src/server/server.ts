@@ -59,16 +59,17 @@ export class Server {
    * @param listener Where connections come from; the server owns it.
    * @param options Options for each connection's peer.
    */
-  constructor(listener: Listener, options: ServerOptions = {}) {
+  constructor(listener: Listener, options?: ServerOptions) {
+    const o = options === undefined ? {} : options;
     this.#listener = listener;
     this.#accepting = acceptLoop(listener, this.#closing.signal, {
       accepted: (transport) => {
-        const peer = new Peer(transport, options);
+        const peer = new Peer(transport, o);
         this.#peers.add(peer);
         peer.closed.then(() => this.#peers.delete(peer));
-        options.onPeer?.(peer);
+        o.onPeer?.(peer);
       },
-      failed: (error) => options.onError?.(error),
+      failed: (error) => o.onError?.(error),
     });
   }
 

@@ -61,8 +61,9 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
  * b.close();
  * ```
  */
-export function pipePair(options: PipeOptions = {}): [Transport, Transport] {
-  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+export function pipePair(options?: PipeOptions): [Transport, Transport] {
+  const highWaterMark = (options === undefined ? {} : options).highWaterMark ??
+    DEFAULT_HIGH_WATER_MARK;
   if (!(highWaterMark > 0) || !Number.isFinite(highWaterMark)) {
     throw new RangeError(
       `highWaterMark must be a positive finite number, got ${highWaterMark}`,

@@ -222,8 +222,9 @@ function checkConnectOptions(options: WebSocketConnectOptions): void {
  */
 export async function connectWebSocket(
   url: string | URL,
-  options: WebSocketConnectOptions = {},
+  options?: WebSocketConnectOptions,
 ): Promise<Transport> {
+  if (options === undefined) options = {};
   const target = checkUrl(url);
   checkConnectOptions(options);
   const params = { ...transportParams(options), coalesceWrites: options.coalesceWrites === true };

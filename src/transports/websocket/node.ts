@@ -150,8 +150,9 @@ const NodeWebSocket = function (
  */
 export function connectWebSocket(
   url: string | URL,
-  options: WebSocketConnectOptions = {},
+  options?: WebSocketConnectOptions,
 ): Promise<Transport> {
+  if (options === undefined) options = {};
   if (typeof options !== "object" || options === null) {
     return Promise.reject(new TypeError("options must be an object"));
   }
