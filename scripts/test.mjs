@@ -8,11 +8,11 @@
 // of tests than Deno (computed from the test names), and ends with one "N passed, N failed" line.
 // It exits non-zero on any failure.
 //
-// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,bench,conformance,browser]
+// Usage: node scripts/test.mjs [--only gates,deno,doc,bun,node,go,bench,conformance,browser]
 // (`npm test` first runs scripts/ensure_deps.mjs, which runs `npm ci` when node_modules is missing
 // or stale, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -73,7 +73,7 @@ function section(title) {
 // the Node test build, once: the gates check the generated bundle module and the JSR package,
 // and the Deno, Bun, Node and browser steps install the npm tarball as users do.
 let built = null;
-if (["gates", "deno", "bun", "node", "browser"].some(want)) {
+if (["gates", "deno", "doc", "bun", "node", "browser"].some(want)) {
   section("npm build (npm/, .build/node/, the browser bundle)");
   built = run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   if (!built.ok) record("npm build", false, 0, 1, built.seconds);
@@ -165,6 +165,48 @@ function unescapeXml(text) {
         ? named[e] ?? m
         : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
   );
+}
+
+// Doc examples: every @example of the public modules (mod.ts and each file under src/ that is not
+// private, a test or a benchmark) is type-checked and run by `deno test --doc`, with the
+// workspace's deno.json, so `@gotalk/gotalk/...` imports resolve to these sources. Examples
+// marked `ts ignore` (Bun-only APIs, or a server that would have to stay up) are not run.
+if (want("doc")) {
+  section("deno test --doc (the examples in the docs)");
+  mkdirSync(join(root, ".build"), { recursive: true });
+  const junit = join(root, ".build", "doc-junit.xml");
+  rmSync(junit, { force: true });
+  const r = run(deno, [
+    "test",
+    "-A",
+    "--doc",
+    "--permit-no-files",
+    "--reporter=pretty",
+    `--junit-path=${junit}`,
+    "mod.ts",
+    ...publicModules("src"),
+  ]);
+  // No names: these are not the suites the runtimes' counts are compared by.
+  const { passed, failed } = existsSync(junit)
+    ? countJunit(readFileSync(junit, "utf8"))
+    : { passed: 0, failed: 1 };
+  record(
+    "doc test",
+    r.ok && failed === 0 && passed > 0,
+    passed,
+    r.ok ? failed : Math.max(failed, 1),
+    r.seconds,
+  );
+}
+
+/** The public modules under `dir`: `.ts` files that are not private (`_`), tests or benchmarks. */
+function publicModules(dir) {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = `${dir}/${e.name}`;
+    if (e.name.startsWith("_")) return [];
+    if (e.isDirectory()) return publicModules(path);
+    return /(?<!_test|_bench)\.ts$/.test(e.name) ? [path] : [];
+  });
 }
 
 // Bun: the same suites through `bun test`.
