@@ -167,10 +167,11 @@ function unescapeXml(text) {
   );
 }
 
-// Doc examples: every @example of the public modules (mod.ts and each file under src/ that is not
-// private, a test or a benchmark) is type-checked and run by `deno test --doc`, with the
-// workspace's deno.json, so `@gotalk/gotalk/...` imports resolve to these sources. Examples
-// marked `ts ignore` (Bun-only APIs, or a server that would have to stay up) are not run.
+// Doc examples: every @example in mod.ts and the library's modules under src/ (public symbols are
+// also documented in private modules that entry points re-export) is type-checked and run by
+// `deno test --doc` with the workspace's deno.json, so `@gotalk/gotalk/...` imports resolve to
+// these sources. Examples marked `ts ignore` (Bun-only APIs, a server that would stay up) are not
+// run; each says why in its prose.
 if (want("doc")) {
   section("deno test --doc (the examples in the docs)");
   mkdirSync(join(root, ".build"), { recursive: true });
@@ -184,8 +185,8 @@ if (want("doc")) {
     "--reporter=pretty",
     `--junit-path=${junit}`,
     "mod.ts",
-    ...publicModules("src"),
-  ]);
+    ...libraryModules("src"),
+  ], { timeoutMs: 5 * 60 * 1000 });
   // No names: these are not the suites the runtimes' counts are compared by.
   const { passed, failed } = existsSync(junit)
     ? countJunit(readFileSync(junit, "utf8"))
@@ -199,13 +200,16 @@ if (want("doc")) {
   );
 }
 
-/** The public modules under `dir`: `.ts` files that are not private (`_`), tests or benchmarks. */
-function publicModules(dir) {
+/**
+ * The library's modules under `dir`: `.ts` files other than tests, benchmarks, test helpers
+ * (`_test_*.ts`), the generated bundle module and the browser tests' folder.
+ */
+function libraryModules(dir) {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
     const path = `${dir}/${e.name}`;
-    if (e.name.startsWith("_")) return [];
-    if (e.isDirectory()) return publicModules(path);
-    return /(?<!_test|_bench)\.ts$/.test(e.name) ? [path] : [];
+    if (e.isDirectory()) return `${path}/` === BROWSER_TESTS ? [] : libraryModules(path);
+    if (/^_test_|_test\.ts$|_bench\.ts$|^_browser_bundle_generated\.ts$/.test(e.name)) return [];
+    return e.name.endsWith(".ts") ? [path] : [];
   });
 }
 
