@@ -45,13 +45,18 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
 /**
  * Options for {@linkcode MessageEncoderStream}.
  *
- * @example Usage
+ * @example Encoding and decoding streams, handshake first
  * ```ts
- * import type { MessageEncoderStreamOptions } from "@gotalk/gotalk/protocol";
+ * import { MessageDecoderStream, MessageEncoderStream, type MessageEncoderStreamOptions } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
  * const options: MessageEncoderStreamOptions = { handshake: true };
- * assert.equal(options.handshake, true);
+ * const decoded = await Array.fromAsync(
+ *   ReadableStream.from([{ type: "n" as const, name: "hi", payload: new Uint8Array(0) }])
+ *     .pipeThrough(new MessageEncoderStream(options))
+ *     .pipeThrough(new MessageDecoderStream({ handshake: true })),
+ * );
+ * assert.deepEqual(decoded.map((m) => m.type), ["handshake", "n"]);
  * ```
  */
 export interface MessageEncoderStreamOptions {
