@@ -139,13 +139,22 @@ export class ConnectionClosedError extends Error {
  * A stream's consumer fell so far behind that its buffer limit was reached. Gotalk has no
  * per-stream flow control, so rather than stall the whole connection the one stream fails.
  *
- * @example Usage
+ * @example A streaming result nobody reads
  * ```ts
- * import { StreamOverflowError } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, StreamOverflowError } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new StreamOverflowError(1024);
- * assert.match(e.message, /1024/);
+ * const [a, b] = pipePair();
+ * const chunks = Array.from({ length: 8 }, () => new Uint8Array(64));
+ * const handlers = new Handlers().handleBuffer("feed", () => ReadableStream.from(chunks));
+ * const server = new Peer(a, { handlers });
+ * const client = new Peer(b, { streamBufferBytes: 128, streamStallTimeoutMs: 10 });
+ * const { writable, readable } = client.streamRequest("feed");
+ * await writable.close();
+ * const reader = readable.getReader(); // and never read
+ * await assert.rejects(reader.closed, (e) => e instanceof StreamOverflowError && e.limit === 128);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class StreamOverflowError extends Error {
