@@ -8,11 +8,11 @@
 // of tests than Deno (computed from the test names), and ends with one "N passed, N failed" line.
 // It exits non-zero on any failure.
 //
-// Usage: node scripts/test.mjs [--only gates,deno,bun,node,go,bench,conformance,browser]
+// Usage: node scripts/test.mjs [--only gates,deno,doc,bun,node,go,bench,conformance,browser]
 // (`npm test` first runs scripts/ensure_deps.mjs, which runs `npm ci` when node_modules is missing
 // or stale, so that a fresh clone needs nothing but Node, npm and Go.)
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -73,7 +73,7 @@ function section(title) {
 // the Node test build, once: the gates check the generated bundle module and the JSR package,
 // and the Deno, Bun, Node and browser steps install the npm tarball as users do.
 let built = null;
-if (["gates", "deno", "bun", "node", "browser"].some(want)) {
+if (["gates", "deno", "doc", "bun", "node", "browser"].some(want)) {
   section("npm build (npm/, .build/node/, the browser bundle)");
   built = run(deno, ["run", "-A", "scripts/build_npm.ts"]);
   if (!built.ok) record("npm build", false, 0, 1, built.seconds);
@@ -165,6 +165,52 @@ function unescapeXml(text) {
         ? named[e] ?? m
         : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
   );
+}
+
+// Doc examples: every @example in mod.ts and the library's modules under src/ (public symbols are
+// also documented in private modules that entry points re-export) is type-checked and run by
+// `deno test --doc` with the workspace's deno.json, so `@gotalk/gotalk/...` imports resolve to
+// these sources. Examples marked `ts ignore` (Bun-only APIs, a server that would stay up) are not
+// run; each says why in its prose.
+if (want("doc")) {
+  section("deno test --doc (the examples in the docs)");
+  mkdirSync(join(root, ".build"), { recursive: true });
+  const junit = join(root, ".build", "doc-junit.xml");
+  rmSync(junit, { force: true });
+  const r = run(deno, [
+    "test",
+    "-A",
+    "--doc",
+    "--permit-no-files",
+    "--reporter=pretty",
+    `--junit-path=${junit}`,
+    "mod.ts",
+    ...libraryModules("src"),
+  ], { timeoutMs: 5 * 60 * 1000 });
+  // No names: these are not the suites the runtimes' counts are compared by.
+  const { passed, failed } = existsSync(junit)
+    ? countJunit(readFileSync(junit, "utf8"))
+    : { passed: 0, failed: 1 };
+  record(
+    "doc test",
+    r.ok && failed === 0 && passed > 0,
+    passed,
+    r.ok ? failed : Math.max(failed, 1),
+    r.seconds,
+  );
+}
+
+/**
+ * The library's modules under `dir`: `.ts` files other than tests, benchmarks, test helpers
+ * (`_test_*.ts`), the generated bundle module and the browser tests' folder.
+ */
+function libraryModules(dir) {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) return `${path}/` === BROWSER_TESTS ? [] : libraryModules(path);
+    if (/^_test_|_test\.ts$|_bench\.ts$|^_browser_bundle_generated\.ts$/.test(e.name)) return [];
+    return e.name.endsWith(".ts") ? [path] : [];
+  });
 }
 
 // Bun: the same suites through `bun test`.

@@ -7,15 +7,20 @@
  * A request handler may also throw one: its payload is then sent as the ErrorResult byte for
  * byte (any other error sends its `message`), which lets a proxy forward errors unchanged.
  *
- * @example Catching an ErrorResult
+ * @example A handler that throws: the caller gets its op and message
  * ```ts
- * import { RemoteError } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, RemoteError } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new RemoteError("echo", "unknown operation \"echo\"");
- * assert.equal(e.op, "echo");
- * assert.equal(e.message, "unknown operation \"echo\"");
- * assert.equal(e.payload.length, 26);
+ * const [a, b] = pipePair();
+ * const handlers = new Handlers().handle("fail", () => Promise.reject(new Error("boom")));
+ * const server = new Peer(a, { handlers, logger: null });
+ * const client = new Peer(b);
+ * await assert.rejects(client.request("fail"), (e) => {
+ *   return e instanceof RemoteError && e.op === "fail" && e.message === "boom";
+ * });
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class RemoteError extends Error {
@@ -44,14 +49,20 @@ export class RemoteError extends Error {
  * The remote peer kept answering a request with a RetryResult (`e`) after the retry budget was
  * spent, or answered a streaming request (which cannot be replayed) with one.
  *
- * @example Usage
+ * @example A server that takes no buffer requests: the retries run out
  * ```ts
- * import { RetryLimitError } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, RetryLimitError } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new RetryLimitError("echo", "request rate limit", { wait: 500, attempts: 4 });
- * assert.equal(e.attempts, 4);
- * assert.match(e.message, /request rate limit/);
+ * const [a, b] = pipePair();
+ * const handlers = new Handlers().handleBuffer("echo", (bytes) => bytes);
+ * const server = new Peer(a, { handlers, maxBufferRequests: 0, retryWaitMinMs: 1, retryWaitMaxMs: 1 });
+ * const client = new Peer(b, { maxRetries: 2 });
+ * await assert.rejects(client.bufferRequest("echo", new Uint8Array(1)), (e) => {
+ *   return e instanceof RetryLimitError && e.attempts === 3 && e.text === "request rate limit";
+ * });
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class RetryLimitError extends Error {
@@ -96,13 +107,19 @@ export class RetryLimitError extends Error {
  * when a connection closes rejects with one; `cause` says why the connection closed (a
  * {@linkcode ProtocolError}, a transport error, or nothing for a normal close).
  *
- * @example Usage
+ * @example The remote goes away while a request waits
  * ```ts
- * import { ConnectionClosedError } from "@gotalk/gotalk";
+ * import { ConnectionClosedError, Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new ConnectionClosedError("The connection was closed");
- * assert.equal(e.name, "ConnectionClosedError");
+ * const [a, b] = pipePair();
+ * const handlers = new Handlers().handle("slow", () => new Promise(() => {}));
+ * const server = new Peer(a, { handlers });
+ * const client = new Peer(b);
+ * const answer = client.request("slow");
+ * server.abort();
+ * await assert.rejects(answer, ConnectionClosedError);
+ * await client.closed;
  * ```
  */
 export class ConnectionClosedError extends Error {
@@ -112,8 +129,8 @@ export class ConnectionClosedError extends Error {
    * @param message What happened.
    * @param options Standard error options; `cause` is why the connection closed.
    */
-  constructor(message = "The connection is closed", options?: ErrorOptions) {
-    super(message, options);
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message === undefined ? "The connection is closed" : message, options);
     this.name = "ConnectionClosedError";
   }
 }
@@ -122,13 +139,22 @@ export class ConnectionClosedError extends Error {
  * A stream's consumer fell so far behind that its buffer limit was reached. Gotalk has no
  * per-stream flow control, so rather than stall the whole connection the one stream fails.
  *
- * @example Usage
+ * @example A streaming result nobody reads
  * ```ts
- * import { StreamOverflowError } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, StreamOverflowError } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new StreamOverflowError(1024);
- * assert.match(e.message, /1024/);
+ * const [a, b] = pipePair();
+ * const chunks = Array.from({ length: 8 }, () => new Uint8Array(64));
+ * const handlers = new Handlers().handleBuffer("feed", () => ReadableStream.from(chunks));
+ * const server = new Peer(a, { handlers });
+ * const client = new Peer(b, { streamBufferBytes: 128, streamStallTimeoutMs: 10 });
+ * const { writable, readable } = client.streamRequest("feed");
+ * await writable.close();
+ * const reader = readable.getReader(); // and never read
+ * await assert.rejects(reader.closed, (e) => e instanceof StreamOverflowError && e.limit === 128);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class StreamOverflowError extends Error {
@@ -155,16 +181,20 @@ export class StreamOverflowError extends Error {
  * result collected for a buffer request fails when it grows past the limit. Only that request
  * fails; the connection stays open.
  *
- * @example Usage
+ * @example A request over the sender's own limit fails alone; the connection carries on
  * ```ts
- * import { PayloadTooLargeError } from "@gotalk/gotalk";
+ * import { Handlers, PayloadTooLargeError, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const e = new PayloadTooLargeError("download", 2048, 1024);
- * assert.equal(e.limit, 1024);
- * assert.match(e.message, /"download".*2048.*1024.*maxPayloadBytes/);
- * const sent = new PayloadTooLargeError("upload", 2048, 1024, { kind: "request" });
- * assert.match(sent.message, /^The request "upload" is 2048 bytes/);
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers: new Handlers().handleBuffer("echo", (bytes) => bytes) });
+ * const client = new Peer(b, { maxPayloadBytes: 8 });
+ * await assert.rejects(client.bufferRequest("echo", new Uint8Array(9)), (e) => {
+ *   return e instanceof PayloadTooLargeError && e.size === 9 && e.limit === 8;
+ * });
+ * assert.deepEqual(await client.bufferRequest("echo", new Uint8Array(8)), new Uint8Array(8));
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class PayloadTooLargeError extends Error {
@@ -212,13 +242,20 @@ export class PayloadTooLargeError extends Error {
  * as it arrives, `"handler result"` what a handler returned, `"request"` a request's payload,
  * `"request part"` a part of a streaming request, `"notification"` a notification's payload.
  *
- * @example Usage
+ * @example A notification over the sender's own limit
  * ```ts
- * import type { PayloadKind } from "@gotalk/gotalk";
+ * import { type PayloadKind, PayloadTooLargeError, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const kind: PayloadKind = "notification";
+ * const [a, b] = pipePair();
+ * const server = new Peer(a);
+ * const client = new Peer(b, { maxPayloadBytes: 8 });
+ * const error = await client.bufferNotify("log", new Uint8Array(9)).catch((e) => e);
+ * assert.ok(error instanceof PayloadTooLargeError);
+ * const kind: PayloadKind = error.kind;
  * assert.equal(kind, "notification");
+ * client.abort();
+ * server.abort();
  * ```
  */
 export type PayloadKind =
@@ -258,12 +295,15 @@ const PAYLOAD_TEXTS: Record<PayloadKind, [string, string, string]> = {
  * @example Telling a refused connection apart
  * ```ts
  * import { ConnectError } from "@gotalk/gotalk";
+ * import { connect, listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const e = new ConnectError("127.0.0.1:1", "ECONNREFUSED", "connection refused");
- * assert.equal(e.code, "ECONNREFUSED");
- * assert.equal(e.address, "127.0.0.1:1");
- * assert.equal(e.message, "Could not connect to 127.0.0.1:1 (ECONNREFUSED): connection refused");
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close(); // nothing listens on `port` any more
+ * await assert.rejects(connect({ hostname: "127.0.0.1", port }), (e) => {
+ *   return e instanceof ConnectError && e.code === "ECONNREFUSED" && e.address === `127.0.0.1:${port}`;
+ * });
  * ```
  */
 export class ConnectError extends Error {

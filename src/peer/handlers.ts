@@ -1,158 +1,25 @@
 // This module is browser compatible.
 
-import type { Session } from "./session.ts";
+import type {
+  BufferHandler,
+  BufferNotificationHandler,
+  HandlerResult,
+  JsonHandler,
+  NotificationHandler,
+  StreamHandler,
+} from "./handler_types.ts";
 import { decodeJson, encodeJson } from "./_payload.ts";
 
-/**
- * What a request handler gets besides its input.
- *
- * @example Usage
- * ```ts
- * import { Handlers, type RequestContext } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const handlers = new Handlers().handle("whoami", (_v: unknown, ctx: RequestContext) => ctx.op);
- * assert.equal(handlers.handles("whoami"), true);
- * ```
- */
-export interface RequestContext {
-  /** The peer the request came from: handlers can send requests and notifications back. */
-  readonly peer: Session;
-  /** The requested operation. */
-  readonly op: string;
-  /** Aborted when the connection closes, so long-running handlers can stop early. */
-  readonly signal: AbortSignal;
-}
-
-/**
- * What a notification handler gets besides its input.
- *
- * @example Usage
- * ```ts
- * import { Handlers, type NotificationContext } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const seen: string[] = [];
- * new Handlers().handleNotification("hi", (_v, ctx: NotificationContext) => void seen.push(ctx.name));
- * assert.deepEqual(seen, []);
- * ```
- */
-export interface NotificationContext {
-  /** The peer the notification came from. */
-  readonly peer: Session;
-  /** The notification name. */
-  readonly name: string;
-}
-
-/**
- * What a request handler may answer with: bytes (a single result), or a stream of parts (a
- * streaming result, whatever the kind of request).
- *
- * @example Usage
- * ```ts
- * import type { HandlerResult } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const r: HandlerResult = new Uint8Array([1]);
- * assert.equal(r instanceof Uint8Array, true);
- * ```
- */
-export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
-
-/**
- * A JSON request handler: gets the parsed request value, returns a value to send back as JSON
- * (or a `ReadableStream` of raw parts for a streaming result). A thrown error becomes an
- * ErrorResult carrying its message.
- *
- * @example Usage
- * ```ts
- * import type { JsonHandler } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const upper: JsonHandler<string, string> = (s) => s.toUpperCase();
- * assert.equal(upper("a", undefined as never), "A");
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type JsonHandler<In = any, Out = unknown> = (
-  value: In,
-  context: RequestContext,
-) => Out | Promise<Out>;
-
-/**
- * A buffer request handler: gets the raw request payload, answers with bytes or a stream of
- * parts. A thrown error becomes an ErrorResult carrying its message.
- *
- * @example Usage
- * ```ts
- * import type { BufferHandler } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const echo: BufferHandler = (payload) => payload;
- * assert.deepEqual(echo(new Uint8Array([7]), undefined as never), new Uint8Array([7]));
- * ```
- */
-export type BufferHandler = (
-  payload: Uint8Array,
-  context: RequestContext,
-) => HandlerResult | Promise<HandlerResult>;
-
-/**
- * A streaming request handler: gets the request parts as a `ReadableStream` (a single-payload
- * request arrives as a stream of one part), answers with bytes or a stream of parts.
- *
- * @example Usage
- * ```ts
- * import type { StreamHandler } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const passThrough: StreamHandler = (parts) => parts;
- * assert.equal(typeof passThrough, "function");
- * ```
- */
-export type StreamHandler = (
-  parts: ReadableStream<Uint8Array>,
-  context: RequestContext,
-) => HandlerResult | Promise<HandlerResult>;
-
-/**
- * A JSON notification handler: gets the parsed value.
- *
- * @example Usage
- * ```ts
- * import type { NotificationHandler } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const log: string[] = [];
- * const h: NotificationHandler<string> = (v) => void log.push(v);
- * h("x", undefined as never);
- * assert.deepEqual(log, ["x"]);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type NotificationHandler<In = any> = (
-  value: In,
-  context: NotificationContext,
-) => void | Promise<void>;
-
-/**
- * A buffer notification handler: gets the raw payload.
- *
- * @example Usage
- * ```ts
- * import type { BufferNotificationHandler } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * let n = 0;
- * const h: BufferNotificationHandler = (p) => void (n += p.length);
- * h(new Uint8Array(3), undefined as never);
- * assert.equal(n, 3);
- * ```
- */
-export type BufferNotificationHandler = (
-  payload: Uint8Array,
-  context: NotificationContext,
-) => void | Promise<void>;
+export type {
+  BufferHandler,
+  BufferNotificationHandler,
+  HandlerResult,
+  JsonHandler,
+  NotificationContext,
+  NotificationHandler,
+  RequestContext,
+  StreamHandler,
+} from "./handler_types.ts";
 
 /** A registered request handler and how it takes its input (internal to the peer). */
 export interface RequestHandlerEntry {
@@ -193,15 +60,21 @@ function jsonAsBuffer(fn: JsonHandler): BufferHandler {
  * nearest fallback (this set's own fallback first, unlike Go's, whose child fallback is never
  * reached).
  *
- * @example Registering handlers
+ * @example A set extending a shared one
  * ```ts
- * import { Handlers } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
+ * const [a, b] = pipePair();
+ *
  * const base = new Handlers().handle("upper", (s: string) => s.toUpperCase());
- * const child = new Handlers(base).handleFallback((payload) => payload);
- * assert.equal(child.handles("upper"), true);
- * assert.equal(child.handles("anything"), true);
+ * const admin = new Handlers(base).handle("stats", () => ({ peers: 1 }));
+ * const server = new Peer(a, { handlers: admin });
+ * const client = new Peer(b);
+ * assert.equal(await client.request("upper", "hi"), "HI"); // from the parent
+ * assert.deepEqual(await client.request("stats"), { peers: 1 });
+ * client.abort();
+ * server.abort();
  * ```
  */
 export class Handlers {
@@ -227,13 +100,19 @@ export class Handlers {
    * @param fn The handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example A JSON request: a value in, a value out
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handle("add", ([a, b]: [number, number]) => a + b);
-   * assert.equal(h.handles("add"), true);
+   * const [a, b] = pipePair();
+   *
+   * const handlers = new Handlers().handle("add", ([x, y]: [number, number]) => x + y);
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * assert.equal(await client.request("add", [2, 3]), 5);
+   * client.abort();
+   * server.abort();
    * ```
    */
   handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
@@ -248,13 +127,19 @@ export class Handlers {
    * @param fn The handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Bytes in, bytes out
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleBuffer("echo", (payload) => payload);
-   * assert.equal(h.handles("echo"), true);
+   * const [a, b] = pipePair();
+   *
+   * const handlers = new Handlers().handleBuffer("reverse", (bytes) => bytes.slice().reverse());
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * assert.deepEqual(await client.bufferRequest("reverse", new Uint8Array([1, 2])), new Uint8Array([2, 1]));
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleBuffer(op: string, fn: BufferHandler): this {
@@ -269,13 +154,25 @@ export class Handlers {
    * @param fn The handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Counting the parts of a streaming request
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleStream("stream-echo", (parts) => parts);
-   * assert.equal(h.handles("stream-echo"), true);
+   * const [a, b] = pipePair();
+   *
+   * const handlers = new Handlers().handleStream("count", async (parts) => {
+   *   const all = await Array.fromAsync(parts);
+   *   return new TextEncoder().encode(String(all.length));
+   * });
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * const { writable, readable } = client.streamRequest("count");
+   * ReadableStream.from([new Uint8Array(1), new Uint8Array(1)]).pipeTo(writable);
+   * const [result] = await Array.fromAsync(readable);
+   * assert.equal(new TextDecoder().decode(result), "2");
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleStream(op: string, fn: StreamHandler): this {
@@ -289,13 +186,20 @@ export class Handlers {
    * @param fn A buffer handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Answering every op that has no handler of its own
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleFallback((_p, ctx) => new TextEncoder().encode(ctx.op));
-   * assert.equal(h.handles("whatever"), true);
+   * const [a, b] = pipePair();
+   *
+   * const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+   * const handlers = new Handlers().handleFallback((_bytes, ctx) => json(`no ${ctx.op} here`));
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * assert.equal(await client.request("anything"), "no anything here");
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleFallback(fn: BufferHandler): this {
@@ -310,13 +214,21 @@ export class Handlers {
    * @param fn The handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Receiving an event
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleNotification("chat", (msg: string) => void msg);
-   * assert.ok(h.handlesNotification("chat"));
+   * const [a, b] = pipePair();
+   *
+   * const got = Promise.withResolvers<string>();
+   * const handlers = new Handlers().handleNotification("chat", (text: string) => got.resolve(text));
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * await client.notify("chat", "hello");
+   * assert.equal(await got.promise, "hello");
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
@@ -331,13 +243,21 @@ export class Handlers {
    * @param fn The handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Receiving an event of raw bytes
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleBufferNotification("blob", (p) => void p);
-   * assert.ok(h.handlesNotification("blob"));
+   * const [a, b] = pipePair();
+   *
+   * const got = Promise.withResolvers<Uint8Array>();
+   * const handlers = new Handlers().handleBufferNotification("blob", got.resolve);
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * await client.bufferNotify("blob", new Uint8Array([9]));
+   * assert.deepEqual(await got.promise, new Uint8Array([9]));
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
@@ -352,13 +272,21 @@ export class Handlers {
    * @param fn A buffer notification handler.
    * @returns This set, for chaining.
    *
-   * @example Usage
+   * @example Receiving every event that has no handler of its own
    * ```ts
-   * import { Handlers } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
    * import assert from "node:assert/strict";
    *
-   * const h = new Handlers().handleNotificationFallback((_p, ctx) => void ctx.name);
-   * assert.ok(h.handlesNotification("anything"));
+   * const [a, b] = pipePair();
+   *
+   * const got = Promise.withResolvers<string>();
+   * const handlers = new Handlers().handleNotificationFallback((_bytes, ctx) => got.resolve(ctx.name));
+   * const server = new Peer(a, { handlers });
+   * const client = new Peer(b);
+   * await client.notify("anything", null);
+   * assert.equal(await got.promise, "anything");
+   * client.abort();
+   * server.abort();
    * ```
    */
   handleNotificationFallback(fn: BufferNotificationHandler): this {

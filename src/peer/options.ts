@@ -9,18 +9,22 @@ import { errorText } from "./_payload.ts";
  * Where a {@linkcode Peer} logs handler and protocol errors: anything shaped like `console`
  * (the default is `globalThis.console`).
  *
- * @example A logger that collects lines
+ * @example A logger that collects the lines a failing handler writes
  * ```ts
- * import type { Logger } from "@gotalk/gotalk";
+ * import { Handlers, type Logger, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
- * const logger: Logger = {
- *   error: (...args) => lines.push(args.join(" ")),
- *   warn: (...args) => lines.push(args.join(" ")),
- * };
- * logger.error("gotalk: handler \"x\" failed: boom");
+ * const logger: Logger = { error: (...args) => lines.push(args.join(" ")), warn: () => {} };
+ * const [a, b] = pipePair();
+ * const handlers = new Handlers().handle("fail", () => Promise.reject(new Error("boom")));
+ * const server = new Peer(a, { handlers, logger });
+ * const client = new Peer(b);
+ * await assert.rejects(client.request("fail"));
  * assert.equal(lines.length, 1);
+ * assert.match(lines[0], /"fail".*boom/);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface Logger {
@@ -33,15 +37,21 @@ export interface Logger {
 /**
  * What {@linkcode PeerOptions.onHandlerError} is told besides the error.
  *
- * @example Usage
+ * @example Reporting failed handlers by op
  * ```ts
- * import type { HandlerErrorInfo } from "@gotalk/gotalk";
+ * import { type HandlerErrorInfo, Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const seen: string[] = [];
- * const onHandlerError = (_e: unknown, info: HandlerErrorInfo) => seen.push(info.op);
- * onHandlerError(new Error("boom"), { op: "echo", peer: undefined as never });
- * assert.deepEqual(seen, ["echo"]);
+ * const failed: string[] = [];
+ * const onHandlerError = (_error: unknown, info: HandlerErrorInfo) => void failed.push(info.op);
+ * const [a, b] = pipePair();
+ * const handlers = new Handlers().handle("fail", () => Promise.reject(new Error("boom")));
+ * const server = new Peer(a, { handlers, onHandlerError, logger: null });
+ * const client = new Peer(b);
+ * await assert.rejects(client.request("fail"));
+ * assert.deepEqual(failed, ["fail"]);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface HandlerErrorInfo {
@@ -54,13 +64,18 @@ export interface HandlerErrorInfo {
 /**
  * Options for a {@linkcode Peer}. Every limit and timeout has a finite, documented default.
  *
- * @example Usage
+ * @example A default timeout for every request
  * ```ts
- * import type { PeerOptions } from "@gotalk/gotalk";
+ * import { Handlers, Peer, type PeerOptions, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const options: PeerOptions = { maxBufferRequests: 64, readTimeoutMs: 60_000 };
- * assert.equal(options.maxBufferRequests, 64);
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers: new Handlers().handle("slow", () => new Promise(() => {})) });
+ * const options: PeerOptions = { requestTimeoutMs: 20 };
+ * const client = new Peer(b, options);
+ * await assert.rejects(client.request("slow"), { name: "TimeoutError" });
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface PeerOptions {

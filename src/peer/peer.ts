@@ -72,8 +72,8 @@ export class Peer implements Session {
    * @param options Handlers, limits and timeouts.
    * @throws {RangeError} If an option is out of range.
    */
-  constructor(transport: Transport, options: PeerOptions = {}) {
-    const o = this.#options = resolveOptions(options);
+  constructor(transport: Transport, options?: PeerOptions) {
+    const o = this.#options = resolveOptions(options === undefined ? {} : options);
     this.#transport = transport;
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
@@ -128,16 +128,15 @@ export class Peer implements Session {
    *
    * @returns A promise.
    *
-   * @example Usage
+   * @example The other end goes away before its handshake
    * ```ts
-   * import { Peer, pipePair } from "@gotalk/gotalk";
+   * import { ConnectionClosedError, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = pipePair();
    * const p = new Peer(a);
-   * const q = new Peer(b);
-   * await p.ready;
-   * p.abort();
-   * q.abort();
+   * b.close();
+   * await assert.rejects(p.ready, ConnectionClosedError);
    * ```
    */
   get ready(): Promise<void> {
@@ -225,7 +224,6 @@ export class Peer implements Session {
    * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
    * const p = new Peer({ readable, writable, close() {}, remoteAddr: "10.0.0.2:4000" });
    * assert.equal(p.remoteAddr, "10.0.0.2:4000");
-   * assert.equal(p.localAddr, undefined);
    * p.abort();
    * ```
    */
@@ -423,12 +421,15 @@ export class Peer implements Session {
    *
    * @example Usage
    * ```ts
-   * import { Peer, pipePair } from "@gotalk/gotalk";
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
    *
    * const [a, b] = pipePair();
+   * const got = Promise.withResolvers<Uint8Array>();
+   * const server = new Peer(a, { handlers: new Handlers().handleBufferNotification("b", got.resolve) });
    * const client = new Peer(b);
-   * const server = new Peer(a);
-   * await client.bufferNotify("blob", new Uint8Array([1]));
+   * await client.bufferNotify("b", new Uint8Array([1]));
+   * assert.deepEqual(await got.promise, new Uint8Array([1]));
    * client.abort();
    * server.abort();
    * ```

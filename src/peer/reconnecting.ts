@@ -1,91 +1,12 @@
 // This module is browser compatible.
 
 import { ConnectionClosedError } from "./errors.ts";
-import type { PeerOptions } from "./options.ts";
 import { Peer } from "./peer.ts";
 import type { CloseOptions, RequestOptions, Session, StreamRequest } from "./session.ts";
-import type { Transport } from "./transport.ts";
 import { CallQueue } from "./_call_queue.ts";
+import type { ReconnectingPeerOptions } from "./reconnecting_options.ts";
 
-/**
- * Options for a {@linkcode ReconnectingPeer}.
- *
- * @example Usage
- * ```ts
- * import { pipePair, type ReconnectingPeerOptions } from "@gotalk/gotalk";
- * import assert from "node:assert/strict";
- *
- * const options: ReconnectingPeerOptions = {
- *   connect: () => Promise.resolve(pipePair()[0]),
- *   minDelayMs: 100,
- * };
- * assert.equal(options.minDelayMs, 100);
- * ```
- */
-export interface ReconnectingPeerOptions extends PeerOptions {
-  /**
-   * Opens a new connection. Called at start and after every disconnection, with backoff; a
-   * rejection counts as a failed attempt. The signal aborts when the peer is closed.
-   */
-  connect: (signal: AbortSignal) => Promise<Transport>;
-  /**
-   * The first retry delay, in milliseconds.
-   *
-   * @default {250}
-   */
-  minDelayMs?: number;
-  /**
-   * The longest retry delay, in milliseconds. Delays double from `minDelayMs` up to this, each
-   * one drawn at random between half and all of it ("equal jitter"), so that many clients
-   * cut off together do not come back together.
-   *
-   * @default {30000}
-   */
-  maxDelayMs?: number;
-  /**
-   * How many requests and notifications made while disconnected wait for the next connection;
-   * further ones reject at once with {@linkcode ConnectionClosedError}. 0 rejects every call
-   * made while disconnected. Waiting calls still honour their own `signal` and `timeoutMs`.
-   *
-   * @default {100}
-   */
-  maxQueued?: number;
-  /**
-   * How long a call made while disconnected waits for a connection, in milliseconds; then it
-   * rejects with a {@linkcode ConnectionClosedError} naming the op and the wait, whose `cause`
-   * is the last connect attempt's error. 0 waits as long as it takes.
-   *
-   * @default {30000}
-   */
-  queueTimeoutMs?: number;
-  /**
-   * Called before each connect attempt, with its number (1 for the first after a connection
-   * was up, or at start).
-   *
-   * @default {undefined}
-   */
-  onConnecting?: (attempt: number) => void;
-  /**
-   * Called when a connect attempt failed, with its error and number; the next attempt follows
-   * after the backoff.
-   *
-   * @default {undefined}
-   */
-  onConnectFailed?: (error: unknown, attempt: number) => void;
-  /**
-   * Called when a connection is up, with its peer.
-   *
-   * @default {undefined}
-   */
-  onOpen?: (peer: Peer) => void;
-  /**
-   * Called when a connection went down, with the error that closed it (`undefined` after a
-   * normal close), before the next attempt.
-   *
-   * @default {undefined}
-   */
-  onClose?: (reason: Error | undefined) => void;
-}
+export type { ReconnectingPeerOptions };
 
 /**
  * A connection that comes back: it opens a {@linkcode Peer} with `connect`, and whenever the
@@ -117,9 +38,12 @@ export interface ReconnectingPeerOptions extends PeerOptions {
  *     servers.push(new Peer(a, { handlers }));
  *     return Promise.resolve(b);
  *   },
+ *   onOpen: () => servers.length === 2 && reopened.resolve(),
  * });
+ * const reopened = Promise.withResolvers<void>();
  * assert.equal(await client.request("ping"), "pong");
  * servers[0].abort();
+ * await reopened.promise;
  * assert.equal(await client.request("ping"), "pong");
  * await client.close();
  * for (const s of servers) s.abort();
@@ -178,9 +102,21 @@ export class ReconnectingPeer implements Session {
    *
    * @returns The peer.
    *
-   * @example Usage
-   * ```ts ignore
-   * client.peer?.lastHeartbeat;
+   * @example The peer of the connection that is up
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handle("ping", () => "pong") });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   *
+   * const before = client.peer;
+   * assert.equal(before, undefined); // not connected yet
+   * assert.equal(await client.request("ping"), "pong");
+   * assert.equal(client.peer?.isOpen, true);
+   * await client.close();
+   * server.abort();
    * ```
    */
   get peer(): Peer | undefined {
@@ -238,9 +174,18 @@ export class ReconnectingPeer implements Session {
    * @throws {ConnectionClosedError} When the queue is full, the peer is closed, or the
    * connection drops while the request is in flight.
    *
-   * @example Usage
-   * ```ts ignore
-   * const rooms = await client.request<string[]>("rooms");
+   * @example A request made before the connection is up waits for it
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handle("rooms", () => ["general"]) });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   *
+   * assert.deepEqual(await client.request<string[]>("rooms"), ["general"]);
+   * await client.close();
+   * server.abort();
    * ```
    */
   request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
@@ -257,8 +202,17 @@ export class ReconnectingPeer implements Session {
    * @throws {ConnectionClosedError} When the queue is full or the connection drops.
    *
    * @example Usage
-   * ```ts ignore
-   * const bytes = await client.bufferRequest("echo", new Uint8Array([1]));
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handleBuffer("echo", (bytes) => bytes) });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   *
+   * assert.deepEqual(await client.bufferRequest("echo", new Uint8Array([1])), new Uint8Array([1]));
+   * await client.close();
+   * server.abort();
    * ```
    */
   bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
@@ -274,8 +228,18 @@ export class ReconnectingPeer implements Session {
    * @throws {ConnectionClosedError} When the queue is full or the peer is closed.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const got = Promise.withResolvers<{ room: string }>();
+   * const server = new Peer(a, { handlers: new Handlers().handleNotification("typing", got.resolve) });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
    * await client.notify("typing", { room: "general" });
+   * assert.deepEqual(await got.promise, { room: "general" });
+   * await client.close();
+   * server.abort();
    * ```
    */
   notify(name: string, value?: unknown): Promise<void> {
@@ -361,9 +325,20 @@ export class ReconnectingPeer implements Session {
    *
    * @returns Resolves when everything is closed.
    *
-   * @example Usage
-   * ```ts ignore
+   * @example Closing lets a request in flight finish
+   * ```ts
+   * import { Handlers, Peer, pipePair, ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handle("ok", () => true) });
+   * const client = new ReconnectingPeer({ connect: () => Promise.resolve(b) });
+   * assert.equal(await client.request("ok"), true); // connected
+   * const answer = client.request("ok");
    * await client.close();
+   * assert.equal(await answer, true);
+   * assert.equal(client.isOpen, false);
+   * server.abort();
    * ```
    */
   async close(options?: CloseOptions): Promise<void> {

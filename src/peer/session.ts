@@ -3,13 +3,20 @@
 /**
  * A heartbeat received from the remote.
  *
- * @example Usage
+ * @example Watching the remote's heartbeats
  * ```ts
- * import type { Heartbeat } from "@gotalk/gotalk";
+ * import { type Heartbeat, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const hb: Heartbeat = { load: 0, time: 1700000000, receivedAt: Date.now() };
- * assert.equal(hb.load, 0);
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { heartbeatIntervalMs: 10, heartbeatLoad: () => 7 });
+ * const first = Promise.withResolvers<Heartbeat>();
+ * const client = new Peer(b, { onHeartbeat: first.resolve });
+ * const keepAlive = setTimeout(() => {}, 60_000); // heartbeat timers never keep a process alive
+ * assert.equal((await first.promise).load, 7);
+ * clearTimeout(keepAlive);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface Heartbeat {
@@ -24,13 +31,18 @@ export interface Heartbeat {
 /**
  * Options for one request.
  *
- * @example Usage
+ * @example A timeout for one request
  * ```ts
- * import type { RequestOptions } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, type RequestOptions } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const options: RequestOptions = { timeoutMs: 1000, signal: AbortSignal.timeout(5000) };
- * assert.equal(options.timeoutMs, 1000);
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers: new Handlers().handle("slow", () => new Promise(() => {})) });
+ * const client = new Peer(b);
+ * const options: RequestOptions = { timeoutMs: 20 };
+ * await assert.rejects(client.request("slow", null, options), { name: "TimeoutError" });
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface RequestOptions {
@@ -59,13 +71,23 @@ export interface RequestOptions {
  * request), read the result parts from `readable` (a single result arrives as one part; an
  * ErrorResult errors it with a {@linkcode RemoteError}).
  *
- * @example Usage
- * ```ts ignore
- * const { writable, readable } = peer.streamRequest("stream-echo");
- * const writer = writable.getWriter();
- * await writer.write(new TextEncoder().encode("part"));
- * await writer.close();
- * for await (const part of readable) console.log(part);
+ * @example Writing a request in parts, reading the result in parts
+ * ```ts
+ * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = pipePair();
+ * const upper = new TransformStream<Uint8Array, Uint8Array>({
+ *   transform: (part, out) => out.enqueue(new TextEncoder().encode(new TextDecoder().decode(part).toUpperCase())),
+ * });
+ * const server = new Peer(a, { handlers: new Handlers().handleStream("upper", (parts) => parts.pipeThrough(upper)) });
+ * const client = new Peer(b);
+ * const { writable, readable } = client.streamRequest("upper");
+ * ReadableStream.from([new TextEncoder().encode("ab"), new TextEncoder().encode("c")]).pipeTo(writable);
+ * const parts = await Array.fromAsync(readable, (part) => new TextDecoder().decode(part));
+ * assert.deepEqual(parts, ["AB", "C"]);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface StreamRequest {
@@ -78,13 +100,19 @@ export interface StreamRequest {
 /**
  * Options for {@linkcode Peer.close}.
  *
- * @example Usage
+ * @example Closing without waiting long for a request that never ends
  * ```ts
- * import type { CloseOptions } from "@gotalk/gotalk";
+ * import { type CloseOptions, ConnectionClosedError, Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const options: CloseOptions = { timeoutMs: 2000 };
- * assert.equal(options.timeoutMs, 2000);
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers: new Handlers().handle("slow", () => new Promise(() => {})) });
+ * const client = new Peer(b);
+ * const answer = client.request("slow");
+ * const options: CloseOptions = { timeoutMs: 20 };
+ * await client.close(options);
+ * await assert.rejects(answer, ConnectionClosedError);
+ * server.abort();
  * ```
  */
 export interface CloseOptions {

@@ -9,14 +9,20 @@
  * transport never writes to again, because decoded payloads may be views into it. Chunks written
  * to `writable` belong to the transport from then on; the peer never touches them again.
  *
- * @example A transport from any two streams
+ * @example Two peers over a transport made of two streams
  * ```ts
- * import type { Transport } from "@gotalk/gotalk";
+ * import { Handlers, Peer, type Transport } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
- * const loopback: Transport = { readable, writable, close() {} };
- * assert.ok(loopback.readable instanceof ReadableStream);
+ * const up = new TransformStream<Uint8Array, Uint8Array>();
+ * const down = new TransformStream<Uint8Array, Uint8Array>();
+ * const left: Transport = { readable: down.readable, writable: up.writable, close() {} };
+ * const right: Transport = { readable: up.readable, writable: down.writable, close() {} };
+ * const server = new Peer(right, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const client = new Peer(left);
+ * assert.equal(await client.request("ping"), "pong");
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface Transport {
@@ -39,13 +45,17 @@ export interface Transport {
 /**
  * The address a {@linkcode Listener} is bound to.
  *
- * @example Usage
+ * @example The port a server got when it asked for any
  * ```ts
- * import type { ListenAddr } from "@gotalk/gotalk";
+ * import { type ListenAddr, Server } from "@gotalk/gotalk";
+ * import { listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const addr: ListenAddr = { hostname: "127.0.0.1", port: 4000 };
- * assert.equal(addr.port, 4000);
+ * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }));
+ * const addr: ListenAddr = server.addr;
+ * assert.equal(addr.hostname, "127.0.0.1");
+ * assert.ok(addr.port > 0);
+ * await server.close();
  * ```
  */
 export interface ListenAddr {
@@ -60,15 +70,20 @@ export interface ListenAddr {
  * (`@gotalk/gotalk/deno`, `/bun`, `/node`) returns one from its `listen` function; a
  * {@linkcode Server} serves one.
  *
- * @example Accepting one connection
- * ```ts ignore
- * import { listen } from "@gotalk/gotalk/deno";
+ * @example Accepting one connection and answering its request
+ * ```ts
+ * import { Handlers, Peer } from "@gotalk/gotalk";
+ * import { connect, listen } from "@gotalk/gotalk/deno";
+ * import assert from "node:assert/strict";
  *
  * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * for await (const transport of listener) {
- *   transport.close();
- *   break;
- * }
+ * const client = new Peer(await connect({ port: listener.addr.port }));
+ * const server = new Peer((await listener.accept())!, {
+ *   handlers: new Handlers().handle("ping", () => "pong"),
+ * });
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.closed;
  * listener.close();
  * ```
  */

@@ -4,12 +4,14 @@
  * The Gotalk protocol version this library speaks, sent as two lowercase hex digits (`01`) by
  * both sides at the start of a connection.
  *
- * @example Usage
+ * @example The version a handshake carries
  * ```ts
- * import { PROTOCOL_VERSION } from "@gotalk/gotalk/protocol";
+ * import { type Message, MessageDecoder, PROTOCOL_VERSION } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(PROTOCOL_VERSION, 1);
+ * const out: Message[] = [];
+ * new MessageDecoder({ handshake: true }).push(new TextEncoder().encode("01"), (m) => out.push(m));
+ * assert.equal(out[0].type === "handshake" && out[0].version, PROTOCOL_VERSION);
  * ```
  */
 export const PROTOCOL_VERSION = 1;
@@ -30,13 +32,15 @@ export const PROTOCOL_VERSION = 1;
  * | `h` | heartbeat |
  * | `f` | protocol error |
  *
- * @example Usage
+ * @example Telling decoded messages apart
  * ```ts
- * import { MessageType } from "@gotalk/gotalk/protocol";
+ * import { type Message, MessageDecoder, MessageType } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(MessageType.SingleRequest, "r");
- * assert.equal(MessageType.ProtocolError, "f");
+ * const out: Message[] = [];
+ * new MessageDecoder().push(new TextEncoder().encode("r0001004echo00000000f00000002"), (m) => out.push(m));
+ * assert.equal(out[0].type, MessageType.SingleRequest);
+ * assert.equal(out[1].type, MessageType.ProtocolError);
  * ```
  */
 export const MessageType = {
@@ -65,13 +69,15 @@ export const MessageType = {
 /**
  * A Gotalk message type code: one of the values of {@linkcode MessageType}.
  *
- * @example Usage
+ * @example The type bytes of a stream of frames
  * ```ts
- * import type { MessageTypeCode } from "@gotalk/gotalk/protocol";
+ * import { MessageDecoder, type MessageTypeCode } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * const t: MessageTypeCode = "R";
- * assert.equal(t, "R");
+ * const types: MessageTypeCode[] = [];
+ * const bytes = new TextEncoder().encode("r0001004echo00000000R000100000000");
+ * new MessageDecoder().push(bytes, (m) => void (m.type !== "handshake" && types.push(m.type)));
+ * assert.deepEqual(types, ["r", "R"]);
  * ```
  */
 export type MessageTypeCode = typeof MessageType[keyof typeof MessageType];
@@ -79,12 +85,15 @@ export type MessageTypeCode = typeof MessageType[keyof typeof MessageType];
 /**
  * The codes a ProtocolError (`f`) message carries.
  *
- * @example Usage
+ * @example The code of a decoding error
  * ```ts
- * import { ProtocolErrorCode } from "@gotalk/gotalk/protocol";
+ * import { MessageDecoder, ProtocolError, ProtocolErrorCode } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(ProtocolErrorCode.InvalidMessage, 2);
+ * assert.throws(
+ *   () => new MessageDecoder().push(new TextEncoder().encode("?"), () => {}),
+ *   (e) => e instanceof ProtocolError && e.code === ProtocolErrorCode.InvalidMessage,
+ * );
  * ```
  */
 export const ProtocolErrorCode = {
@@ -102,13 +111,13 @@ export const ProtocolErrorCode = {
  * A ProtocolError code: one of the values of {@linkcode ProtocolErrorCode}, or any other
  * number a remote peer sent.
  *
- * @example Usage
+ * @example Sending a protocol error
  * ```ts
- * import { type ProtocolErrorCodeValue, ProtocolErrorCode } from "@gotalk/gotalk/protocol";
+ * import { encodeMessage, ProtocolErrorCode, type ProtocolErrorCodeValue } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
  * const code: ProtocolErrorCodeValue = ProtocolErrorCode.Timeout;
- * assert.equal(code, 3);
+ * assert.equal(new TextDecoder().decode(encodeMessage({ type: "f", code })), "f00000003");
  * ```
  */
 export type ProtocolErrorCodeValue = typeof ProtocolErrorCode[keyof typeof ProtocolErrorCode];
@@ -117,12 +126,14 @@ export type ProtocolErrorCodeValue = typeof ProtocolErrorCode[keyof typeof Proto
  * The default upper bound on one payload, in bytes (16 MiB). A header declaring more is a
  * protocol error (code 2) and nothing is allocated for it.
  *
- * @example Usage
+ * @example A header announcing more is refused before anything is allocated
  * ```ts
- * import { DEFAULT_MAX_PAYLOAD_BYTES } from "@gotalk/gotalk/protocol";
+ * import { DEFAULT_MAX_PAYLOAD_BYTES, MessageDecoder, ProtocolError } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(DEFAULT_MAX_PAYLOAD_BYTES, 16 * 1024 * 1024);
+ * const size = (DEFAULT_MAX_PAYLOAD_BYTES + 1).toString(16).padStart(8, "0");
+ * const header = new TextEncoder().encode(`R0001${size}`);
+ * assert.throws(() => new MessageDecoder().push(header, () => {}), ProtocolError);
  * ```
  */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -131,12 +142,17 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  * The longest operation or notification name the wire format can carry (`fff` = 4095 bytes),
  * which is also the decoder's default name limit.
  *
- * @example Usage
+ * @example A longer op name cannot be encoded
  * ```ts
- * import { MAX_NAME_BYTES } from "@gotalk/gotalk/protocol";
+ * import { encodeMessage, MAX_NAME_BYTES } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(MAX_NAME_BYTES, 4095);
+ * const payload = new Uint8Array(0);
+ * assert.ok(encodeMessage({ type: "r", id: 1, name: "x".repeat(MAX_NAME_BYTES), payload }));
+ * assert.throws(
+ *   () => encodeMessage({ type: "r", id: 1, name: "x".repeat(MAX_NAME_BYTES + 1), payload }),
+ *   RangeError,
+ * );
  * ```
  */
 export const MAX_NAME_BYTES = 0xfff;
@@ -144,12 +160,13 @@ export const MAX_NAME_BYTES = 0xfff;
 /**
  * The largest payload size the wire format can declare (`ffffffff`).
  *
- * @example Usage
+ * @example No decoder limit can be higher
  * ```ts
- * import { MAX_WIRE_PAYLOAD_BYTES } from "@gotalk/gotalk/protocol";
+ * import { MAX_WIRE_PAYLOAD_BYTES, MessageDecoder } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(MAX_WIRE_PAYLOAD_BYTES, 0xffffffff);
+ * assert.ok(new MessageDecoder({ maxPayloadBytes: MAX_WIRE_PAYLOAD_BYTES }));
+ * assert.throws(() => new MessageDecoder({ maxPayloadBytes: MAX_WIRE_PAYLOAD_BYTES + 1 }), RangeError);
  * ```
  */
 export const MAX_WIRE_PAYLOAD_BYTES = 0xffffffff;

@@ -15,13 +15,15 @@ import { checkUint, HEX_VALUE } from "./_util.ts";
 /**
  * Options for {@linkcode MessageDecoder}.
  *
- * @example Usage
+ * @example A lower payload limit
  * ```ts
- * import { MessageDecoder, type MessageDecoderOptions } from "@gotalk/gotalk/protocol";
+ * import { MessageDecoder, type MessageDecoderOptions, ProtocolError } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * const options: MessageDecoderOptions = { maxPayloadBytes: 1024, handshake: true };
- * assert.ok(new MessageDecoder(options));
+ * const options: MessageDecoderOptions = { maxPayloadBytes: 4 };
+ * const decoder = new MessageDecoder(options);
+ * decoder.push(new TextEncoder().encode("R000100000004abcd"), (m) => assert.equal(m.type, "R"));
+ * assert.throws(() => decoder.push(new TextEncoder().encode("R000100000005"), () => {}), ProtocolError);
  * ```
  */
 export interface MessageDecoderOptions {
@@ -133,14 +135,14 @@ export class MessageDecoder {
    * @param options Limits, and whether a handshake comes first.
    * @throws {RangeError} If a limit is not a non-negative integer in range.
    */
-  constructor(options: MessageDecoderOptions = {}) {
-    const maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    const maxName = options.maxNameBytes ?? MAX_NAME_BYTES;
+  constructor(options?: MessageDecoderOptions) {
+    const maxPayload = options?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const maxName = options?.maxNameBytes ?? MAX_NAME_BYTES;
     checkUint(maxPayload, MAX_WIRE_PAYLOAD_BYTES, "maxPayloadBytes");
     checkUint(maxName, MAX_NAME_BYTES, "maxNameBytes");
     this.#maxPayload = maxPayload;
     this.#maxName = maxName;
-    this.#state = options.handshake ? VERSION : HEADER;
+    this.#state = options?.handshake ? VERSION : HEADER;
   }
 
   /**

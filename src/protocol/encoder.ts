@@ -199,7 +199,8 @@ export function encodedHeaderLength(msg: Message): number {
  * assert.equal(new TextDecoder().decode(buf.subarray(2, 2 + n)), "f00000003");
  * ```
  */
-export function encodeMessageInto(msg: Message, target: Uint8Array, offset = 0): number {
+export function encodeMessageInto(msg: Message, target: Uint8Array, offset?: number): number {
+  offset ??= 0;
   const nameUtf8 = nameUtf8Of(msg);
   const payload = payloadOf(msg);
   const total = headerLength(msg, nameUtf8) + payload.length;
@@ -285,7 +286,8 @@ export function encodeHeader(msg: Message): Uint8Array {
  * assert.equal(new TextDecoder().decode(buf.subarray(0, n)), "R000100010000");
  * ```
  */
-export function encodeHeaderInto(msg: Message, target: Uint8Array, offset = 0): number {
+export function encodeHeaderInto(msg: Message, target: Uint8Array, offset?: number): number {
+  offset ??= 0;
   const nameUtf8 = nameUtf8Of(msg);
   const total = headerLength(msg, nameUtf8);
   if (offset < 0 || offset + total > target.length) {
@@ -310,6 +312,6 @@ export function encodeHeaderInto(msg: Message, target: Uint8Array, offset = 0): 
  * assert.equal(new TextDecoder().decode(encodeHandshake()), "01");
  * ```
  */
-export function encodeHandshake(version: number = PROTOCOL_VERSION): Uint8Array {
-  return encodeMessage({ type: "handshake", version });
+export function encodeHandshake(version?: number): Uint8Array {
+  return encodeMessage({ type: "handshake", version: version ?? PROTOCOL_VERSION });
 }

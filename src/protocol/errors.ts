@@ -5,13 +5,15 @@ import type { ProtocolErrorCodeValue } from "./constants.ts";
 /**
  * Options for {@linkcode ProtocolError}.
  *
- * @example Usage
+ * @example Your own check, reported to the remote as a ProtocolError frame
  * ```ts
- * import type { ProtocolErrorOptions } from "@gotalk/gotalk/protocol";
+ * import { encodeMessage, ProtocolError, ProtocolErrorCode, type ProtocolErrorOptions } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * const options: ProtocolErrorOptions = { code: 2, offset: 5 };
- * assert.equal(options.offset, 5);
+ * const options: ProtocolErrorOptions = { code: ProtocolErrorCode.InvalidMessage, offset: 5 };
+ * const error = new ProtocolError("An op name must not be empty", options);
+ * assert.equal(error.offset, 5);
+ * assert.equal(new TextDecoder().decode(encodeMessage({ type: "f", code: error.code })), "f00000002");
  * ```
  */
 export interface ProtocolErrorOptions extends ErrorOptions {

@@ -171,13 +171,22 @@ export interface HandshakeMessage {
 /**
  * Any Gotalk message, discriminated by `type`.
  *
- * @example Usage
+ * @example Handling each kind of decoded message
  * ```ts
- * import type { Message } from "@gotalk/gotalk/protocol";
+ * import { type Message, MessageDecoder } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
- * const m: Message = { type: "f", code: 2 };
- * assert.equal(m.type, "f");
+ * const describe = (m: Message): string => {
+ *   switch (m.type) {
+ *     case "r": return `request ${m.name}`;
+ *     case "n": return `notification ${m.name}`;
+ *     case "f": return `protocol error ${m.code}`;
+ *     default: return m.type;
+ *   }
+ * };
+ * const seen: string[] = [];
+ * new MessageDecoder().push(new TextEncoder().encode("n002hi00000000f00000003"), (m) => seen.push(describe(m)));
+ * assert.deepEqual(seen, ["notification hi", "protocol error 3"]);
  * ```
  */
 export type Message =

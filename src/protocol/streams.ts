@@ -29,7 +29,7 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
    *
    * @param options Limits, and whether a handshake comes first.
    */
-  constructor(options: MessageDecoderOptions = {}) {
+  constructor(options?: MessageDecoderOptions) {
     const decoder = new MessageDecoder(options);
     super({
       transform(chunk, controller) {
@@ -45,13 +45,18 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
 /**
  * Options for {@linkcode MessageEncoderStream}.
  *
- * @example Usage
+ * @example Encoding and decoding streams, handshake first
  * ```ts
- * import type { MessageEncoderStreamOptions } from "@gotalk/gotalk/protocol";
+ * import { MessageDecoderStream, MessageEncoderStream, type MessageEncoderStreamOptions } from "@gotalk/gotalk/protocol";
  * import assert from "node:assert/strict";
  *
  * const options: MessageEncoderStreamOptions = { handshake: true };
- * assert.equal(options.handshake, true);
+ * const decoded = await Array.fromAsync(
+ *   ReadableStream.from([{ type: "n" as const, name: "hi", payload: new Uint8Array(0) }])
+ *     .pipeThrough(new MessageEncoderStream(options))
+ *     .pipeThrough(new MessageDecoderStream({ handshake: true })),
+ * );
+ * assert.deepEqual(decoded.map((m) => m.type), ["handshake", "n"]);
  * ```
  */
 export interface MessageEncoderStreamOptions {
@@ -85,10 +90,10 @@ export class MessageEncoderStream extends TransformStream<Message, Uint8Array> {
    *
    * @param options Whether to start with the handshake.
    */
-  constructor(options: MessageEncoderStreamOptions = {}) {
+  constructor(options?: MessageEncoderStreamOptions) {
     super({
       start(controller) {
-        if (options.handshake) controller.enqueue(encodeHandshake());
+        if (options?.handshake) controller.enqueue(encodeHandshake());
       },
       transform(message, controller) {
         controller.enqueue(encodeMessage(message));

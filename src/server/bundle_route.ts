@@ -9,12 +9,18 @@
  * plugs into the `routes` hook of every WebSocket server of this library.
  *
  * @example The browser bundle at /gotalk/gotalk.js, next to the WebSocket endpoint
- * ```ts ignore
+ * ```ts
  * import { Server } from "@gotalk/gotalk";
  * import { browserBundleRoute } from "@gotalk/gotalk/bundle-route";
  * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
- * const server = new Server(await serveWebSocket({ port: 8080, routes: browserBundleRoute() }));
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0, routes: browserBundleRoute() });
+ * const server = new Server(listener);
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/gotalk/gotalk.js`);
+ * assert.equal(response.headers.get("content-type"), "text/javascript; charset=utf-8");
+ * assert.match(await response.text(), /\bconnectWebSocket\b/);
+ * await server.close();
  * ```
  *
  * @module
@@ -23,13 +29,16 @@
 /**
  * Options for {@linkcode browserBundleRoute}.
  *
- * @example Usage
+ * @example Another path and cache lifetime
  * ```ts
- * import type { BrowserBundleRouteOptions } from "./bundle_route.ts";
+ * import { browserBundleRoute, type BrowserBundleRouteOptions } from "@gotalk/gotalk/bundle-route";
  * import assert from "node:assert/strict";
  *
  * const options: BrowserBundleRouteOptions = { path: "/static/gotalk.js", maxAgeSeconds: 60 };
- * assert.equal(options.maxAgeSeconds, 60);
+ * const route = browserBundleRoute(undefined, options);
+ * const response = (await route(new Request("http://localhost/static/gotalk.js")))!;
+ * assert.equal(response.headers.get("cache-control"), "public, max-age=60");
+ * assert.equal(await route(new Request("http://localhost/gotalk/gotalk.js")), undefined);
  * ```
  */
 export interface BrowserBundleRouteOptions {
@@ -77,7 +86,7 @@ export interface BrowserBundleRouteOptions {
  *
  * @example ETag, gzip and 304
  * ```ts
- * import { browserBundleRoute } from "./bundle_route.ts";
+ * import { browserBundleRoute } from "@gotalk/gotalk/bundle-route";
  * import assert from "node:assert/strict";
  *
  * const route = browserBundleRoute(new TextEncoder().encode("export const x = 1;\n"));
@@ -94,7 +103,7 @@ export interface BrowserBundleRouteOptions {
  *
  * @example This library's browser bundle, with no build step
  * ```ts
- * import { browserBundleRoute } from "./bundle_route.ts";
+ * import { browserBundleRoute } from "@gotalk/gotalk/bundle-route";
  * import assert from "node:assert/strict";
  *
  * const response = (await browserBundleRoute()(new Request("http://localhost/gotalk/gotalk.js")))!;
@@ -104,8 +113,9 @@ export interface BrowserBundleRouteOptions {
  */
 export function browserBundleRoute(
   bundle?: Uint8Array | string,
-  options: BrowserBundleRouteOptions = {},
+  options?: BrowserBundleRouteOptions,
 ): (request: Request) => Promise<Response | undefined> {
+  if (options === undefined) options = {};
   if (bundle !== undefined && !(bundle instanceof Uint8Array) && typeof bundle !== "string") {
     throw new TypeError("bundle must be a Uint8Array or a string");
   }

@@ -10,13 +10,25 @@ import { acceptLoop } from "./_accept_loop.ts";
  * Options for a {@linkcode Server}: the options every accepted connection's {@linkcode Peer}
  * gets (handlers shared by all of them), plus a hook for each new peer.
  *
- * @example Usage
+ * @example Shared handlers, and a greeting for each new connection
  * ```ts
- * import { Handlers, type ServerOptions } from "@gotalk/gotalk";
+ * import { Handlers, Peer, Server, type ServerOptions } from "@gotalk/gotalk";
+ * import { connect, listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const options: ServerOptions = { handlers: new Handlers(), onPeer: (peer) => void peer };
- * assert.ok(options.handlers);
+ * const greeted = Promise.withResolvers<string>();
+ * const options: ServerOptions = {
+ *   handlers: new Handlers().handle("ping", () => "pong"),
+ *   onPeer: (peer) => void peer.notify("welcome", "hello"),
+ * };
+ * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }), options);
+ * const client = new Peer(await connect({ port: server.addr.port }), {
+ *   handlers: new Handlers().handleNotification("welcome", greeted.resolve),
+ * });
+ * assert.equal(await greeted.promise, "hello");
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export interface ServerOptions extends PeerOptions {
@@ -37,13 +49,16 @@ export interface ServerOptions extends PeerOptions {
  * accepts keep failing, back to 5 ms once one succeeds.
  *
  * @example A TCP server on Deno
- * ```ts ignore
- * import { Handlers, Server } from "@gotalk/gotalk";
- * import { listen } from "@gotalk/gotalk/deno";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connect, listen } from "@gotalk/gotalk/deno";
+ * import assert from "node:assert/strict";
  *
  * const handlers = new Handlers().handle("upper", (s: string) => s.toUpperCase());
- * const server = new Server(await listen({ port: 1234 }), { handlers });
- * // ... later:
+ * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }), { handlers });
+ * const client = new Peer(await connect({ port: server.addr.port }));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
  * await server.close();
  * ```
  */
@@ -59,16 +74,17 @@ export class Server {
    * @param listener Where connections come from; the server owns it.
    * @param options Options for each connection's peer.
    */
-  constructor(listener: Listener, options: ServerOptions = {}) {
+  constructor(listener: Listener, options?: ServerOptions) {
+    const o = options === undefined ? {} : options;
     this.#listener = listener;
     this.#accepting = acceptLoop(listener, this.#closing.signal, {
       accepted: (transport) => {
-        const peer = new Peer(transport, options);
+        const peer = new Peer(transport, o);
         this.#peers.add(peer);
         peer.closed.then(() => this.#peers.delete(peer));
-        options.onPeer?.(peer);
+        o.onPeer?.(peer);
       },
-      failed: (error) => options.onError?.(error),
+      failed: (error) => o.onError?.(error),
     });
   }
 
@@ -77,10 +93,15 @@ export class Server {
    *
    * @returns The address (the real port when listening on port 0).
    *
-   * @example Usage
-   * ```ts ignore
-   * const server = new Server(await listen({ port: 0 }));
-   * console.log(server.addr.port);
+   * @example The port picked for port 0
+   * ```ts
+   * import { Server } from "@gotalk/gotalk";
+   * import { listen } from "@gotalk/gotalk/deno";
+   * import assert from "node:assert/strict";
+   *
+   * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }));
+   * assert.notEqual(server.addr.port, 0);
+   * await server.close();
    * ```
    */
   get addr(): ListenAddr {
@@ -92,9 +113,24 @@ export class Server {
    *
    * @returns A read-only view.
    *
-   * @example Usage
-   * ```ts ignore
+   * @example Telling every client before shutting down
+   * ```ts
+   * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+   * import { connect, listen } from "@gotalk/gotalk/deno";
+   * import assert from "node:assert/strict";
+   *
+   * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }), {
+   *   handlers: new Handlers().handle("ping", () => "pong"),
+   * });
+   * const told = Promise.withResolvers<void>();
+   * const handlers = new Handlers().handleNotification("shutdown", () => told.resolve());
+   * const client = new Peer(await connect({ port: server.addr.port }), { handlers });
+   * await client.request("ping");
+   * assert.equal(server.peers.size, 1);
    * for (const peer of server.peers) await peer.notify("shutdown", null);
+   * await told.promise;
+   * await server.close();
+   * await client.closed;
    * ```
    */
   get peers(): ReadonlySet<Peer> {
@@ -108,9 +144,24 @@ export class Server {
    * @param options The per-peer deadline.
    * @returns Resolves when the listener and every connection are closed.
    *
-   * @example Usage
-   * ```ts ignore
-   * await server.close({ timeoutMs: 1000 });
+   * @example Closing lets in-flight requests finish
+   * ```ts
+   * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+   * import { connect, listen } from "@gotalk/gotalk/deno";
+   * import assert from "node:assert/strict";
+   *
+   * const started = Promise.withResolvers<void>();
+   * const release = Promise.withResolvers<string>();
+   * const handlers = new Handlers().handle("work", () => (started.resolve(), release.promise));
+   * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }), { handlers });
+   * const client = new Peer(await connect({ port: server.addr.port }));
+   * const answer = client.request("work");
+   * await started.promise;
+   * const closing = server.close({ timeoutMs: 5000 });
+   * release.resolve("done"); // the handler finishes while the server closes
+   * await closing;
+   * assert.equal(await answer, "done");
+   * await client.closed;
    * ```
    */
   async close(options?: CloseOptions): Promise<void> {

@@ -9,21 +9,21 @@
  * view and the next read fills the rest of that buffer, while a short read is copied out so that
  * small chunks do not pin a large buffer.
  *
- * @example A client and a server over loopback
+ * @example A peer on each end of a loopback connection
  * ```ts
+ * import { Handlers, Peer } from "@gotalk/gotalk";
  * import { connect, listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
  * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * const client = await connect({ port: listener.addr.port });
- * const server = (await listener.accept())!;
- * const writer = client.writable.getWriter();
- * await writer.write(new TextEncoder().encode("hi"));
- * await writer.close();
- * const reader = server.readable.getReader();
- * assert.equal(new TextDecoder().decode((await reader.read()).value), "hi");
- * client.close();
- * server.close();
+ * const client = new Peer(await connect({ port: listener.addr.port }));
+ * const server = new Peer((await listener.accept())!, {
+ *   handlers: new Handlers().handle("upper", (s: string) => s.toUpperCase()),
+ * });
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * assert.equal(client.remoteAddr, `127.0.0.1:${listener.addr.port}`);
+ * await client.close();
+ * await server.closed;
  * listener.close();
  * ```
  *
@@ -95,17 +95,24 @@ function deno(): DenoLike {
  * (its `code` is `ECONNREFUSED`, `ENOTFOUND`, `ETLS`, …; its `cause` is Deno's error, such as a
  * `Deno.errors.ConnectionRefused`), and with the signal's reason when aborted.
  *
- * @example Connecting over TLS
- * ```ts ignore
- * import { connect } from "@gotalk/gotalk/deno";
+ * @example TLS with a private certificate authority
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connect, listen } from "@gotalk/gotalk/deno";
+ * import { readFileSync } from "node:fs";
+ * import assert from "node:assert/strict";
  *
- * const transport = await connect({
- *   hostname: "example.com",
- *   port: 4000,
- *   tls: {},
- *   signal: AbortSignal.timeout(5000),
- * });
- * transport.close();
+ * // A self-signed certificate for localhost and 127.0.0.1, and its key.
+ * const cert = readFileSync(new URL("./testdata/cert.pem", import.meta.url), "utf8");
+ * const key = readFileSync(new URL("./testdata/key.pem", import.meta.url), "utf8");
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, tls: { cert, key } });
+ * const server = new Server(listener, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const tls = { caCerts: [cert], serverName: "localhost" };
+ * const transport = await connect({ port: server.addr.port, tls, signal: AbortSignal.timeout(5000) });
+ * const client = new Peer(transport);
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Transport> {
@@ -159,26 +166,18 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * @throws {RangeError} If `port` is not an integer from 0 to 65535.
  * @throws {Error} Deno's error (such as `Deno.errors.AddrInUse`) when it cannot listen.
  *
- * @example Serving connections
+ * @example A server for every connection
  * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { connect, listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const listener = await listen({ port: 0 });
- * const served = (async () => {
- *   let count = 0;
- *   for await (const transport of listener) {
- *     transport.close();
- *     count++;
- *   }
- *   return count;
- * })();
- * const client = await connect({ port: listener.addr.port });
- * const reader = client.readable.getReader();
- * assert.equal((await reader.read()).done, true);
- * client.close();
- * listener.close();
- * assert.equal(await served, 1);
+ * const handlers = new Handlers().handle("add", ([x, y]: number[]) => x + y);
+ * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0 }), { handlers });
+ * const client = new Peer(await connect({ port: server.addr.port }));
+ * assert.equal(await client.request("add", [2, 3]), 5);
+ * await client.close();
+ * await server.close();
  * ```
  */
 // Async like node.ts (Node binds asynchronously), so code moves between runtimes unchanged.

@@ -6,15 +6,19 @@ import type { Transport } from "../peer/transport.ts";
 /**
  * Options for {@linkcode pipePair}.
  *
- * @example Usage
+ * @example A small queue: writers wait for the reader, and large payloads still get through
  * ```ts
- * import { pipePair, type PipeOptions } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair, type PipeOptions } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const options: PipeOptions = { highWaterMark: 1024 };
+ * const options: PipeOptions = { highWaterMark: 16 };
  * const [a, b] = pipePair(options);
- * assert.ok(a.readable && b.writable);
- * a.close();
+ * const server = new Peer(a, { handlers: new Handlers().handleBuffer("echo", (bytes) => bytes) });
+ * const client = new Peer(b);
+ * const big = new Uint8Array(100_000).fill(7);
+ * assert.deepEqual(await client.bufferRequest("echo", big), big);
+ * client.abort();
+ * server.abort();
  * ```
  */
 export interface PipeOptions {
@@ -46,23 +50,23 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
  * @returns The two ends of the pipe.
  * @throws {RangeError} If `highWaterMark` is not a positive finite number.
  *
- * @example Sending bytes through a pipe
+ * @example Two peers in one process, for tests or workers
  * ```ts
- * import { pipePair } from "@gotalk/gotalk";
+ * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
  * import assert from "node:assert/strict";
  *
- * const [a, b] = pipePair();
- * const writer = a.writable.getWriter();
- * await writer.write(new Uint8Array([1, 2, 3]));
- * await writer.close();
- * const reader = b.readable.getReader();
- * assert.deepEqual(await reader.read(), { value: new Uint8Array([1, 2, 3]), done: false });
- * assert.equal((await reader.read()).done, true);
- * b.close();
+ * const [serverSide, clientSide] = pipePair();
+ * const server = new Peer(serverSide, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const client = new Peer(clientSide);
+ * assert.equal(await client.request("ping"), "pong");
+ * assert.equal(client.remoteAddr, "pipe");
+ * await client.close();
+ * await server.closed;
  * ```
  */
-export function pipePair(options: PipeOptions = {}): [Transport, Transport] {
-  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+export function pipePair(options?: PipeOptions): [Transport, Transport] {
+  const highWaterMark = (options === undefined ? {} : options).highWaterMark ??
+    DEFAULT_HIGH_WATER_MARK;
   if (!(highWaterMark > 0) || !Number.isFinite(highWaterMark)) {
     throw new RangeError(
       `highWaterMark must be a positive finite number, got ${highWaterMark}`,

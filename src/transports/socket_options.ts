@@ -3,13 +3,22 @@
 /**
  * TLS settings for a client connection.
  *
- * @example Trusting a private certificate authority
+ * @example A server whose certificate authority the client does not trust
  * ```ts
- * import type { ConnectTlsOptions } from "@gotalk/gotalk/deno";
+ * import { ConnectError } from "@gotalk/gotalk";
+ * import { connect, type ConnectTlsOptions, listen } from "@gotalk/gotalk/deno";
+ * import { readFileSync } from "node:fs";
  * import assert from "node:assert/strict";
  *
- * const tls: ConnectTlsOptions = { caCerts: ["-----BEGIN CERTIFICATE-----\n..."], serverName: "localhost" };
- * assert.equal(tls.serverName, "localhost");
+ * // A self-signed certificate for localhost and 127.0.0.1, and its key.
+ * const cert = readFileSync(new URL("./testdata/cert.pem", import.meta.url), "utf8");
+ * const key = readFileSync(new URL("./testdata/key.pem", import.meta.url), "utf8");
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, tls: { cert, key } });
+ * const tls: ConnectTlsOptions = { serverName: "localhost" }; // no caCerts: the system's only
+ * const accepted = listener.accept().then((t) => t?.readable.cancel());
+ * await assert.rejects(connect({ port: listener.addr.port, tls }), ConnectError);
+ * listener.close();
+ * await accepted;
  * ```
  */
 export interface ConnectTlsOptions {
@@ -31,13 +40,15 @@ export interface ConnectTlsOptions {
 /**
  * Options for the runtime adapters' `connect`.
  *
- * @example Usage
+ * @example Giving up on a connect with a signal
  * ```ts
- * import type { ConnectOptions } from "@gotalk/gotalk/deno";
+ * import { connect, type ConnectOptions, listen } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const options: ConnectOptions = { hostname: "127.0.0.1", port: 1234, tls: {} };
- * assert.equal(options.port, 1234);
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const options: ConnectOptions = { port: listener.addr.port, signal: AbortSignal.abort() };
+ * await assert.rejects(connect(options), { name: "AbortError" });
+ * listener.close();
  * ```
  */
 export interface ConnectOptions {
@@ -66,13 +77,24 @@ export interface ConnectOptions {
 /**
  * TLS settings for a listener.
  *
- * @example Usage
+ * @example A TLS server
  * ```ts
- * import type { ListenTlsOptions } from "@gotalk/gotalk/deno";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connect, listen, type ListenTlsOptions } from "@gotalk/gotalk/deno";
+ * import { readFileSync } from "node:fs";
  * import assert from "node:assert/strict";
  *
- * const tls: ListenTlsOptions = { cert: "-----BEGIN CERTIFICATE-----\n...", key: "..." };
- * assert.ok(tls.cert.startsWith("-----BEGIN"));
+ * // A self-signed certificate for localhost and 127.0.0.1, and its key.
+ * const cert = readFileSync(new URL("./testdata/cert.pem", import.meta.url), "utf8");
+ * const key = readFileSync(new URL("./testdata/key.pem", import.meta.url), "utf8");
+ * const tls: ListenTlsOptions = { cert, key };
+ * const server = new Server(await listen({ hostname: "127.0.0.1", port: 0, tls }), {
+ *   handlers: new Handlers().handle("ping", () => "pong"),
+ * });
+ * const client = new Peer(await connect({ port: server.addr.port, tls: { caCerts: [cert] } }));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export interface ListenTlsOptions {
@@ -85,13 +107,16 @@ export interface ListenTlsOptions {
 /**
  * Options for the runtime adapters' `listen`.
  *
- * @example Usage
+ * @example Any free port, and a taken one
  * ```ts
- * import type { ListenOptions } from "@gotalk/gotalk/deno";
+ * import { listen, type ListenOptions } from "@gotalk/gotalk/deno";
  * import assert from "node:assert/strict";
  *
- * const options: ListenOptions = { hostname: "0.0.0.0", port: 0 };
- * assert.equal(options.port, 0);
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
+ * const listener = await listen(options);
+ * assert.ok(listener.addr.port > 0); // the port it picked
+ * await assert.rejects(listen({ ...options, port: listener.addr.port })); // already taken
+ * listener.close();
  * ```
  */
 export interface ListenOptions {

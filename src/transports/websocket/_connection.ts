@@ -27,13 +27,21 @@ export const CLOSE_ABNORMAL = 4000;
 /**
  * Options for a WebSocket {@linkcode Transport}: flow control in both directions.
  *
- * @example Usage
+ * @example A small send buffer: writes wait for the socket, and large payloads still get through
  * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import type { WebSocketTransportOptions } from "@gotalk/gotalk/websocket";
+ * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-deno";
  * import assert from "node:assert/strict";
  *
- * const options: WebSocketTransportOptions = { writeHighWaterMark: 256 * 1024 };
- * assert.equal(options.writeHighWaterMark, 262144);
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0 });
+ * const server = new Server(listener, { handlers: new Handlers().handleBuffer("echo", (b) => b) });
+ * const options: WebSocketTransportOptions = { writeHighWaterMark: 1024 };
+ * const client = new Peer(await connectWebSocket(listener.url, options));
+ * const big = new Uint8Array(100_000).fill(7);
+ * assert.deepEqual(await client.bufferRequest("echo", big), big);
+ * await client.close();
+ * await server.close();
  * ```
  */
 export interface WebSocketTransportOptions {

@@ -21,16 +21,16 @@ import {
  * Options for a WebSocket server's request handler: where it upgrades, whom it lets in, and a
  * hook for other requests.
  *
- * @example Usage
+ * @example The endpoint at another path
  * ```ts
- * import type { WebSocketHandlerOptions } from "@gotalk/gotalk/websocket-deno";
+ * import { webSocketHandler, type WebSocketHandlerOptions } from "@gotalk/gotalk/websocket-deno";
  * import assert from "node:assert/strict";
  *
- * const options: WebSocketHandlerOptions = {
- *   path: "/rpc/",
- *   allowOrigin: (origin) => origin === "https://app.example.com",
- * };
- * assert.equal(options.path, "/rpc/");
+ * const options: WebSocketHandlerOptions = { path: "/rpc/" };
+ * const gotalk = webSocketHandler(options);
+ * assert.equal((await gotalk.handler(new Request("http://localhost/rpc/"))).status, 426); // wants an upgrade
+ * assert.equal((await gotalk.handler(new Request("http://localhost/gotalk/"))).status, 404);
+ * gotalk.close();
  * ```
  */
 export interface WebSocketHandlerOptions extends WebSocketTransportOptions {
@@ -66,13 +66,20 @@ export interface WebSocketHandlerOptions extends WebSocketTransportOptions {
 /**
  * Options for `serveWebSocket`: a {@linkcode WebSocketHandlerOptions} plus where to listen.
  *
- * @example Usage
+ * @example A server on any free port, at its own path
  * ```ts
- * import type { WebSocketServeOptions } from "@gotalk/gotalk/websocket-deno";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, serveWebSocket, type WebSocketServeOptions } from "@gotalk/gotalk/websocket-deno";
  * import assert from "node:assert/strict";
  *
- * const options: WebSocketServeOptions = { hostname: "0.0.0.0", port: 8080 };
- * assert.equal(options.port, 8080);
+ * const options: WebSocketServeOptions = { hostname: "127.0.0.1", port: 0, path: "/rpc/" };
+ * const listener = await serveWebSocket(options);
+ * const server = new Server(listener, { handlers: new Handlers().handle("ping", () => "pong") });
+ * assert.match(listener.url, /^ws:\/\/127\.0\.0\.1:\d+\/rpc\/$/);
+ * const client = new Peer(await connectWebSocket(listener.url));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export interface WebSocketServeOptions extends WebSocketHandlerOptions {
@@ -98,12 +105,21 @@ export interface WebSocketServeOptions extends WebSocketHandlerOptions {
 /**
  * A {@linkcode Listener} whose connections are WebSockets, from `serveWebSocket`.
  *
- * @example Usage
- * ```ts ignore
- * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * @example Accepting one connection by hand
+ * ```ts
+ * import { Handlers, Peer } from "@gotalk/gotalk";
+ * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
- * const listener = await serveWebSocket({ port: 0 });
- * console.log(listener.url); // ws://127.0.0.1:PORT/gotalk/
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0 });
+ * const connecting = connectWebSocket(listener.url);
+ * const server = new Peer((await listener.accept())!, {
+ *   handlers: new Handlers().handle("ping", () => "pong"),
+ * });
+ * const client = new Peer(await connecting);
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.closed;
  * listener.close();
  * ```
  */

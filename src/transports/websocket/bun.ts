@@ -11,6 +11,7 @@
  * `drain` while more than `writeHighWaterMark` bytes are buffered.
  *
  * @example A server and a client over loopback
+ * (Bun only: the doc tests run on Deno and skip it.)
  * ```ts ignore
  * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-bun";
@@ -68,15 +69,30 @@ interface BunSocketData {
 /**
  * The part of Bun's `ServerWebSocket` this adapter uses.
  *
- * @example Usage
- * ```ts
- * import type { BunServerWebSocket } from "@gotalk/gotalk/websocket-bun";
+ * @example Seeing each connection close, then passing the event on
+ * (Bun only: the doc tests run on Deno and skip it.)
+ * ```ts ignore
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { type BunServerWebSocket, connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-bun";
  * import assert from "node:assert/strict";
  *
- * const sent: unknown[] = [];
- * const ws = { send: (d: Uint8Array) => sent.push(d) } as unknown as BunServerWebSocket;
- * ws.send(new Uint8Array(1));
- * assert.equal(sent.length, 1);
+ * const gotalk = webSocketHandler();
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const codes: number[] = [];
+ * const websocket = {
+ *   ...gotalk.websocket,
+ *   close(ws: BunServerWebSocket, code: number, reason: string) {
+ *     codes.push(code);
+ *     gotalk.websocket.close(ws, code, reason);
+ *   },
+ * };
+ * const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: gotalk.fetch, websocket });
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * assert.deepEqual(codes, [1000]);
+ * http.stop();
  * ```
  */
 export interface BunServerWebSocket {
@@ -97,13 +113,24 @@ export interface BunServerWebSocket {
 /**
  * The part of Bun's `Server` this adapter uses.
  *
- * @example Usage
- * ```ts
- * import type { BunServer } from "@gotalk/gotalk/websocket-bun";
+ * @example Calling the endpoint from a `fetch` of your own
+ * (Bun only: the doc tests run on Deno and skip it.)
+ * ```ts ignore
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { type BunServer, connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-bun";
  * import assert from "node:assert/strict";
  *
- * const server = { upgrade: () => true, requestIP: () => null } as BunServer;
- * assert.equal(server.upgrade(new Request("http://x/"), { data: {} }), true);
+ * const gotalk = webSocketHandler();
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const fetch = (request: Request, bun: BunServer) =>
+ *   new URL(request.url).pathname === "/" ? new Response("hello") : gotalk.fetch(request, bun);
+ * const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch, websocket: gotalk.websocket });
+ * assert.equal(await (await globalThis.fetch(`http://127.0.0.1:${http.port}/`)).text(), "hello");
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * http.stop();
  * ```
  */
 export interface BunServer {
@@ -116,12 +143,22 @@ export interface BunServer {
 /**
  * The `websocket` member of `Bun.serve`'s options.
  *
- * @example Usage
+ * @example Its settings, as Bun gets them
+ * (Bun only: the doc tests run on Deno and skip it.)
  * ```ts ignore
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import assert from "node:assert/strict";
  *
- * const { websocket } = webSocketHandler();
- * console.log(websocket.maxPayloadLength);
+ * const gotalk = webSocketHandler();
+ * assert.equal(gotalk.websocket.perMessageDeflate, false); // neither gotalk.js nor Go compresses
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: gotalk.fetch, websocket: gotalk.websocket });
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * http.stop();
  * ```
  */
 export interface BunWebSocketHandlers {
@@ -148,14 +185,21 @@ export interface BunWebSocketHandlers {
  * yours) and its `websocket`. It is also the {@linkcode Listener} its connections come out of;
  * `addr` is the placeholder `{ hostname: "", port: 0 }` (the HTTP server is yours).
  *
- * @example Usage
+ * @example Mounting in Bun.serve
+ * (Bun only: the doc tests run on Deno and skip it.)
  * ```ts ignore
- * import { Server } from "@gotalk/gotalk";
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import assert from "node:assert/strict";
  *
  * const gotalk = webSocketHandler();
- * const server = new Server(gotalk);
- * Bun.serve({ port: 8080, fetch: gotalk.fetch, websocket: gotalk.websocket });
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: gotalk.fetch, websocket: gotalk.websocket });
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * http.stop();
  * ```
  */
 export interface BunWebSocketHandler extends WebSocketListener {
@@ -203,14 +247,24 @@ function bun(): BunLike {
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If a flow-control option is out of range.
  *
- * @example Mounting in Bun.serve
+ * @example Mounting next to other routes
+ * (Bun only: the doc tests run on Deno and skip it.)
  * ```ts ignore
- * import { Handlers, Server } from "@gotalk/gotalk";
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-bun";
+ * import assert from "node:assert/strict";
  *
- * const gotalk = webSocketHandler();
- * const server = new Server(gotalk, { handlers: new Handlers() });
- * Bun.serve({ port: 8080, fetch: gotalk.fetch, websocket: gotalk.websocket });
+ * const gotalk = webSocketHandler({
+ *   routes: (request) => new URL(request.url).pathname === "/" ? new Response("hello") : undefined,
+ * });
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: gotalk.fetch, websocket: gotalk.websocket });
+ * assert.equal(await (await fetch(`http://127.0.0.1:${http.port}/`)).text(), "hello");
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * http.stop();
  * ```
  */
 export function webSocketHandler(options?: WebSocketHandlerOptions): BunWebSocketHandler {
@@ -231,14 +285,18 @@ export function webSocketHandler(options?: WebSocketHandlerOptions): BunWebSocke
  * The promise rejects with Bun's error (such as `EADDRINUSE`) when it cannot listen.
  *
  * @example Serving a Server
+ * (Bun only: the doc tests run on Deno and skip it.)
  * ```ts ignore
- * import { Server } from "@gotalk/gotalk";
- * import { serveWebSocket } from "@gotalk/gotalk/websocket-bun";
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-bun";
  * import assert from "node:assert/strict";
  *
  * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0 });
  * assert.match(listener.url, /^ws:\/\/127\.0\.0\.1:\d+\/gotalk\/$/);
- * const server = new Server(listener);
+ * const server = new Server(listener, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const client = new Peer(await connectWebSocket(listener.url));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
  * await server.close();
  * ```
  */

@@ -12,13 +12,19 @@
  * incoming messages are read as one byte stream whose message boundaries mean nothing.
  *
  * @example Talking to a Gotalk WebSocket server
- * ```ts ignore
- * import { Peer } from "@gotalk/gotalk";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { connectWebSocket } from "@gotalk/gotalk/websocket";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno"; // or any Gotalk server
+ * import assert from "node:assert/strict";
  *
- * const peer = new Peer(await connectWebSocket("ws://localhost:1234/gotalk/"));
- * console.log(await peer.request("echo", "hello"));
- * await peer.close();
+ * const server = new Server(await serveWebSocket({ hostname: "127.0.0.1", port: 0 }), {
+ *   handlers: new Handlers().handle("upper", (s: string) => s.toUpperCase()),
+ * });
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${server.addr.port}/gotalk/`));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
+ * await server.close();
  * ```
  *
  * @module
@@ -43,12 +49,22 @@ export { ConnectError } from "../../peer/errors.ts";
  * `new WebSocket(url, { protocols, headers })`, the form Deno, Bun, Node 22+ and the `ws` package
  * take.
  *
- * @example Usage
- * ```ts ignore
- * import type { WebSocketConstructor } from "@gotalk/gotalk/websocket";
+ * @example The `ws` package's WebSocket, where there is no global one (Node 20)
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, type WebSocketConstructor } from "@gotalk/gotalk/websocket";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
  * import { WebSocket } from "ws";
+ * import assert from "node:assert/strict";
  *
- * const ctor = WebSocket as unknown as WebSocketConstructor;
+ * const server = new Server(await serveWebSocket({ hostname: "127.0.0.1", port: 0 }), {
+ *   handlers: new Handlers().handle("upper", (s: string) => s.toUpperCase()),
+ * });
+ * const url = `ws://127.0.0.1:${server.addr.port}/gotalk/`;
+ * const client = new Peer(await connectWebSocket(url, { WebSocket: WebSocket as WebSocketConstructor }));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export type WebSocketConstructor = new (
@@ -59,16 +75,18 @@ export type WebSocketConstructor = new (
 /**
  * Options for {@linkcode connectWebSocket}.
  *
- * @example Usage
+ * @example A server that takes only its own pages' origin
  * ```ts
- * import type { WebSocketConnectOptions } from "@gotalk/gotalk/websocket";
+ * import { Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, type WebSocketConnectOptions } from "@gotalk/gotalk/websocket";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
  * import assert from "node:assert/strict";
  *
- * const options: WebSocketConnectOptions = {
- *   origin: "https://app.example.com",
- *   signal: AbortSignal.timeout(5000),
- * };
- * assert.equal(options.origin, "https://app.example.com");
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0 }); // same-origin only
+ * const server = new Server(listener);
+ * const options: WebSocketConnectOptions = { origin: "https://elsewhere.example", signal: AbortSignal.timeout(5000) };
+ * await assert.rejects(connectWebSocket(`ws://127.0.0.1:${server.addr.port}/gotalk/`, options));
+ * await server.close();
  * ```
  */
 export interface WebSocketConnectOptions extends WebSocketTransportOptions {
@@ -209,21 +227,27 @@ function checkConnectOptions(options: WebSocketConnectOptions): void {
  * The transport's `localAddr` is undefined: the standard `WebSocket` does not tell it.
  *
  * @example Connecting with a timeout
- * ```ts ignore
- * import { Peer } from "@gotalk/gotalk";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { connectWebSocket } from "@gotalk/gotalk/websocket";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
- * const transport = await connectWebSocket("ws://localhost:1234/gotalk/", {
- *   signal: AbortSignal.timeout(5000),
+ * const server = new Server(await serveWebSocket({ hostname: "127.0.0.1", port: 0 }), {
+ *   handlers: new Handlers().handle("upper", (s: string) => s.toUpperCase()),
  * });
- * const peer = new Peer(transport);
- * await peer.close();
+ * const url = `ws://127.0.0.1:${server.addr.port}/gotalk/`;
+ * const client = new Peer(await connectWebSocket(url, { signal: AbortSignal.timeout(5000) }));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export async function connectWebSocket(
   url: string | URL,
-  options: WebSocketConnectOptions = {},
+  options?: WebSocketConnectOptions,
 ): Promise<Transport> {
+  if (options === undefined) options = {};
   const target = checkUrl(url);
   checkConnectOptions(options);
   const params = { ...transportParams(options), coalesceWrites: options.coalesceWrites === true };
@@ -320,13 +344,23 @@ export async function connectWebSocket(
  * @throws {RangeError} If a flow-control option is not a positive number.
  *
  * @example Wrapping a WebSocket opened elsewhere
- * ```ts ignore
- * import { Peer } from "@gotalk/gotalk";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { webSocketTransport } from "@gotalk/gotalk/websocket";
+ * import { serveWebSocket } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
- * const ws = new WebSocket("wss://example.com/gotalk/");
- * await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
- * const peer = new Peer(webSocketTransport(ws));
+ * // Deno's own WebSocket sends no Origin header, which the default policy refuses.
+ * const listener = await serveWebSocket({ hostname: "127.0.0.1", port: 0, allowOrigin: () => true });
+ * const server = new Server(listener, {
+ *   handlers: new Handlers().handle("upper", (s: string) => s.toUpperCase()),
+ * });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/gotalk/`);
+ * await new Promise((resolve, reject) => Object.assign(ws, { onopen: resolve, onerror: reject }));
+ * const client = new Peer(webSocketTransport(ws));
+ * assert.equal(await client.request("upper", "hi"), "HI");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export function webSocketTransport(

@@ -66,13 +66,22 @@ interface DenoNetAddr {
  * The part of `Deno.serve`'s second handler argument (`Deno.ServeHandlerInfo`) this adapter
  * uses: the client's address.
  *
- * @example Usage
+ * @example Passing the connection info on, for the peers' `remoteAddr`
  * ```ts
- * import type { DenoServeInfo } from "@gotalk/gotalk/websocket-deno";
+ * import { Peer, type Session, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, type DenoServeInfo, webSocketHandler } from "@gotalk/gotalk/websocket-deno";
  * import assert from "node:assert/strict";
  *
- * const info: DenoServeInfo = { remoteAddr: { hostname: "127.0.0.1", port: 50000 } };
- * assert.equal(info.remoteAddr.port, 50000);
+ * const gotalk = webSocketHandler();
+ * const joined = Promise.withResolvers<Session & { remoteAddr?: string }>();
+ * const server = new Server(gotalk, { onPeer: joined.resolve });
+ * const serve = (request: Request, info: DenoServeInfo) => gotalk.handler(request, info);
+ * const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, serve);
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.addr.port}/gotalk/`));
+ * assert.match((await joined.promise).remoteAddr ?? "", /^127\.0\.0\.1:\d+$/);
+ * await client.close();
+ * await server.close();
+ * await http.shutdown();
  * ```
  */
 export interface DenoServeInfo {
@@ -102,14 +111,17 @@ function deno(): DenoLike {
  * the {@linkcode Listener} its connections come out of. Its `addr` is the placeholder
  * `{ hostname: "", port: 0 }` (the HTTP server is yours) and `url` is just the path.
  *
- * @example Usage
- * ```ts ignore
- * import { Server } from "@gotalk/gotalk";
+ * @example A plain request at the WebSocket path
+ * ```ts
  * import { webSocketHandler } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
  * const gotalk = webSocketHandler();
- * const server = new Server(gotalk);
- * Deno.serve({ port: 8080 }, (request, info) => gotalk.handler(request, info));
+ * const response = await gotalk.handler(new Request("http://localhost/gotalk/"));
+ * assert.equal(response.status, 426); // Upgrade Required
+ * const elsewhere = await gotalk.handler(new Request("http://localhost/other"));
+ * assert.equal(elsewhere.status, 404);
+ * gotalk.close();
  * ```
  */
 export interface DenoWebSocketHandler extends WebSocketListener {
@@ -135,16 +147,22 @@ export interface DenoWebSocketHandler extends WebSocketListener {
  * @throws {RangeError} If a flow-control option is out of range.
  *
  * @example Mounting next to other routes
- * ```ts ignore
- * import { Handlers, Server } from "@gotalk/gotalk";
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-deno";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-deno";
+ * import assert from "node:assert/strict";
  *
  * const gotalk = webSocketHandler({
- *   routes: (request) =>
- *     new URL(request.url).pathname === "/" ? new Response("hello") : undefined,
+ *   routes: (request) => new URL(request.url).pathname === "/" ? new Response("hello") : undefined,
  * });
- * const server = new Server(gotalk, { handlers: new Handlers() });
- * Deno.serve({ port: 8080 }, gotalk.handler);
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, gotalk.handler);
+ * assert.equal(await (await fetch(`http://127.0.0.1:${http.addr.port}/`)).text(), "hello");
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${http.addr.port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * await http.shutdown();
  * ```
  */
 export function webSocketHandler(options?: WebSocketHandlerOptions): DenoWebSocketHandler {

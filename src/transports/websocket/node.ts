@@ -12,15 +12,14 @@
  * `writeHighWaterMark` bytes are buffered.
  *
  * @example A server and a client over loopback
- * ```ts ignore
+ * ```ts
  * import { Handlers, Peer, Server } from "@gotalk/gotalk";
  * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-node";
  * import assert from "node:assert/strict";
  *
  * const handlers = new Handlers().handle("upper", (s: string) => s.toUpperCase());
- * const server = new Server(await serveWebSocket({ port: 0 }), { handlers });
- * const url = `ws://127.0.0.1:${server.addr.port}/gotalk/`;
- * const client = new Peer(await connectWebSocket(url));
+ * const server = new Server(await serveWebSocket({ hostname: "127.0.0.1", port: 0 }), { handlers });
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${server.addr.port}/gotalk/`));
  * assert.equal(await client.request("upper", "hi"), "HI");
  * await client.close();
  * await server.close();
@@ -137,21 +136,25 @@ const NodeWebSocket = function (
  * signal's reason when aborted.
  *
  * @example Connecting with a timeout
- * ```ts ignore
- * import { Peer } from "@gotalk/gotalk";
- * import { connectWebSocket } from "@gotalk/gotalk/websocket-node";
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, serveWebSocket } from "@gotalk/gotalk/websocket-node";
+ * import assert from "node:assert/strict";
  *
- * const transport = await connectWebSocket("ws://localhost:1234/gotalk/", {
- *   signal: AbortSignal.timeout(5000),
- * });
- * const peer = new Peer(transport);
- * await peer.close();
+ * const handlers = new Handlers().handle("ping", () => "pong");
+ * const server = new Server(await serveWebSocket({ hostname: "127.0.0.1", port: 0 }), { handlers });
+ * const url = `ws://127.0.0.1:${server.addr.port}/gotalk/`;
+ * const client = new Peer(await connectWebSocket(url, { signal: AbortSignal.timeout(5000) }));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export function connectWebSocket(
   url: string | URL,
-  options: WebSocketConnectOptions = {},
+  options?: WebSocketConnectOptions,
 ): Promise<Transport> {
+  if (options === undefined) options = {};
   if (typeof options !== "object" || options === null) {
     return Promise.reject(new TypeError("options must be an object"));
   }
@@ -163,15 +166,25 @@ export function connectWebSocket(
  * `request` and `upgrade` listeners. It is also the {@linkcode Listener} its connections come out
  * of; `addr` is the placeholder `{ hostname: "", port: 0 }` (the HTTP server is yours).
  *
- * @example Usage
- * ```ts ignore
+ * @example Serving a Server from your own `http.Server`
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-node";
+ * import { once } from "node:events";
  * import { createServer } from "node:http";
- * import { Server } from "@gotalk/gotalk";
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-node";
+ * import type { AddressInfo } from "node:net";
+ * import assert from "node:assert/strict";
  *
  * const gotalk = webSocketHandler();
- * const server = new Server(gotalk);
- * createServer().on("request", gotalk.request).on("upgrade", gotalk.upgrade).listen(8080);
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = createServer().on("request", gotalk.request).on("upgrade", gotalk.upgrade);
+ * await once(http.listen(0, "127.0.0.1"), "listening");
+ * const { port } = http.address() as AddressInfo;
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * await new Promise((resolve) => http.close(resolve));
  * ```
  */
 export interface NodeWebSocketHandler extends WebSocketListener {
@@ -203,15 +216,27 @@ export interface NodeWebSocketHandler extends WebSocketListener {
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If a flow-control option is out of range.
  *
- * @example Attaching to an HTTP server
- * ```ts ignore
+ * @example Attaching to an HTTP server next to other routes
+ * ```ts
+ * import { Handlers, Peer, Server } from "@gotalk/gotalk";
+ * import { connectWebSocket, webSocketHandler } from "@gotalk/gotalk/websocket-node";
+ * import { once } from "node:events";
  * import { createServer } from "node:http";
- * import { Handlers, Server } from "@gotalk/gotalk";
- * import { webSocketHandler } from "@gotalk/gotalk/websocket-node";
+ * import type { AddressInfo } from "node:net";
+ * import assert from "node:assert/strict";
  *
- * const gotalk = webSocketHandler();
- * const server = new Server(gotalk, { handlers: new Handlers() });
- * createServer().on("request", gotalk.request).on("upgrade", gotalk.upgrade).listen(8080);
+ * const gotalk = webSocketHandler({
+ *   routes: (request) => new URL(request.url).pathname === "/" ? new Response("hello") : undefined,
+ * });
+ * const server = new Server(gotalk, { handlers: new Handlers().handle("ping", () => "pong") });
+ * const http = createServer().on("request", gotalk.request).on("upgrade", gotalk.upgrade);
+ * await once(http.listen(0, "127.0.0.1"), "listening");
+ * const { port } = http.address() as AddressInfo;
+ * const client = new Peer(await connectWebSocket(`ws://127.0.0.1:${port}/gotalk/`));
+ * assert.equal(await client.request("ping"), "pong");
+ * await client.close();
+ * await server.close();
+ * await new Promise((resolve) => http.close(resolve));
  * ```
  */
 export function webSocketHandler(options?: WebSocketHandlerOptions): NodeWebSocketHandler {
@@ -232,7 +257,7 @@ export function webSocketHandler(options?: WebSocketHandlerOptions): NodeWebSock
  * The promise rejects with the server's error (such as `EADDRINUSE`) when it cannot listen.
  *
  * @example Serving a Server
- * ```ts ignore
+ * ```ts
  * import { Server } from "@gotalk/gotalk";
  * import { serveWebSocket } from "@gotalk/gotalk/websocket-node";
  * import assert from "node:assert/strict";
