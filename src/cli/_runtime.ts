@@ -36,54 +36,52 @@ export function runtimeKit(): Promise<RuntimeKit> {
   return kit ??= load(runtimeName());
 }
 
+/** What each runtime's modules give the kit: its socket adapter and WebSocket modules. */
+type SocketModule = Pick<RuntimeKit, "connect" | "listen" | "spawn" | "stdio">;
+
+function kitOf(
+  name: RuntimeName,
+  socket: SocketModule,
+  ws: Pick<RuntimeKit, "serveWebSocket">,
+  client: Pick<RuntimeKit, "connectWebSocket">,
+): RuntimeKit {
+  const { connect, listen, spawn, stdio } = socket;
+  return {
+    name,
+    connect,
+    listen,
+    spawn,
+    stdio,
+    connectWebSocket: client.connectWebSocket,
+    serveWebSocket: ws.serveWebSocket,
+  };
+}
+
 async function load(name: RuntimeName): Promise<RuntimeKit> {
   switch (name) {
     case "deno": {
-      const [tcp, ws, wsClient] = await Promise.all([
+      const [socket, ws, client] = await Promise.all([
         import("../transports/deno.ts"),
         import("../transports/websocket/deno.ts"),
         import("../transports/websocket/client.ts"),
       ]);
-      return {
-        name,
-        connect: tcp.connect,
-        listen: tcp.listen,
-        connectWebSocket: wsClient.connectWebSocket,
-        serveWebSocket: ws.serveWebSocket,
-        spawn: tcp.spawn,
-        stdio: tcp.stdio,
-      };
+      return kitOf(name, socket, ws, client);
     }
     case "bun": {
-      const [tcp, ws, wsClient] = await Promise.all([
+      const [socket, ws, client] = await Promise.all([
         import("../transports/bun.ts"),
         import("../transports/websocket/bun.ts"),
         import("../transports/websocket/client.ts"),
       ]);
-      return {
-        name,
-        connect: tcp.connect,
-        listen: tcp.listen,
-        connectWebSocket: wsClient.connectWebSocket,
-        serveWebSocket: ws.serveWebSocket,
-        spawn: tcp.spawn,
-        stdio: tcp.stdio,
-      };
+      return kitOf(name, socket, ws, client);
     }
     case "node": {
-      const [tcp, ws] = await Promise.all([
+      // Node 20 has no global WebSocket: its WebSocket module has the client too.
+      const [socket, ws] = await Promise.all([
         import("../transports/node.ts"),
         import("../transports/websocket/node.ts"),
       ]);
-      return {
-        name,
-        connect: tcp.connect,
-        listen: tcp.listen,
-        connectWebSocket: ws.connectWebSocket,
-        serveWebSocket: ws.serveWebSocket,
-        spawn: tcp.spawn,
-        stdio: tcp.stdio,
-      };
+      return kitOf(name, socket, ws, ws);
     }
   }
 }

@@ -10,7 +10,7 @@ import { ConnectionClosedError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
 import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
 import { closeQuietly } from "./_socket_util.ts";
-import { endChild, ReaderSource, spawnParams } from "./_stdio_util.ts";
+import { childTransport, endChild, ReaderSource, spawnParams } from "./_stdio_util.ts";
 import type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
 
 export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
@@ -183,15 +183,5 @@ export async function spawn(
     pause: () => source.pause(),
     resume: () => source.resume(),
   }, { remoteAddr: params.command });
-  source.target = duplex;
-  // The child's exit tears down once its stdout was read to the end.
-  let hasExited = false;
-  source.onEnd = () => {
-    if (hasExited) duplex.finish();
-  };
-  void exited.then(() => {
-    hasExited = true;
-    if (source.ended) duplex.finish();
-  });
-  return Object.assign(duplex, { pid: child.pid, exited });
+  return childTransport(duplex, source, child.pid, exited);
 }

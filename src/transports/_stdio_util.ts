@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { SpawnOptions } from "./stdio_options.ts";
+import type { SocketDuplex } from "./_duplex.ts";
+import type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
 
 /** How long closing waits for the child to exit before killing it. */
 export const DEFAULT_KILL_AFTER_MS = 2000;
@@ -148,4 +149,26 @@ function quietly(fn: () => void): void {
   } catch {
     // The child exited in the meantime.
   }
+}
+
+/**
+ * A child's transport: `duplex` fed by `source` (its stdout), torn down once the child exited
+ * and its stdout was read to the end, whichever comes last.
+ */
+export function childTransport(
+  duplex: SocketDuplex,
+  source: ReaderSource,
+  pid: number,
+  exited: Promise<ChildExit>,
+): ChildTransport {
+  source.target = duplex;
+  let hasExited = false;
+  source.onEnd = () => {
+    if (hasExited) duplex.finish();
+  };
+  void exited.then(() => {
+    hasExited = true;
+    if (source.ended) duplex.finish();
+  });
+  return Object.assign(duplex, { pid, exited });
 }
