@@ -1,14 +1,11 @@
 // Test helpers for the `gotalk` command: run it as a child process on the runtime running the
 // tests (Node runs the compiled build in .build/node/), our conformance peer as a server, and the
-// Go reference peer (built once per process; `null` when Go is not available). Every wait is
-// bounded.
+// Go reference peer (built once into .build/go-peer). Every wait is bounded.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { goPeer as buildGoPeer } from "./_test_cli.ts";
 
 const compiled = import.meta.url.endsWith(".js");
 const ext = compiled ? "js" : "ts";
@@ -133,34 +130,7 @@ export async function serve(peer: string[]): Promise<{ server: Child; url: strin
   return { server, url: m[1] };
 }
 
-/** The repository root: the nearest folder up from here with conformance/go-peer/go.mod. */
-function repoRoot(): string | undefined {
-  let dir = fileURLToPath(new URL(".", import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, "conformance", "go-peer", "go.mod"))) return dir;
-    dir = join(dir, "..");
-  }
-  return undefined;
-}
-
-let goPeerPath: Promise<string | null> | undefined;
-
-/** Builds the Go reference peer once per process; `null` if Go or its sources are missing. */
-export function goPeer(): Promise<string | null> {
-  goPeerPath ??= new Promise((resolve, reject) => {
-    const root = repoRoot();
-    if (root === undefined) return resolve(null);
-    const out = join(mkdtempSync(join(tmpdir(), "gotalk-cli-")), "go-peer");
-    execFile(
-      "go",
-      ["build", "-o", out, "."],
-      { cwd: join(root, "conformance", "go-peer"), timeout: 180_000 },
-      (error, _stdout, stderr) => {
-        if (!error) resolve(out);
-        else if ((error as { code?: unknown }).code === "ENOENT") resolve(null);
-        else reject(new Error(`go build failed: ${stderr}`));
-      },
-    );
-  });
-  return goPeerPath;
+/** The Go reference peer, built once into .build/go-peer (shared with the call tests). */
+export function goPeer(): Promise<string> {
+  return Promise.resolve().then(buildGoPeer);
 }
