@@ -27,6 +27,13 @@ export interface ConnectionFactory {
   name: string;
   /** A connected pair; `close()` releases what the pair holds (listeners, sockets). */
   pair(): Promise<{ client: Transport; server: Transport; close(): Promise<void> }>;
+  /**
+   * The pair runs through a relay process. When the remote closes while we write, the relay's
+   * write fails first and its runtime may drop the socket before reading the remote's last
+   * frame (Node destroys a socket on EPIPE), so that frame cannot be promised end to end: the
+   * test of it then asserts the close alone.
+   */
+  relayed?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -737,12 +744,15 @@ export function peerSuite(factory: ConnectionFactory): void {
         const r = t.client.bufferRequest("echo", new Uint8Array(4 * 1024 * 1024));
         await assert.rejects(within(r, 5000, "rejection"), (e) => {
           assert.ok(e instanceof ConnectionClosedError, String(e));
+          if (factory.relayed) return true;
           assert.ok(e.cause instanceof ProtocolError, String(e.cause));
           assert.ok(e.cause.code === 2 && e.cause.remote);
           return true;
         });
         const reason = await t.client.closed;
-        assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
+        if (!factory.relayed) {
+          assert.ok(reason instanceof ProtocolError && reason.code === 2 && reason.remote);
+        }
       } finally {
         await t.close();
       }

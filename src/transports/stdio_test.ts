@@ -154,6 +154,7 @@ describe(`stdio transports (${runtime})`, () => {
 // relays its own stdio() to a TCP connection to the server end.
 peerSuite({
   name: `spawn + stdio relay (${runtime})`,
+  relayed: true,
   async pair() {
     const listener = await adapter.listen({ hostname: "127.0.0.1", port: 0 });
     return await acceptPair(listener, () => {
