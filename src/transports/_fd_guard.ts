@@ -6,8 +6,10 @@
  * and drops connections with a reserved descriptor), so real Node does not use this. Internal:
  * not part of the public API.
  *
- * How: after every accepted connection the guard checks that a descriptor is still free (it
- * opens and closes the null device). If none is, it stops the listener (closing the listening
+ * How: after every accepted connection, and every 250 ms while listening (for servers that do
+ * not report each connection, and for descriptors taken by something else), the guard checks
+ * that a descriptor is still free (it opens and closes the null device). If none is, it stops
+ * the listener (closing the listening
  * socket), then waits 5 ms, doubling to 1 s as Go's accept loops do, and listens again on the
  * same address once two descriptors are free. Connections already accepted are served
  * throughout; connection attempts while paused are refused by the kernel, which clients retry.
@@ -22,6 +24,8 @@ import { devNull } from "node:os";
 export const MIN_PAUSE_MS = 5;
 /** The longest wait between attempts to listen again, in ms (Go: 1 s). */
 export const MAX_PAUSE_MS = 1000;
+/** How often a listening guard checks for a free descriptor, in ms. */
+export const WATCH_MS = 250;
 
 /**
  * Whether `count` more file descriptors can be opened now. If the check itself is not allowed
@@ -55,6 +59,7 @@ export class FdGuard {
   #delay = 0;
   #closed = false;
   #pauses = 0;
+  #watch: ReturnType<typeof setInterval>;
 
   /**
    * @param start Listens again (on the address first bound), for after a pause.
@@ -63,6 +68,9 @@ export class FdGuard {
   constructor(start: StartListening, stop: () => void) {
     this.#start = start;
     this.#stop = stop;
+    this.#watch = setInterval(() => this.accepted(), WATCH_MS);
+    // Never what keeps a process alive.
+    (this.#watch as { unref?: () => void }).unref?.();
   }
 
   /** How many times the listener was paused so far. */
@@ -119,6 +127,7 @@ export class FdGuard {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#watch);
     const stop = this.#stop;
     this.#stop = null;
     stop?.();

@@ -296,9 +296,11 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     });
   const listener = listenOn(port);
   const stopper = (l: BunListener) => () => l.stop(false);
-  const fdGuard = new FdGuard(() => stopper(listenOn(listener.port)), stopper(listener));
+  // (Bun's `port` may read 0 once stopped: keep the one first bound.)
+  const bound = { hostname: listener.hostname, port: listener.port };
+  const fdGuard = new FdGuard(() => stopper(listenOn(bound.port)), stopper(listener));
   guarded.guard = fdGuard;
-  queue.listening({ hostname: listener.hostname, port: listener.port }, () => fdGuard.close());
+  queue.listening(bound, () => fdGuard.close());
   return queue;
 }
 
