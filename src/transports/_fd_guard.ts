@@ -133,3 +133,47 @@ export class FdGuard {
     stop?.();
   }
 }
+
+/** The part of a `node:net` or `node:http` server the guard uses. */
+export interface NodeServerLike {
+  on(event: "connection" | "error", listener: () => void): unknown;
+  listen(options: { host: string; port: number }): unknown;
+  close(): unknown;
+}
+
+/** Whether this is Deno or Bun (whose `node:` servers need the guard), not Node itself. */
+function nodeCompat(): boolean {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  return g.Deno !== undefined || g.Bun !== undefined;
+}
+
+/**
+ * Guards a listening `node:` server on Deno and Bun (see the module docs); on Node, whose libuv
+ * copes by itself, it returns null. `create` makes an identical server, not yet listening, to
+ * listen again with after a pause.
+ *
+ * @param server The server, listening on `host` and `port`.
+ * @param create Makes a server with the same listeners.
+ * @param host The address it listens on.
+ * @param port The port it listens on (the one bound, not 0).
+ * @returns The guard, or null on Node.
+ */
+export function guardNodeServer(
+  server: NodeServerLike,
+  create: () => NodeServerLike,
+  host: string,
+  port: number,
+): FdGuard | null {
+  if (!nodeCompat()) return null;
+  const stopper = (s: NodeServerLike) => () => void s.close();
+  const guard: FdGuard = new FdGuard(() => {
+    const next = create();
+    next.on("connection", () => guard.accepted());
+    // A failed listen (the port taken meanwhile) leaves the guard watching a closed server.
+    next.on("error", () => {});
+    next.listen({ host, port });
+    return stopper(next);
+  }, stopper(server));
+  server.on("connection", () => guard.accepted());
+  return guard;
+}
