@@ -164,7 +164,9 @@ export async function exhaustFds(options: FdExhaustionOptions): Promise<FdExhaus
       try {
         transport = await within(options.connect(port), 20_000, "a connection after");
       } catch (error) {
-        if ((error as { code?: unknown }).code !== "ECONNREFUSED" || attempt >= 60) throw error;
+        // (Deno's WebSocket client says ECONNECT for a refused connection.)
+        const code = (error as { code?: unknown }).code;
+        if ((code !== "ECONNREFUSED" && code !== "ECONNECT") || attempt >= 60) throw error;
         refused++;
         await delay(50);
       }
