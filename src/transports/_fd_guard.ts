@@ -69,8 +69,14 @@ export class FdGuard {
     this.#start = start;
     this.#stop = stop;
     this.#watch = setInterval(() => this.accepted(), WATCH_MS);
-    // Never what keeps a process alive.
-    (this.#watch as { unref?: () => void }).unref?.();
+    // Never what keeps a process alive (Node and Bun timers have unref, Deno's are numbers).
+    const timer = this.#watch as unknown as { unref?: () => void };
+    if (typeof timer.unref === "function") timer.unref();
+    else {
+      (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(
+        this.#watch as unknown as number,
+      );
+    }
   }
 
   /** How many times the listener was paused so far. */
