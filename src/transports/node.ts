@@ -54,6 +54,9 @@ export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
 export { spawn, stdio } from "./_stdio_node.ts";
 export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
+export { startWorkers } from "./_workers_node.ts";
+export { workerIndex, workerReady } from "./_workers_util.ts";
+export type { StartWorkersOptions, WorkerExit, WorkerProcess, Workers } from "./workers_options.ts";
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
@@ -172,7 +175,7 @@ function tlsConnectOptions(
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, tls } = listenParams(options);
+  const { hostname, port, tls, reusePort } = listenParams(options);
   const server: Server = tls === undefined
     ? createTcpServer({ allowHalfOpen: true, noDelay: true })
     : createTlsServer({ cert: tls.cert, key: tls.key, allowHalfOpen: true, noDelay: true });
@@ -186,7 +189,8 @@ export function listen(options: ListenOptions): Promise<Listener> {
       reject(error);
     };
     server.once("error", onError);
-    server.listen({ host: hostname, port }, () => {
+    // `reusePort` is Node 22.12's; Node 20 ignores it (its workers share a port via cluster).
+    server.listen({ host: hostname, port, ...(reusePort ? { reusePort } : {}) }, () => {
       server.off("error", onError);
       // From now on the server reports accept failures (such as EMFILE) here; they concern one
       // connection, not the listener, so the listener keeps going.

@@ -226,6 +226,7 @@ interface BunLike {
   serve(options: {
     hostname: string;
     port: number;
+    reusePort: boolean;
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
     websocket: BunWebSocketHandlers;
   }): BunHttpServer;
@@ -307,6 +308,7 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<BunWebSo
     const server = bun().serve({
       hostname: params.hostname,
       port: params.port,
+      reusePort: params.reusePort,
       fetch: acceptor.fetch,
       websocket: acceptor.websocket,
     });

@@ -94,7 +94,12 @@ interface DenoHttpServer {
 }
 interface DenoLike {
   serve(
-    options: { hostname: string; port: number; onListen: (addr: DenoNetAddr) => void },
+    options: {
+      hostname: string;
+      port: number;
+      reusePort: boolean;
+      onListen: (addr: DenoNetAddr) => void;
+    },
     handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
   ): DenoHttpServer;
   upgradeWebSocket(request: Request): { socket: WebSocket; response: Response };
@@ -199,7 +204,12 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<DenoWebS
     const params = serveParams(options);
     const acceptor = new DenoAcceptor(params);
     const server = deno().serve(
-      { hostname: params.hostname, port: params.port, onListen: () => {} },
+      {
+        hostname: params.hostname,
+        port: params.port,
+        reusePort: params.reusePort,
+        onListen: () => {},
+      },
       acceptor.handler,
     );
     acceptor.listening(

@@ -1,0 +1,32 @@
+// A worker for the tests and examples of startWorkers: on the port given as its last argument,
+// shared with the other workers (reusePort; cluster on Node), it serves `pid` (its process id)
+// and `index` (its workerIndex()), then tells the primary it is ready.
+import process from "node:process";
+import { Handlers } from "../peer/handlers.ts";
+import { Peer } from "../peer/peer.ts";
+import type { Listener } from "../peer/transport.ts";
+import type { ListenOptions } from "./socket_options.ts";
+import { runtimeName } from "./_test_factories.ts";
+
+const runtime = runtimeName();
+const adapter: {
+  listen(options: ListenOptions): Promise<Listener>;
+  workerIndex(): number | undefined;
+  workerReady(): void;
+} = runtime === "deno"
+  ? await import("./deno.ts")
+  : runtime === "bun"
+  ? await import("./bun.ts")
+  : await import("./node.ts");
+
+// `exit`: exit at once, before workerReady() (the test of a worker that fails to start).
+if (process.argv.at(-1) === "exit") process.exit(3);
+const port = Number(process.argv.at(-1));
+const handlers = new Handlers()
+  .handle("pid", () => process.pid)
+  .handle("index", () => adapter.workerIndex());
+const listener = await adapter.listen({ hostname: "127.0.0.1", port, reusePort: true });
+adapter.workerReady();
+for (let transport; (transport = await listener.accept()) !== null;) {
+  new Peer(transport, { handlers });
+}

@@ -1,0 +1,114 @@
+// startWorkers on this runtime: N = 2 worker processes serve one port (reusePort on Deno and
+// Bun, node:cluster on Node), and connections land on both.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Peer } from "../peer/peer.ts";
+import type { Listener, Transport } from "../peer/transport.ts";
+import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
+import type { StartWorkersOptions, Workers } from "./workers_options.ts";
+import { runtimeName } from "./_test_factories.ts";
+import { scriptPath } from "./_test_stdio_util.ts";
+
+const runtime = runtimeName();
+const adapter: {
+  connect(options: ConnectOptions): Promise<Transport>;
+  listen(options: ListenOptions): Promise<Listener>;
+  startWorkers(options?: StartWorkersOptions): Promise<Workers>;
+  workerIndex(): number | undefined;
+} = runtime === "deno"
+  ? await import("./deno.ts")
+  : runtime === "bun"
+  ? await import("./bun.ts")
+  : await import("./node.ts");
+
+/** Rejects if `p` does not settle within `ms`: a hang guard, not a timing assertion. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function freePort(): Promise<number> {
+  const probe = await adapter.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  return port;
+}
+
+function startTestWorkers(port: number, count = 2): Promise<Workers> {
+  return within(
+    adapter.startWorkers({ count, module: scriptPath("./_test_worker.ts"), args: [String(port)] }),
+    60_000,
+    "startWorkers",
+  );
+}
+
+describe(`workers (${runtime})`, () => {
+  test("two workers on one port both serve: connections land on each", async () => {
+    const port = await freePort();
+    const workers = await startTestWorkers(port);
+    try {
+      const pids = new Set(workers.processes.map((w) => w.pid));
+      assert.equal(pids.size, 2);
+      const seen = new Map<number, number>();
+      // The kernel (or the cluster's round-robin) spreads connections: with 64, the chance that
+      // one worker gets none is 2^-63 under an even spread.
+      const CONNS = 64;
+      const peers: Peer[] = [];
+      try {
+        for (let i = 0; i < CONNS; i++) {
+          peers.push(new Peer(await adapter.connect({ port })));
+        }
+        const answers = await within(
+          Promise.all(peers.map((p) => p.request("pid") as Promise<number>)),
+          30_000,
+          "the pid requests",
+        );
+        for (const pid of answers) {
+          assert.ok(pids.has(pid), `pid ${pid} is none of the workers'`);
+          seen.set(pid, (seen.get(pid) ?? 0) + 1);
+        }
+        const indexes = new Set(
+          await Promise.all(peers.map((p) => p.request("index") as Promise<number>)),
+        );
+        assert.deepEqual([...indexes].sort(), [0, 1]);
+      } finally {
+        await Promise.all(peers.map((p) => p.close()));
+      }
+      assert.equal(seen.size, 2, `every connection went to one worker: ${[...seen]}`);
+      assert.equal([...seen.values()].reduce((a, b) => a + b, 0), CONNS);
+    } finally {
+      await workers.close();
+    }
+    const exits = await Promise.all(workers.processes.map((w) => w.exited));
+    assert.equal(exits.length, 2);
+    // Closed: nothing listens on the port any more.
+    await assert.rejects(adapter.connect({ port }));
+  });
+
+  test("a worker that exits before it is ready fails startWorkers, and the others stop", async () => {
+    const workers = adapter.startWorkers({
+      count: 2,
+      module: scriptPath("./_test_worker.ts"),
+      // Each worker exits before workerReady().
+      args: ["exit"],
+    });
+    await assert.rejects(
+      within(workers, 60_000, "startWorkers"),
+      /exited before it was ready: code 3/,
+    );
+  });
+
+  test("options are checked", async () => {
+    await assert.rejects(adapter.startWorkers({ count: 0 }), RangeError);
+    await assert.rejects(
+      adapter.startWorkers({ args: [1] as unknown as string[] }),
+      TypeError,
+    );
+    assert.equal(adapter.workerIndex(), undefined);
+  });
+});
