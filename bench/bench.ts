@@ -6,7 +6,7 @@
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
- *   [--clients go,deno,bun,node] [--parts servers,clients,memory] [--no-build]
+ *   [--clients go,deno,bun,node] [--parts servers,clients,memory,workers] [--no-build]
  *   [--rounds N] [--warmup-ms N] [--duration-ms N]
  * ```
  *
@@ -19,6 +19,8 @@
  *   is a fixed 256 MiB (after a 32 MiB warm-up stream in the first round).
  * - Client rows: `bench/_client.ts bench` (our Peer as a client) and `go-load
  *   gotalk-client` (gotalk's `Sock.BufferRequest`) against one Go server, in rounds likewise.
+ * - Workers (`bench/workers.ts`): 100 connections against one port served by 1 and by 2
+ *   worker processes on Deno, Bun and Node (`startWorkers`).
  * - Memory: a fresh server per measurement; peak RSS (`VmHWM` in `/proc/PID/status`) with 1,000
  *   idle connections, and with 10,000 `sleep` requests (2 s each) in flight at once.
  *
@@ -41,6 +43,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { benchWorkers } from "./workers.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -63,7 +66,7 @@ const list = (v: string | undefined, all: readonly string[]) =>
   (v ?? all.join(",")).split(",").filter((x) => x !== "");
 const servers = list(arg("--servers"), IMPLS) as Impl[];
 const clients = list(arg("--clients"), IMPLS) as Impl[];
-const PARTS = ["servers", "clients", "memory"];
+const PARTS = ["servers", "clients", "memory", "workers"];
 const parts = list(arg("--parts"), PARTS);
 for (const p of parts) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`);
 for (const i of [...servers, ...clients]) {
@@ -560,6 +563,22 @@ for (const row of memoryRows) {
   if (go?.peak_mib && row.peak_mib) row.ratio = row.peak_mib / go.peak_mib;
 }
 
+// Workers: 1 and 2 worker processes behind one port (bench/workers.ts).
+const workers = parts.includes("workers")
+  ? await benchWorkers({
+    root,
+    goLoad,
+    buildDir,
+    runtimes: servers.filter((s) => s !== "go"),
+    quick,
+    build,
+    rounds,
+    warmupMs,
+    durationMs,
+  })
+  : { rows: [], markdown: [], failures: 0 };
+failures += workers.failures;
+
 // ---------------------------------------------------------------------------------------------
 // Reports
 
@@ -650,6 +669,7 @@ if (memoryRows.length) {
   }
   md.push("");
 }
+md.push(...workers.markdown);
 const report = md.join("\n");
 writeFileSync(join(out, "bench.md"), report);
 writeFileSync(
@@ -665,6 +685,7 @@ writeFileSync(
       servers: serverRows,
       clients: clientRows,
       memory: memoryRows,
+      workers: workers.rows,
     },
     null,
     2,
