@@ -1,5 +1,6 @@
 // A worker for the tests and examples of startWorkers: on the port given as its last argument,
-// shared with the other workers (reusePort; cluster on Node), it serves `pid` (its process id)
+// shared with the other workers (reusePort; cluster on Node), over TCP (or WebSocket when an
+// argument is `ws`), it serves `pid` (its process id)
 // and `index` (its workerIndex()), then tells the primary it is ready.
 import process from "node:process";
 import { Handlers } from "../peer/handlers.ts";
@@ -25,7 +26,18 @@ const port = Number(process.argv.at(-1));
 const handlers = new Handlers()
   .handle("pid", () => process.pid)
   .handle("index", () => adapter.workerIndex());
-const listener = await adapter.listen({ hostname: "127.0.0.1", port, reusePort: true });
+// `ws PORT`: a WebSocket server instead of TCP.
+const listener: Listener = process.argv.includes("ws")
+  ? await (runtime === "deno"
+    ? await import("./websocket/deno.ts")
+    : runtime === "bun"
+    ? await import("./websocket/bun.ts")
+    : await import("./websocket/node.ts")).serveWebSocket({
+      hostname: "127.0.0.1",
+      port,
+      reusePort: true,
+    })
+  : await adapter.listen({ hostname: "127.0.0.1", port, reusePort: true });
 adapter.workerReady();
 for (let transport; (transport = await listener.accept()) !== null;) {
   new Peer(transport, { handlers });

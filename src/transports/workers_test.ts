@@ -90,6 +90,41 @@ describe(`workers (${runtime})`, () => {
     await assert.rejects(adapter.connect({ port }));
   });
 
+  test("two workers on one WebSocket port both serve", async () => {
+    const port = await freePort();
+    const workers = await within(
+      adapter.startWorkers({
+        count: 2,
+        module: scriptPath("./_test_worker.ts"),
+        args: ["ws", String(port)],
+      }),
+      60_000,
+      "startWorkers",
+    );
+    const peers: Peer[] = [];
+    try {
+      const { connectWebSocket } = runtime === "node"
+        ? await import("./websocket/node.ts")
+        : await import("./websocket/client.ts");
+      for (let i = 0; i < 32; i++) {
+        peers.push(new Peer(await connectWebSocket(`ws://127.0.0.1:${port}/gotalk/`)));
+      }
+      const pids = await within(
+        Promise.all(peers.map((p) => p.request("pid") as Promise<number>)),
+        30_000,
+        "the pid requests",
+      );
+      // 32 connections all on one worker: 2^-31 under an even spread.
+      assert.deepEqual(
+        [...new Set(pids)].sort(),
+        workers.processes.map((w) => w.pid).sort(),
+      );
+    } finally {
+      await Promise.all(peers.map((p) => p.close()));
+      await workers.close();
+    }
+  });
+
   test("a worker that exits before it is ready fails startWorkers, and the others stop", async () => {
     const workers = adapter.startWorkers({
       count: 2,
