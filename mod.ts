@@ -90,5 +90,18 @@ export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";
 export { Server } from "./src/server/server.ts";
+export { Hub } from "./src/server/hub.ts";
+export type { HubOptions } from "./src/server/hub.ts";
+export { SlowMemberError, Topic } from "./src/server/topic.ts";
+export type { SlowMemberPolicy, TopicOptions, TopicStats } from "./src/server/topic.ts";
+export { BackplanePayloadTooLargeError, NoRespondersError } from "./src/server/backplane.ts";
+export type {
+  Backplane,
+  BackplaneRequestOptions,
+  BackplaneResponder,
+  BackplaneSubscription,
+} from "./src/server/backplane.ts";
+export { InProcessBackplane } from "./src/server/in_process_backplane.ts";
+export type { InProcessBackplaneOptions } from "./src/server/in_process_backplane.ts";
 export type { ServerOptions } from "./src/server/server.ts";
 export type { ListenAddr, Listener } from "./src/peer/transport.ts";
