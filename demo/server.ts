@@ -124,6 +124,7 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
   const log = values.quiet ? undefined : (line: string) => console.log(`${time()} ${line}`);
   const server = `${runtime.name}, terminals on TCP port ${tcp.addr.port}`;
   const chat = new Chat({ pingIntervalMs, log, server });
+  await chat.start();
   const servers = [
     new Server(ws, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "ws") }),
     new Server(tcp, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "tcp") }),
@@ -146,9 +147,9 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
     if (stopping) return;
     stopping = true;
     console.log("Shutting down");
-    chat.close();
     const deadline = setTimeout(() => process.exit(0), 3000);
     await Promise.all(servers.map((s) => s.close({ timeoutMs: 1000 })));
+    await chat.close();
     clearTimeout(deadline);
     process.exit(0);
   };
