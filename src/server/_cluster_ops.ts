@@ -7,7 +7,12 @@ import type { BufferHandler, Handlers, RequestContext } from "../peer/handlers.t
 import { Peer } from "../peer/peer.ts";
 import type { Session } from "../peer/session.ts";
 import { pipePair } from "../transports/pipe.ts";
-import { type Backplane, type BackplaneSubscription, NoRespondersError } from "./backplane.ts";
+import {
+  type Backplane,
+  BackplanePayloadTooLargeError,
+  type BackplaneSubscription,
+  NoRespondersError,
+} from "./backplane.ts";
 import { type Subjects, unwrapReply, wrapReply } from "./_hub_wire.ts";
 
 const utf8 = new TextEncoder();
@@ -38,7 +43,10 @@ export function serveOps(
   const subscriptions = ops.map((op) =>
     backplane.serve(names.op(op), names.opQueue, async (data) => {
       try {
-        return wrapReply(true, await client.bufferRequest(op, data));
+        const result = await client.bufferRequest(op, data);
+        if (result.length + 1 <= backplane.maxPayloadBytes) return wrapReply(true, result);
+        const e = new BackplanePayloadTooLargeError(result.length + 1, backplane.maxPayloadBytes);
+        return wrapReply(false, utf8.encode(e.message));
       } catch (e) {
         const bytes = e instanceof RemoteError
           ? e.payload

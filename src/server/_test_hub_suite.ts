@@ -38,7 +38,7 @@ export function member(serverHandlers?: Handlers): Member {
     ]);
   });
   return {
-    server: new Peer(a, { handlers: serverHandlers }),
+    server: new Peer(a, { handlers: serverHandlers, logger: null }),
     client: new Peer(b, { handlers }),
     got,
   };
