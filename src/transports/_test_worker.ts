@@ -1,7 +1,7 @@
 // A worker for the tests and examples of startWorkers: on the port given as its last argument,
 // shared with the other workers (reusePort; cluster on Node), over TCP (or WebSocket when an
-// argument is `ws`), it serves `pid` (its process id)
-// and `index` (its workerIndex()), then tells the primary it is ready.
+// argument is `ws`), it serves `pid` (its process id) and `index` (its workerIndex()), then
+// tells the primary it is ready.
 import process from "node:process";
 import { Handlers } from "../peer/handlers.ts";
 import { Peer } from "../peer/peer.ts";
@@ -20,8 +20,13 @@ const adapter: {
   ? await import("./bun.ts")
   : await import("./node.ts");
 
-// `exit`: exit at once, before workerReady() (the test of a worker that fails to start).
-if (process.argv.at(-1) === "exit") process.exit(3);
+// `hang`: never ready (the test of readyTimeoutMs); the primary kills it. `exit-first`: worker 0
+// exits at once (the test of a worker that fails to start), the others hang.
+const mode = process.argv.at(-1);
+if (mode === "exit-first" && adapter.workerIndex() === 0) process.exit(3);
+if (mode === "hang" || mode === "exit-first") {
+  await new Promise(() => setInterval(() => {}, 60_000));
+}
 const port = Number(process.argv.at(-1));
 const handlers = new Handlers()
   .handle("pid", () => process.pid)

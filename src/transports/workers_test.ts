@@ -2,6 +2,7 @@
 // Bun, node:cluster on Node), and connections land on both.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { Peer } from "../peer/peer.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
@@ -30,6 +31,17 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** The processes (Linux: /proc) whose command line has `token`. */
+function running(token: string): number[] {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(token);
+    } catch {
+      return false; // gone meanwhile
+    }
+  }).map(Number);
 }
 
 async function freePort(): Promise<number> {
@@ -126,16 +138,33 @@ describe(`workers (${runtime})`, () => {
   });
 
   test("a worker that exits before it is ready fails startWorkers, and the others stop", async () => {
+    const token = `exit-${Math.random()}`;
     const workers = adapter.startWorkers({
       count: 2,
       module: scriptPath("./_test_worker.ts"),
-      // Each worker exits before workerReady().
-      args: ["exit"],
+      // Worker 0 exits before workerReady(); worker 1 never gets ready.
+      args: [token, "exit-first"],
     });
     await assert.rejects(
       within(workers, 60_000, "startWorkers"),
-      /exited before it was ready: code 3/,
+      /Worker 0 \(pid \d+\) exited before it was ready: code 3/,
     );
+    assert.deepEqual(running(token), []);
+  });
+
+  test("workers not ready within readyTimeoutMs: startWorkers rejects and stops them", async () => {
+    const token = `hang-${Math.random()}`;
+    const started = adapter.startWorkers({
+      count: 2,
+      module: scriptPath("./_test_worker.ts"),
+      args: [token, "hang"],
+      readyTimeoutMs: 1000,
+    });
+    await assert.rejects(
+      within(started, 60_000, "startWorkers"),
+      /Not every worker called workerReady\(\) within 1000 ms/,
+    );
+    assert.deepEqual(running(token), []);
   });
 
   test("options are checked", async () => {
