@@ -88,9 +88,16 @@ export class Chat {
    * then answers that question for the nodes that start later.
    */
   async start(): Promise<void> {
+    const seeds = new Set([...this.#rooms.values()].flatMap((r) => r.history.map((m) => m.id)));
     const rooms = await this.#cluster.sync();
-    // Theirs replace ours: ours are only the first messages, which theirs begin with too.
-    for (const [name, history] of Object.entries(rooms)) this.#room(name).history = history;
+    // Theirs replace our first messages (theirs begin with their own); what came meanwhile
+    // stays, once, in id order.
+    for (const [name, history] of Object.entries(rooms)) {
+      const room = this.#room(name);
+      const byId = new Map([...history, ...room.history].map((m) => [m.id, m]));
+      for (const id of seeds) byId.delete(id);
+      room.history = [...byId.values()].sort((a, b) => a.id - b.id).slice(-this.#historyLimit);
+    }
   }
 
   /**
@@ -256,6 +263,8 @@ export class Chat {
           this.#changed();
         }
         if (isNew) this.#log(`room #${name} created by ${member.name}`);
+        // Subscribed on the backplane before answering: what any node says next reaches it.
+        await this.#hub.flush();
         return { room: name, members: this.#names(room), history: room.history.slice(-100) };
       })
       .handle("leave", async (value: { room?: unknown }, ctx) => {

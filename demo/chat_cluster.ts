@@ -81,6 +81,8 @@ export class ChatCluster {
    */
   async sync(): Promise<SyncReply> {
     let reply: SyncReply = {};
+    // Subscribed first: nothing sent after the answer was made is missed.
+    await this.#backplane.flush?.();
     try {
       const data = await this.#backplane.request("chat.sync", new Uint8Array(), {
         timeoutMs: 3000,
