@@ -79,6 +79,7 @@ export interface WorkerChild {
   readonly exited: Promise<WorkerExit>;
   /** Calls `listener` with each IPC message from the worker. */
   onMessage(listener: (message: unknown) => void): void;
+  /** Sends `signal`, unless the process has exited. */
   kill(signal: "SIGTERM" | "SIGKILL"): void;
 }
 
@@ -141,13 +142,12 @@ export async function startGroup(
 }
 
 function workers(children: WorkerChild[]): Workers {
-  const processes: WorkerProcess[] = [];
   let closing: Promise<void> | undefined;
+  let processes: WorkerProcess[] = [];
   return {
     get processes() {
-      // Filled in as the children start.
-      for (let i = processes.length; i < children.length; i++) {
-        processes.push({ index: i, pid: children[i].pid, exited: children[i].exited });
+      if (processes.length !== children.length) {
+        processes = children.map((c, index) => ({ index, pid: c.pid, exited: c.exited }));
       }
       return processes;
     },
@@ -156,11 +156,7 @@ function workers(children: WorkerChild[]): Workers {
     },
     close() {
       closing ??= Promise.all(children.map(async (child) => {
-        let done = false;
-        void child.exited.then(() => done = true);
-        await Promise.resolve();
-        if (done) return;
-        child.kill("SIGTERM");
+        child.kill("SIGTERM"); // a no-op for one that has exited
         const timer = setTimeout(() => child.kill("SIGKILL"), KILL_AFTER_MS);
         await child.exited;
         clearTimeout(timer);
