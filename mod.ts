@@ -28,6 +28,11 @@
  * A handler gets the request's context, whose `peer` is the requesting side: servers call their
  * clients back through it. The wire codec is `@gotalk/gotalk/protocol`.
  *
+ * On the server side, a {@linkcode Topic} is a group of peers that get the same notifications
+ * (encoded once), and a {@linkcode Hub} holds a server's topics, its peers by id and the ops it
+ * offers to other servers, over a {@linkcode Backplane}: {@linkcode InProcessBackplane} in one
+ * process, `NatsBackplane` (`@gotalk/gotalk/nats`) for a cluster of servers.
+ *
  * @example Two peers over an in-memory pipe: a JSON request, bytes, a notification
  * ```ts
  * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";

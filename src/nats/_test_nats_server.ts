@@ -15,6 +15,21 @@ import process from "node:process";
 /** Where nats-server is (Debian's package; the test command installs it when missing). */
 export const NATS_SERVER = process.env.NATS_SERVER ?? "/usr/sbin/nats-server";
 
+/** Every child a test started and has not stopped: killed when the test process exits. */
+const children = new Set<ChildProcess>();
+let exitHook = false;
+
+/** Registers `child` to be killed if the test process exits first (a failed test). */
+export function killOnExit(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const c of children) if (c.pid !== undefined) process.kill(c.pid, "SIGKILL");
+  });
+}
+
 /** A free TCP port on 127.0.0.1 (bound, then released). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,6 +83,7 @@ export class NatsServer {
   async #spawn(): Promise<void> {
     const child = spawn(NATS_SERVER, this.#args, { stdio: ["ignore", "ignore", "pipe"] });
     this.#child = child;
+    killOnExit(child);
     this.#exited = new Promise((resolve) => child.once("exit", () => resolve()));
     let log = "";
     await new Promise<void>((resolve, reject) => {

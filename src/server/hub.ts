@@ -5,7 +5,12 @@ import { frameSink } from "../peer/_frame_seam.ts";
 import type { BufferHandler, Handlers } from "../peer/handlers.ts";
 import { encodeJson } from "../peer/_payload.ts";
 import type { Peer } from "../peer/peer.ts";
-import { type Backplane, type BackplaneSubscription, NoRespondersError } from "./backplane.ts";
+import {
+  type Backplane,
+  BackplanePayloadTooLargeError,
+  type BackplaneSubscription,
+  NoRespondersError,
+} from "./backplane.ts";
 import { InProcessBackplane } from "./in_process_backplane.ts";
 import { deliverFrame, Topic, type TopicOptions } from "./topic.ts";
 import { forwarder, serveOps } from "./_cluster_ops.ts";
@@ -53,6 +58,14 @@ export interface HubOptions extends TopicOptions {
    * @default {30000}
    */
   requestTimeoutMs?: number;
+  /**
+   * Gets the errors of publishes the backplane failed (say, while NATS is unreachable and the
+   * client's reconnect buffer is full): the notification still reaches this server's members;
+   * the other servers miss it (delivery is at most once).
+   *
+   * @default {undefined}
+   */
+  onError?: (error: unknown) => void;
 }
 
 interface Registered {
@@ -102,6 +115,7 @@ export class Hub {
   readonly #names: Subjects;
   readonly #options: TopicOptions;
   readonly #timeoutMs: number;
+  readonly #onError: ((error: unknown) => void) | undefined;
   readonly #topics = new Map<string, Topic>();
   readonly #subscriptions = new Map<Topic, BackplaneSubscription>();
   readonly #ids = new Map<string, Peer>();
@@ -121,6 +135,7 @@ export class Hub {
     this.#names = subjects(options?.subjectPrefix ?? "gotalk");
     this.#origin = new TextEncoder().encode(this.nodeId);
     this.#timeoutMs = options?.requestTimeoutMs ?? 30_000;
+    this.#onError = options?.onError;
     if (!(this.#timeoutMs > 0)) {
       throw new RangeError(`requestTimeoutMs must be positive, got ${this.#timeoutMs}`);
     }
@@ -157,7 +172,16 @@ export class Hub {
     const subject = this.#names.topic(name);
     linkTopic(t, {
       publish: (frame) => {
-        if (!this.#closed) this.#backplane.publish(subject, wrapTopicFrame(this.#origin, frame));
+        if (this.#closed) return;
+        const data = wrapTopicFrame(this.#origin, frame);
+        const max = this.#backplane.maxPayloadBytes;
+        if (data.length > max) throw new BackplanePayloadTooLargeError(data.length, max);
+        try {
+          this.#backplane.publish(subject, data);
+        } catch (e) {
+          // At most once: the local members still get it; the other servers miss it.
+          this.#onError?.(e);
+        }
       },
       changed: () => {
         const sub = this.#subscriptions.get(t);
