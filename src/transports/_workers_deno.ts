@@ -65,6 +65,8 @@ function permissionFlags(Deno: DenoLike): string[] {
  * const probe = await listen({ hostname: "127.0.0.1", port: 0 });
  * const port = probe.addr.port;
  * probe.close();
+ * // A worker script that listens on the port it is given with reusePort: true, serves
+ * // `pid` (its process id), then calls workerReady() (the README's recipe is one).
  * const workers = await startWorkers({
  *   count: 2,
  *   module: new URL("./_test_worker.ts", import.meta.url),
