@@ -234,7 +234,7 @@ export class Hub {
     if (this.#ids.has(key)) throw new TypeError(`The id ${JSON.stringify(key)} is taken`);
     if (existing !== undefined) this.#unregister(peer);
     const subscription = this.#backplane.serve(this.#names.peer(key), key, (frame) => {
-      return new Uint8Array([this.#deliverTo(key, frame) ? 1 : 0]);
+      return new Uint8Array([this.#deliverTo(key, frame.slice()) ? 1 : 0]);
     });
     this.#ids.set(key, peer);
     this.#registered.set(peer, { id: key, subscription });
