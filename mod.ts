@@ -28,6 +28,11 @@
  * A handler gets the request's context, whose `peer` is the requesting side: servers call their
  * clients back through it. The wire codec is `@gotalk/gotalk/protocol`.
  *
+ * On the server side, a {@linkcode Topic} is a group of peers that get the same notifications
+ * (encoded once), and a {@linkcode Hub} holds a server's topics, its peers by id and the ops it
+ * offers to other servers, over a {@linkcode Backplane}: {@linkcode InProcessBackplane} in one
+ * process, `NatsBackplane` (`@gotalk/gotalk/nats`) for a cluster of servers.
+ *
  * @example Two peers over an in-memory pipe: a JSON request, bytes, a notification
  * ```ts
  * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
@@ -90,5 +95,18 @@ export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";
 export { Server } from "./src/server/server.ts";
+export { Hub } from "./src/server/hub.ts";
+export type { HubOptions } from "./src/server/hub.ts";
+export { SlowMemberError, Topic } from "./src/server/topic.ts";
+export type { SlowMemberPolicy, TopicOptions, TopicStats } from "./src/server/topic.ts";
+export { BackplanePayloadTooLargeError, NoRespondersError } from "./src/server/backplane.ts";
+export type {
+  Backplane,
+  BackplaneRequestOptions,
+  BackplaneResponder,
+  BackplaneSubscription,
+} from "./src/server/backplane.ts";
+export { InProcessBackplane } from "./src/server/in_process_backplane.ts";
+export type { InProcessBackplaneOptions } from "./src/server/in_process_backplane.ts";
 export type { ServerOptions } from "./src/server/server.ts";
 export type { ListenAddr, Listener } from "./src/peer/transport.ts";

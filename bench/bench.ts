@@ -6,7 +6,7 @@
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
- *   [--clients go,deno,bun,node] [--parts servers,clients,memory] [--no-build]
+ *   [--clients go,deno,bun,node] [--parts servers,clients,memory,workers,fanout] [--no-build]
  *   [--rounds N] [--warmup-ms N] [--duration-ms N]
  * ```
  *
@@ -19,8 +19,12 @@
  *   is a fixed 256 MiB (after a 32 MiB warm-up stream in the first round).
  * - Client rows: `bench/_client.ts bench` (our Peer as a client) and `go-load
  *   gotalk-client` (gotalk's `Sock.BufferRequest`) against one Go server, in rounds likewise.
+ * - Workers (`bench/workers.ts`): 100 connections against one port served by 1 and by 2
+ *   worker processes on Deno, Bun and Node (`startWorkers`).
  * - Memory: a fresh server per measurement; peak RSS (`VmHWM` in `/proc/PID/status`) with 1,000
  *   idle connections, and with 10,000 `sleep` requests (2 s each) in flight at once.
+ * - Fan-out (`bench/fanout.ts`): one 64 B notification to 1,000 members, `topic.notify` and a
+ *   hand loop of `peer.notify` on each runtime beside the Go reference's loop of `Notify`.
  *
  * MB/s counts payload bytes both ways (request and result). Ratios are to the Go reference (the
  * Go server, or the Go client), above 1 is better; for memory, below 1 is smaller. `--quick`
@@ -41,6 +45,8 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { benchWorkers } from "./workers.ts";
+import { buildFanout, type FanoutRow, fanoutTable, runFanout } from "./fanout.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -63,7 +69,7 @@ const list = (v: string | undefined, all: readonly string[]) =>
   (v ?? all.join(",")).split(",").filter((x) => x !== "");
 const servers = list(arg("--servers"), IMPLS) as Impl[];
 const clients = list(arg("--clients"), IMPLS) as Impl[];
-const PARTS = ["servers", "clients", "memory"];
+const PARTS = ["servers", "clients", "memory", "workers", "fanout"];
 const parts = list(arg("--parts"), PARTS);
 for (const p of parts) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`);
 for (const i of [...servers, ...clients]) {
@@ -560,6 +566,29 @@ for (const row of memoryRows) {
   if (go?.peak_mib && row.peak_mib) row.ratio = row.peak_mib / go.peak_mib;
 }
 
+// Workers: 1 and 2 worker processes behind one port (bench/workers.ts).
+const workers = parts.includes("workers")
+  ? await benchWorkers({
+    root,
+    goLoad,
+    buildDir,
+    runtimes: servers.filter((s) => s !== "go"),
+    quick,
+    build,
+    rounds,
+    warmupMs,
+    durationMs,
+  })
+  : { rows: [], markdown: [], failures: 0 };
+failures += workers.failures;
+// Fan-out: one notification to 1,000 members (bench/fanout.ts).
+let fanoutRows: FanoutRow[] = [];
+if (parts.includes("fanout")) {
+  buildFanout(servers);
+  fanoutRows = await runFanout({ runtimes: servers, rounds, quick });
+  failures += fanoutRows.filter((r) => r.error).length;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reports
 
@@ -650,6 +679,8 @@ if (memoryRows.length) {
   }
   md.push("");
 }
+md.push(...workers.markdown);
+if (fanoutRows.length) md.push(...fanoutTable(fanoutRows));
 const report = md.join("\n");
 writeFileSync(join(out, "bench.md"), report);
 writeFileSync(
@@ -665,6 +696,8 @@ writeFileSync(
       servers: serverRows,
       clients: clientRows,
       memory: memoryRows,
+      workers: workers.rows,
+      fanout: fanoutRows,
     },
     null,
     2,

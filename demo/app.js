@@ -78,7 +78,8 @@ const handlers = new Handlers()
   })
   .handleNotification("typing", (value) => {
     state.stats.notifications++;
-    showTyping(value.room, value.name);
+    // The room's topic tells every member, the typist too.
+    if (value.name !== state.me) showTyping(value.room, value.name);
   });
 
 const client = new ReconnectingPeer({

@@ -3,6 +3,12 @@
  * pages over WebSocket, terminal clients over TCP). Runtime-neutral: the servers that feed it
  * connections are in `demo/server.ts`.
  *
+ * Each room is a topic of a {@linkcode Hub}: a message, a presence change or a `typing` goes to
+ * the room's members on every node of the hub's backplane (one node alone by default; several
+ * over NATS with `--nats` or `--nodes`). What the nodes tell each other besides (people, room
+ * members, histories) is in `demo/chat_cluster.ts`; the people and rooms lists go to this
+ * node's clients through a topic of its own.
+ *
  * Client → server requests: `join`, `leave`, `rooms`, `send`, `who`, and `history` (a streaming
  * result, one JSON message per part). Client → server notification: `typing`.
  *
@@ -12,70 +18,24 @@
  *
  * @module
  */
-import { Handlers, type Session } from "../mod.ts";
+import { Handlers, Hub, InProcessBackplane, type Peer, Topic } from "../mod.ts";
+import { ChatCluster, type NodeState } from "./chat_cluster.ts";
+import { type Member, newMember, ping, whoami } from "./chat_members.ts";
+import {
+  type ChatMessage,
+  type ChatOptions,
+  type ChatUser,
+  DEFAULT_ROOMS,
+  type RoomInfo,
+} from "./chat_types.ts";
 
-/** A chat message. */
-export interface ChatMessage {
-  /** Unique per server run, increasing. */
-  id: number;
-  room: string;
-  from: string;
-  text: string;
-  /** Milliseconds since the epoch. */
-  ts: number;
-}
-
-/** A connected user, as `who` and the `users` notification describe them. */
-export interface ChatUser {
-  name: string;
-  /** What the client said it is, such as `Chrome 156` or `terminal (Deno 2.9.6)`. */
-  agent: string;
-  /** `ws` or `tcp`. */
-  transport: string;
-  rooms: string[];
-  /** The round trip of the last `ping` the server sent, or `null` if unanswered. */
-  latencyMs: number | null;
-  /** What the client answered to the last `ping` (`active`, `away`), or `no answer`. */
-  status: string;
-}
-
-/** A room, as `rooms` and the `rooms` notification describe it. */
-export interface RoomInfo {
-  name: string;
-  members: string[];
-  messages: number;
-}
-
-/** Options of a {@linkcode Chat}. */
-export interface ChatOptions {
-  /** Rooms that exist from the start, with a first message each. Default: general, random. */
-  rooms?: Record<string, string>;
-  /** Messages kept per room. Default: 500. */
-  historyLimit?: number;
-  /** How often every client is pinged (0: never). Default: 5000. */
-  pingIntervalMs?: number;
-  /** Where events are logged, one line each. Default: nowhere. */
-  log?: (line: string) => void;
-  /** Describes the server to clients (in `welcome`), e.g. `Deno 2.9.6, terminals on TCP 1236`. */
-  server?: string;
-}
-
-interface Member {
-  peer: Session;
-  name: string;
-  agent: string;
-  transport: string;
-  rooms: Set<string>;
-  latencyMs: number | null;
-  status: string;
-  /** Resolves once the client said who it is (or failed to). */
-  ready: Promise<void>;
-}
+export type { ChatMessage, ChatOptions, ChatUser, RoomInfo } from "./chat_types.ts";
 
 interface Room {
   name: string;
   history: ChatMessage[];
-  members: Set<Member>;
+  /** Its members, on every node. */
+  topic: Topic;
 }
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -88,35 +48,55 @@ const enc = new TextEncoder();
 export class Chat {
   /** The handlers every connection's peer gets. */
   readonly handlers: Handlers;
-  readonly #members = new Map<Session, Member>();
+  readonly #members = new Map<Peer, Member>();
   readonly #rooms = new Map<string, Room>();
+  /** This node's identified clients (not a hub's topic: each node tells its own). */
+  readonly #everyone = new Topic("everyone");
   readonly #historyLimit: number;
   readonly #log: (line: string) => void;
   readonly #server: string;
   readonly #timer: ReturnType<typeof setInterval> | undefined;
-  #nextId = 1;
+  readonly #hub: Hub;
+  readonly #cluster: ChatCluster;
   #guests = 0;
 
   constructor(options: ChatOptions = {}) {
     this.#historyLimit = options.historyLimit ?? 500;
     this.#log = options.log ?? (() => {});
     this.#server = options.server ?? "";
-    const seed = options.rooms ?? {
-      general: "Welcome to #general. This chat speaks Gotalk: WebSocket for browsers, TCP for " +
-        "terminals.",
-      random: "Anything goes in #random.",
-    };
-    for (const [name, text] of Object.entries(seed)) {
-      const room = this.#room(name);
-      room.history.push({ id: this.#nextId++, room: name, from: "server", text, ts: Date.now() });
+    const backplane = options.backplane ?? new InProcessBackplane();
+    this.#hub = new Hub({ backplane, subjectPrefix: "chat" });
+    const every = options.pingIntervalMs ?? 5000;
+    this.#cluster = new ChatCluster(backplane, this.#hub.nodeId, {
+      state: () => this.#state(),
+      message: (m) => this.#remember(this.#room(m.room), m),
+      sync: () => Object.fromEntries([...this.#rooms].map(([name, r]) => [name, r.history])),
+      changed: () => this.#broadcast(),
+    }, every > 0 ? every : 5000);
+    for (const [name, text] of Object.entries(options.rooms ?? DEFAULT_ROOMS)) {
+      const id = this.#cluster.id();
+      this.#room(name).history.push({ id, room: name, from: "server", text, ts: Date.now() });
     }
     this.handlers = this.#makeHandlers();
-    const every = options.pingIntervalMs ?? 5000;
     if (every > 0) {
-      this.#timer = setInterval(
-        () => void this.#pingAll().then(() => this.#broadcastUsers()),
-        every,
-      );
+      this.#timer = setInterval(() => void this.#pingAll().then(() => this.#changed()), every);
+    }
+  }
+
+  /**
+   * Joins the other nodes: takes the rooms and histories one of them has (none when alone),
+   * then answers that question for the nodes that start later.
+   */
+  async start(): Promise<void> {
+    const seeds = new Set([...this.#rooms.values()].flatMap((r) => r.history.map((m) => m.id)));
+    const rooms = await this.#cluster.sync();
+    // Theirs replace our first messages (theirs begin with their own); what came meanwhile
+    // stays, once, in id order.
+    for (const [name, history] of Object.entries(rooms)) {
+      const room = this.#room(name);
+      const byId = new Map([...history, ...room.history].map((m) => [m.id, m]));
+      for (const id of seeds) byId.delete(id);
+      room.history = [...byId.values()].sort((a, b) => a.id - b.id).slice(-this.#historyLimit);
     }
   }
 
@@ -124,41 +104,45 @@ export class Chat {
    * Starts serving a new connection: asks it who it is (`whoami`), then tracks it until it
    * closes. Call from a `Server`'s `onPeer`.
    */
-  attach(peer: Session, transport: string): void {
-    const member: Member = {
-      peer,
-      name: "",
-      agent: "?",
-      transport,
-      rooms: new Set(),
-      latencyMs: null,
-      status: "connecting",
-      ready: Promise.resolve(),
-    };
+  attach(peer: Peer, transport: string): void {
+    const member = newMember(peer, transport);
     this.#members.set(peer, member);
     member.ready = this.#identify(member);
     void peer.closed.then(() => member.ready).then(() => this.#detach(member));
   }
 
-  /** Stops the ping timer (the servers close the connections). */
-  close(): void {
+  /** Stops the ping timer and leaves the other nodes (the servers close the connections). */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#cluster.close();
+    await this.#hub.close();
+  }
+
+  #remember(room: Room, message: ChatMessage): void {
+    room.history.push(message);
+    if (room.history.length > this.#historyLimit) room.history.shift();
+  }
+
+  /** This node's part, for the others. */
+  #state(): NodeState {
+    const rooms: Record<string, string[]> = {};
+    for (const room of this.#rooms.values()) rooms[room.name] = this.#localNames(room);
+    return { node: this.#hub.nodeId, users: this.#localUsers(), rooms };
+  }
+
+  /** Something changed here: tell the other nodes and this node's clients. */
+  #changed(): void {
+    this.#cluster.announce();
+    this.#broadcast();
+  }
+
+  #broadcast(): void {
+    this.#everyone.notify("users", this.#users());
+    this.#everyone.notify("rooms", this.#roomInfos());
   }
 
   async #identify(member: Member): Promise<void> {
-    let wanted = "";
-    try {
-      const t0 = performance.now();
-      const who = await member.peer.request<{ name?: unknown; agent?: unknown }>("whoami", null, {
-        timeoutMs: 5000,
-      });
-      member.latencyMs = Math.round((performance.now() - t0) * 10) / 10;
-      member.status = "active";
-      if (typeof who?.name === "string") wanted = who.name.trim();
-      if (typeof who?.agent === "string") member.agent = who.agent.slice(0, 60);
-    } catch {
-      member.status = "no answer";
-    }
+    const wanted = await whoami(member);
     if (!member.peer.isOpen) return;
     member.name = this.#uniqueName(USER_NAME.test(wanted) ? wanted : `guest-${++this.#guests}`);
     this.#log(`+ ${member.name} connected over ${member.transport} (${member.agent})`);
@@ -166,9 +150,9 @@ export class Chat {
       name: member.name,
       rooms: this.#roomInfos(),
       server: this.#server,
-    })
-      .catch(() => {});
-    this.#broadcastUsers();
+    }).catch(() => {});
+    this.#everyone.join(member.peer);
+    this.#changed();
   }
 
   #detach(member: Member): void {
@@ -176,18 +160,18 @@ export class Chat {
     for (const name of member.rooms) this.#part(member, this.#rooms.get(name)!);
     if (member.name) {
       this.#log(`- ${member.name} disconnected`);
-      this.#broadcastUsers();
+      this.#changed();
     }
   }
 
   #uniqueName(name: string): string {
-    const taken = new Set([...this.#members.values()].map((m) => m.name));
+    const taken = new Set(this.#users().map((u) => u.name));
     if (!taken.has(name)) return name;
     for (let i = 2;; i++) if (!taken.has(`${name}-${i}`)) return `${name}-${i}`;
   }
 
   /** The member behind a request, once it said who it is. */
-  async #member(peer: Session): Promise<Member> {
+  async #member(peer: Peer): Promise<Member> {
     const member = this.#members.get(peer);
     if (member === undefined) throw new Error("Not connected");
     await member.ready;
@@ -197,19 +181,37 @@ export class Chat {
   #room(name: string): Room {
     let room = this.#rooms.get(name);
     if (room === undefined) {
-      room = { name, history: [], members: new Set() };
+      room = { name, history: [], topic: this.#hub.topic(`room.${name}`) };
       this.#rooms.set(name, room);
     }
     return room;
   }
 
+  /** The names of a room's members on this node. */
+  #localNames(room: Room): string[] {
+    return [...room.topic.members()].map((p) => this.#members.get(p)?.name ?? "")
+      .filter((n) => n !== "");
+  }
+
+  /** The names of a room's members on every node. */
+  #names(room: Room): string[] {
+    return this.#cluster.names(room.name, this.#localNames(room));
+  }
+
   #roomInfos(): RoomInfo[] {
+    // Rooms created on another node exist here too, from its state or a message.
+    for (const name of this.#cluster.rooms()) this.#room(name);
     return [...this.#rooms.values()]
-      .map((r) => ({ name: r.name, members: names(r.members), messages: r.history.length }))
+      .map((r) => ({ name: r.name, members: this.#names(r), messages: r.history.length }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The people on every node. */
   #users(): ChatUser[] {
+    return this.#cluster.users(this.#localUsers());
+  }
+
+  #localUsers(): ChatUser[] {
     return [...this.#members.values()].filter((m) => m.name !== "").map((m) => ({
       name: m.name,
       agent: m.agent,
@@ -217,106 +219,81 @@ export class Chat {
       rooms: [...m.rooms].sort(),
       latencyMs: m.latencyMs,
       status: m.status,
-    })).sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  #notify(members: Iterable<Member>, name: string, value: unknown): void {
-    for (const m of members) {
-      if (m.peer.isOpen) void m.peer.notify(name, value).catch(() => {});
-    }
-  }
-
-  #broadcastUsers(): void {
-    this.#notify(this.#members.values(), "users", this.#users());
-  }
-
-  #broadcastRooms(): void {
-    this.#notify(this.#members.values(), "rooms", this.#roomInfos());
+    }));
   }
 
   #part(member: Member, room: Room): void {
     member.rooms.delete(room.name);
-    if (!room.members.delete(member)) return;
-    this.#notify(room.members, "presence", {
+    room.topic.leave(member.peer); // a closed connection has left already
+    room.topic.notify("presence", {
       room: room.name,
-      members: names(room.members),
+      members: this.#names(room),
       left: member.name,
     });
-    this.#broadcastRooms();
+    this.#changed();
   }
 
-  /** Pings every identified client once (each bounded by 2 s) and records the answers. */
+  /** Pings every identified client once. */
   async #pingAll(): Promise<void> {
-    await Promise.all(
-      [...this.#members.values()].filter((m) => m.name !== "").map(async (m) => {
-        const t0 = performance.now();
-        try {
-          const answer = await m.peer.request<{ status?: unknown }>("ping", { t: Date.now() }, {
-            timeoutMs: 2000,
-          });
-          m.latencyMs = Math.round((performance.now() - t0) * 10) / 10;
-          m.status = typeof answer?.status === "string" ? answer.status.slice(0, 20) : "active";
-        } catch {
-          m.latencyMs = null;
-          m.status = "no answer";
-        }
-      }),
-    );
+    await Promise.all([...this.#members.values()].filter((m) => m.name !== "").map(ping));
+  }
+
+  /** The room a request names, which its member must have joined. */
+  #joined(member: Member, value: unknown): Room {
+    const room = this.#rooms.get(roomName(value));
+    if (room === undefined || !room.topic.has(member.peer)) {
+      throw new Error(`Join #${String(value)} first`);
+    }
+    return room;
   }
 
   #makeHandlers(): Handlers {
     return new Handlers()
       .handle("join", async (value: { room?: unknown }, ctx) => {
-        const member = await this.#member(ctx.peer);
+        const member = await this.#member(ctx.peer as Peer);
         const name = roomName(value?.room);
         const isNew = !this.#rooms.has(name);
         if (isNew && this.#rooms.size >= MAX_ROOMS) throw new Error("Too many rooms already");
         const room = this.#room(name);
-        if (!room.members.has(member)) {
-          room.members.add(member);
+        if (room.topic.join(member.peer)) {
           member.rooms.add(name);
           this.#log(`${member.name} joined #${name}`);
-          this.#notify(room.members, "presence", {
-            room: name,
-            members: names(room.members),
-            joined: member.name,
-          });
-          this.#broadcastRooms();
-          this.#broadcastUsers();
+          const members = this.#names(room);
+          room.topic.notify("presence", { room: name, members, joined: member.name });
+          this.#changed();
         }
         if (isNew) this.#log(`room #${name} created by ${member.name}`);
-        return { room: name, members: names(room.members), history: room.history.slice(-100) };
+        // Subscribed on the backplane before answering: what any node says next reaches it.
+        await this.#hub.flush();
+        return { room: name, members: this.#names(room), history: room.history.slice(-100) };
       })
       .handle("leave", async (value: { room?: unknown }, ctx) => {
-        const member = await this.#member(ctx.peer);
+        const member = await this.#member(ctx.peer as Peer);
         const room = this.#rooms.get(roomName(value?.room));
-        if (room === undefined || !room.members.has(member)) return false;
+        if (room === undefined || !room.topic.has(member.peer)) return false;
         this.#part(member, room);
         this.#log(`${member.name} left #${room.name}`);
-        this.#broadcastUsers();
         return true;
       })
       .handle("rooms", () => this.#roomInfos())
       .handle("send", async (value: { room?: unknown; text?: unknown }, ctx) => {
-        const member = await this.#member(ctx.peer);
-        const room = this.#rooms.get(roomName(value?.room));
-        if (room === undefined || !room.members.has(member)) {
-          throw new Error(`Join #${String(value?.room)} first`);
-        }
+        const member = await this.#member(ctx.peer as Peer);
+        const room = this.#joined(member, value?.room);
         const text = typeof value?.text === "string" ? value.text.trim() : "";
         if (text === "") throw new Error("Empty message");
         if (text.length > MAX_TEXT) throw new Error(`Messages are at most ${MAX_TEXT} characters`);
+        const id = this.#cluster.id();
         const message: ChatMessage = {
-          id: this.#nextId++,
+          id,
           room: room.name,
           from: member.name,
           text,
           ts: Date.now(),
         };
-        room.history.push(message);
-        if (room.history.length > this.#historyLimit) room.history.shift();
+        this.#remember(room, message);
         this.#log(`[#${room.name}] ${member.name}: ${text}`);
-        this.#notify(room.members, "message", message);
+        room.topic.notify("message", message);
+        this.#cluster.message(message);
         return message;
       })
       .handle("history", (value: { room?: unknown }) => {
@@ -336,21 +313,17 @@ export class Chat {
       })
       .handle("who", async () => {
         await this.#pingAll();
-        this.#broadcastUsers();
+        this.#changed();
         return this.#users();
       })
       .handleNotification("typing", async (value: { room?: unknown }, ctx) => {
-        const member = await this.#member(ctx.peer);
+        const member = await this.#member(ctx.peer as Peer);
         const room = this.#rooms.get(typeof value?.room === "string" ? value.room : "");
-        if (room === undefined || !room.members.has(member)) return;
-        const others = [...room.members].filter((m) => m !== member);
-        this.#notify(others, "typing", { room: room.name, name: member.name });
+        if (room === undefined || !room.topic.has(member.peer)) return;
+        // To every member, the typist too: clients skip their own name.
+        room.topic.notify("typing", { room: room.name, name: member.name });
       });
   }
-}
-
-function names(members: Iterable<Member>): string[] {
-  return [...members].map((m) => m.name).sort();
 }
 
 function roomName(value: unknown): string {

@@ -9,6 +9,10 @@
  * (no event log). Once both ports listen it prints `Chat: http://HOST:PORT/` on a line of its own;
  * a port that is taken gets one line naming it (and `--port 0`) and exit status 1.
  *
+ * Several nodes: `--nats URL` makes this server one node of the chat on that NATS server (its
+ * rooms are topics across the nodes; `--node NAME` names it in the page), and `--nodes N` starts
+ * a nats-server and N such servers (`demo/nodes.ts`).
+ *
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -17,11 +21,12 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type Listener, Server } from "../mod.ts";
+import { type Backplane, type Listener, Server } from "../mod.ts";
 import { browserBundleRoute } from "../src/server/bundle_route.ts";
 import type { WebSocketListener, WebSocketServeOptions } from "../src/transports/websocket/deno.ts";
 import { buildBrowserBundle } from "../scripts/build_browser.ts";
 import { Chat } from "./chat.ts";
+import { runNodes } from "./nodes.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -97,12 +102,26 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
       "tcp-port": { type: "string", default: "1236" },
       "ping-interval": { type: "string", default: "5000" },
       quiet: { type: "boolean", default: false },
+      nats: { type: "string" },
+      nodes: { type: "string" },
+      node: { type: "string" },
     },
   });
   const hostname = values.hostname;
   const httpPort = port(values.port, 1235, "--port");
   const tcpPort = port(values["tcp-port"], 1236, "--tcp-port");
   const pingIntervalMs = Number(values["ping-interval"]);
+  if (values.nodes !== undefined) {
+    const nodes = Number(values.nodes);
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) {
+      console.error(`--nodes takes a number from 1 to 16, got ${values.nodes}`);
+      process.exit(2);
+    }
+    const rest = ["--hostname", hostname, "--ping-interval", String(pingIntervalMs)];
+    if (values.quiet) rest.push("--quiet");
+    return await runNodes(nodes, ownCommand(), rest, { http: httpPort, tcp: tcpPort });
+  }
+  const backplane = values.nats === undefined ? undefined : await connectNats(values.nats);
 
   const t0 = performance.now();
   const bundle = await buildBrowserBundle();
@@ -122,8 +141,10 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
     () => runtime.listen({ hostname, port: tcpPort }),
   );
   const log = values.quiet ? undefined : (line: string) => console.log(`${time()} ${line}`);
-  const server = `${runtime.name}, terminals on TCP port ${tcp.addr.port}`;
-  const chat = new Chat({ pingIntervalMs, log, server });
+  const node = backplane === undefined ? "" : `node ${values.node ?? "?"} on NATS, `;
+  const server = `${runtime.name}, ${node}terminals on TCP port ${tcp.addr.port}`;
+  const chat = new Chat({ pingIntervalMs, log, server, backplane: backplane?.backplane });
+  await chat.start();
   const servers = [
     new Server(ws, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "ws") }),
     new Server(tcp, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "tcp") }),
@@ -146,14 +167,39 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
     if (stopping) return;
     stopping = true;
     console.log("Shutting down");
-    chat.close();
     const deadline = setTimeout(() => process.exit(0), 3000);
     await Promise.all(servers.map((s) => s.close({ timeoutMs: 1000 })));
+    await chat.close();
+    await backplane?.close();
     clearTimeout(deadline);
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/** How to start this server again on this runtime (a node of `--nodes`). */
+function ownCommand(): string[] {
+  const deno = (globalThis as { Deno?: { execPath(): string; mainModule: string } }).Deno;
+  if (deno !== undefined) return [deno.execPath(), "run", "-A", fileURLToPath(deno.mainModule)];
+  return [process.execPath, process.argv[1]];
+}
+
+/** Connects to NATS (loaded only then), or prints why not and exits with status 1. */
+async function connectNats(
+  url: string,
+): Promise<{ backplane: Backplane; close(): Promise<void> }> {
+  const [{ connect }, { NatsBackplane }] = await Promise.all([
+    import("@nats-io/transport-node"),
+    import("../src/nats/mod.ts"),
+  ]);
+  try {
+    const nc = await connect({ servers: url, name: "gotalk-chat-demo" });
+    return { backplane: new NatsBackplane(nc), close: () => nc.drain() };
+  } catch (error) {
+    console.error(`Cannot connect to NATS at ${url}: ${(error as Error)?.message ?? error}`);
+    process.exit(1);
+  }
 }
 
 function time(): string {

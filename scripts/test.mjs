@@ -79,6 +79,24 @@ if (["gates", "deno", "doc", "bun", "node", "browser"].some(want)) {
   if (!built.ok) record("npm build", false, 0, 1, built.seconds);
 }
 
+// The NATS tests (src/nats/) start a real nats-server per test: Debian's package, installed with
+// apt-get when missing (as root), as Chromium is for the browser step. Without it those tests
+// fail, saying what to install.
+if (["deno", "bun", "node"].some(want)) {
+  const natsServer = process.env.NATS_SERVER ?? "/usr/sbin/nats-server";
+  if (!existsSync(natsServer)) {
+    if (process.getuid?.() === 0) {
+      console.log(`${natsServer} is missing: installing nats-server with apt-get`);
+      run("apt-get", ["update"], { timeoutMs: 10 * 60 * 1000 });
+      run("apt-get", ["install", "-y", "--no-install-recommends", "nats-server"], {
+        timeoutMs: 10 * 60 * 1000,
+      });
+    } else {
+      console.error(`${natsServer} is missing: run \`apt-get install -y nats-server\` as root`);
+    }
+  }
+}
+
 // Gates: formatting, lint, types, docs, and the JSR package.
 if (want("gates")) {
   const gates = [
@@ -278,12 +296,13 @@ function specNames(out) {
 
 // The Go reference peer's own tests (it is built from github.com/rsms/gotalk v1.3.7).
 if (want("go")) {
-  section("go vet + go test (conformance/go-peer, bench/go-load)");
+  section("go vet + go test (conformance/go-peer, bench/go-load, bench/go-fanout)");
   const t0 = performance.now();
   let ok = true;
   let out = "";
-  // The Go reference peer, and the benchmark's Go load generator.
-  for (const dir of [join(root, "conformance", "go-peer"), join(root, "bench", "go-load")]) {
+  // The Go reference peer, the benchmark's Go load generator and its fan-out members.
+  const goDirs = ["conformance/go-peer", "bench/go-load", "bench/go-fanout"];
+  for (const dir of goDirs.map((d) => join(root, d))) {
     const vet = spawnSync("go", ["vet", "./..."], { cwd: dir, env, stdio: "inherit" });
     const r = spawnSync("go", ["test", "-count=1", "-v", "./..."], {
       cwd: dir,

@@ -10,6 +10,8 @@ import {
   type Message,
 } from "../protocol/mod.ts";
 
+export { registerFrameSink } from "./_frame_seam.ts";
+
 /**
  * Payloads at least this large are written as their own chunk, never copied (their header goes
  * out with the frames before them). Smaller ones are copied into the batch, because one write
@@ -21,8 +23,12 @@ const BATCH_BYTES = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
+/** A queued frame: a message to encode, or a frame encoded already (a topic's notification). */
+type Queued = Message | Uint8Array;
+
 /** The payload of `msg` (encoded in `n` bytes) if it is written without copying, or else empty. */
-function zeroCopyPayload(msg: Message, n: number): Uint8Array {
+function zeroCopyPayload(msg: Queued, n: number): Uint8Array {
+  if (msg instanceof Uint8Array) return n >= ZERO_COPY_BYTES ? msg : EMPTY;
   if (n < ZERO_COPY_BYTES || !("payload" in msg)) return EMPTY;
   return msg.payload.length >= ZERO_COPY_BYTES ? msg.payload : EMPTY;
 }
@@ -32,10 +38,10 @@ export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #highWater: number;
   /** Messages waiting for the microtask flush, and their encoded lengths. */
-  #queue: Message[] = [];
+  #queue: Queued[] = [];
   #lengths: number[] = [];
   /** The arrays of the previous flush, reused for the next one. */
-  #spareQueue: Message[] = [];
+  #spareQueue: Queued[] = [];
   #spareLengths: number[] = [];
   /** Encoded bytes of #queue. */
   #queuedBytes = 0;
@@ -71,8 +77,19 @@ export class FrameWriter {
 
   /** Queues `msg`; it is written with the others queued in the same microtask. */
   send(msg: Message): void {
+    this.#enqueue(msg, encodedMessageLength(msg));
+  }
+
+  /**
+   * Queues a frame encoded already (the same bytes may go to many writers: they are copied into
+   * the batch, or written as they are when large, and never modified).
+   */
+  sendFrame(frame: Uint8Array): void {
+    this.#enqueue(frame, frame.length);
+  }
+
+  #enqueue(msg: Queued, n: number): void {
     if (this.#failed) return;
-    const n = encodedMessageLength(msg);
     this.#queue.push(msg);
     this.#lengths.push(n);
     this.#queuedBytes += n;
@@ -127,12 +144,15 @@ export class FrameWriter {
       }
       left -= copied;
       if (payload.length === 0) {
-        pos += encodeMessageInto(msg, buf, pos);
+        if (msg instanceof Uint8Array) {
+          buf.set(msg, pos);
+          pos += n;
+        } else pos += encodeMessageInto(msg, buf, pos);
         continue;
       }
       // A large payload: its header ends the batch so far, the payload follows as it is.
-      pos += encodeHeaderInto(msg, buf, pos);
-      this.#write(buf.subarray(0, pos));
+      if (!(msg instanceof Uint8Array)) pos += encodeHeaderInto(msg, buf, pos);
+      if (pos > 0) this.#write(buf.subarray(0, pos));
       this.#write(payload);
       buf = buf.subarray(pos);
       pos = 0;

@@ -62,3 +62,22 @@ test("frames sent in different microtasks go out in different flushes, in order"
   await writer.close();
   assert.deepEqual(chunks.map((c) => [...c]), [[...encodeMessage(a)], [...encodeMessage(b)]]);
 });
+
+test("frames encoded already (a topic's) go out byte for byte, in order with the others", async () => {
+  const { writable, chunks } = collector();
+  const writer = new FrameWriter(writable, 64 << 20, (e) => assert.fail(String(e)));
+  const small = encodeMessage({ type: "n", name: "n", payload: payload(64, 1) });
+  const large = encodeMessage({ type: "n", name: "big", payload: payload(300 << 10, 2) });
+  const r: Message = { type: "R", id: 0x61616161, payload: payload(10, 3) };
+  writer.send(r);
+  writer.sendFrame(small);
+  writer.sendFrame(large);
+  writer.sendFrame(small);
+  writer.send(r);
+  assert.equal(writer.backlog, 2 * small.length + large.length + 2 * encodeMessage(r).length);
+  await writer.close();
+  const expected = [encodeMessage(r), small, large, small, encodeMessage(r)];
+  assert.deepEqual(concat(chunks), concat(expected));
+  assert.ok(chunks.includes(large), "a large frame is written as it is, not copied");
+  assert.ok(chunks.every((c) => c.length > 0), "no empty chunk");
+});

@@ -1,6 +1,5 @@
 // This module is browser compatible.
-// The Peer: the public API, and the wiring of its parts (each behind a narrow interface):
-// _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
+// The Peer: the public API, and the wiring of its parts (the _*.ts files, narrow interfaces).
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
 import type { NotificationContext, RequestContext } from "./handlers.ts";
@@ -21,7 +20,7 @@ import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
-import { FrameWriter } from "./_writer.ts";
+import { FrameWriter, registerFrameSink } from "./_writer.ts";
 
 /**
  * One end of a Gotalk connection: it sends and serves requests, streams and notifications
@@ -118,6 +117,7 @@ export class Peer implements Session {
       logger: o.logger,
     });
     wire.sendRaw(encodeHandshake());
+    registerFrameSink(this, wire);
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
     readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
   }

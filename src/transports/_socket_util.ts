@@ -25,6 +25,7 @@ export interface ListenParams {
   hostname: string;
   port: number;
   tls: { cert: string; key: string } | undefined;
+  reusePort: boolean;
 }
 
 /** Checks a `hostname` option; `undefined` gives {@linkcode DEFAULT_HOSTNAME}. */
@@ -90,13 +91,17 @@ export function listenParams(options: ListenOptions): ListenParams {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("listen options must be an object");
   }
-  const { tls } = options;
+  const { tls, reusePort } = options;
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object");
+  }
+  if (reusePort !== undefined && typeof reusePort !== "boolean") {
+    throw new TypeError("reusePort must be a boolean");
   }
   return {
     hostname: checkHostname(options.hostname),
     port: checkPort(options.port, 0),
+    reusePort: reusePort === true,
     tls: tls === undefined
       ? undefined
       : { cert: checkString(tls.cert, "tls.cert"), key: checkString(tls.key, "tls.key") },

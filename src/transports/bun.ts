@@ -48,6 +48,9 @@ export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
 export { spawn, stdio } from "./_stdio_bun.ts";
 export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
+export { startWorkers } from "./_workers_bun.ts";
+export { workerIndex, workerReady } from "./_workers_util.ts";
+export type { StartWorkersOptions, WorkerExit, WorkerProcess, Workers } from "./workers_options.ts";
 
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocket {
@@ -92,6 +95,7 @@ interface BunLike {
     hostname: string;
     port: number;
     allowHalfOpen: boolean;
+    reusePort: boolean;
     socket: BunSocketHandler;
     tls?: { cert: string; key: string };
   }): BunListener;
@@ -264,7 +268,7 @@ async function rootCertificates(): Promise<readonly string[]> {
 // Async like node.ts (Node binds asynchronously), so code moves between runtimes unchanged.
 // deno-lint-ignore require-await
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, tls } = listenParams(options);
+  const { hostname, port, tls, reusePort } = listenParams(options);
   const queue = new AcceptQueue();
   // Set once listening; the callbacks only run later.
   const guarded: { guard?: FdGuard } = {};
@@ -273,6 +277,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       hostname,
       port,
       allowHalfOpen: true,
+      reusePort,
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       socket: {
         ...common,

@@ -48,6 +48,9 @@ export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
 export { spawn, stdio } from "./_stdio_deno.ts";
 export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
+export { startWorkers } from "./_workers_deno.ts";
+export { workerIndex, workerReady } from "./_workers_util.ts";
+export type { StartWorkersOptions, WorkerExit, WorkerProcess, Workers } from "./workers_options.ts";
 
 // The few Deno APIs used, declared here so that the file also compiles without Deno's types.
 interface DenoAddr {
@@ -72,8 +75,10 @@ interface DenoListener {
 interface DenoLike {
   connect(options: { hostname: string; port: number; signal?: AbortSignal }): Promise<DenoConn>;
   startTls(conn: DenoConn, options: { hostname: string; caCerts?: string[] }): Promise<DenoConn>;
-  listen(options: { hostname: string; port: number }): DenoListener;
-  listenTls(options: { hostname: string; port: number; cert: string; key: string }): DenoListener;
+  listen(options: { hostname: string; port: number; reusePort?: boolean }): DenoListener;
+  listenTls(
+    options: { hostname: string; port: number; cert: string; key: string; reusePort?: boolean },
+  ): DenoListener;
 }
 
 function deno(): DenoLike {
@@ -183,11 +188,13 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
 // Async like node.ts (Node binds asynchronously), so code moves between runtimes unchanged.
 // deno-lint-ignore require-await
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, tls } = listenParams(options);
+  const { hostname, port, tls, reusePort } = listenParams(options);
   const Deno = deno();
+  // Only when asked: Deno refuses the (unstable) option without `--unstable-net`.
+  const where = reusePort ? { hostname, port, reusePort } : { hostname, port };
   const listener = tls === undefined
-    ? Deno.listen({ hostname, port })
-    : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+    ? Deno.listen(where)
+    : Deno.listenTls({ ...where, cert: tls.cert, key: tls.key });
   return new AcceptQueue(
     { hostname: listener.addr.hostname ?? "", port: listener.addr.port ?? 0 },
     () => closeQuietly(listener),

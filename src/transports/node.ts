@@ -55,6 +55,9 @@ export type { ListenAddr, Listener, Transport } from "../peer/transport.ts";
 export { ConnectError } from "../peer/errors.ts";
 export { spawn, stdio } from "./_stdio_node.ts";
 export type { ChildExit, ChildTransport, SpawnOptions } from "./stdio_options.ts";
+export { startWorkers } from "./_workers_node.ts";
+export { workerIndex, workerReady } from "./_workers_util.ts";
+export type { StartWorkersOptions, WorkerExit, WorkerProcess, Workers } from "./workers_options.ts";
 
 /**
  * Connects over TCP, or TLS when `options.tls` is set, and resolves once connected (for TLS,
@@ -173,7 +176,7 @@ function tlsConnectOptions(
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, tls } = listenParams(options);
+  const { hostname, port, tls, reusePort } = listenParams(options);
   const queue = new AcceptQueue();
   const create = (): Server => {
     const server: Server = tls === undefined
@@ -191,7 +194,8 @@ export function listen(options: ListenOptions): Promise<Listener> {
       reject(error);
     };
     server.once("error", onError);
-    server.listen({ host: hostname, port }, () => {
+    // `reusePort` is Node 22.12's; Node 20 ignores it (its workers share a port via cluster).
+    server.listen({ host: hostname, port, ...(reusePort ? { reusePort } : {}) }, () => {
       server.off("error", onError);
       // From now on the server reports accept failures (such as EMFILE) here; they concern one
       // connection, not the listener, so the listener keeps going.

@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -133,6 +134,18 @@ describe(`README examples on ${title}, as installed`, () => {
   test(`${prefix}-ws-client.${ext} over WebSocket`, async () => {
     const out = await runToEnd(dir, `${prefix}-ws-client.${ext}`, { WS_PORT: ports.ws });
     assert.match(out, new RegExp(`Hello, ${title} over WebSocket!`));
+  });
+
+  test(`${prefix}-workers.${ext}: two workers of the example serve one port`, async () => {
+    const name = `${prefix}-workers.${ext}`;
+    assert.ok(readme.has(name), `README has ${name}`);
+    writeFileSync(join(dir, name), readme.get(name)!);
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const out = await runToEnd(dir, name, { PORT: String(port) });
+    assert.match(out, new RegExp(`^2 workers answered on port ${port}$`, "m"));
   });
 
   if (runtime !== "deno") {

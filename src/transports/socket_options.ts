@@ -134,4 +134,15 @@ export interface ListenOptions {
    * @default {undefined} (plain TCP)
    */
   tls?: ListenTlsOptions;
+  /**
+   * Sets `SO_REUSEPORT`, so that several processes (the workers of `startWorkers`) listen on one
+   * port and the kernel spreads the new connections among them (Linux; elsewhere each runtime
+   * does what its own option does). On Deno, `Deno.listen`'s option is unstable: run with
+   * `--unstable-net`. Node 20 has no such option (it is passed on, and honoured from Node
+   * 22.12); there, workers share a port through `node:cluster`, as `startWorkers` of
+   * `@gotalk/gotalk/node` does.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
 }

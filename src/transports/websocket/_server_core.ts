@@ -100,6 +100,15 @@ export interface WebSocketServeOptions extends WebSocketHandlerOptions {
    * @default {67108864}
    */
   maxMessageBytes?: number;
+  /**
+   * Sets `SO_REUSEPORT` (Deno's and Bun's servers), so that several processes serve one port
+   * and the kernel spreads connections among them, as `listen`'s option of the same name does.
+   * Node 20's server has no such option (passed on; honoured from Node 22.12): its workers
+   * share the port through `node:cluster`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -188,6 +197,7 @@ export interface ServeParams extends HandlerParams {
   hostname: string;
   port: number;
   maxMessageBytes: number;
+  reusePort: boolean;
 }
 
 /** Validates and defaults {@linkcode WebSocketHandlerOptions}. */
@@ -226,7 +236,9 @@ export function serveParams(options: WebSocketServeOptions): ServeParams {
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
     throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
   }
-  return { ...handlerParams(options), hostname, port, maxMessageBytes };
+  const { reusePort = false } = options;
+  if (typeof reusePort !== "boolean") throw new TypeError("reusePort must be a boolean");
+  return { ...handlerParams(options), hostname, port, maxMessageBytes, reusePort };
 }
 
 function textResponse(status: number, text: string, headers?: Record<string, string>): Response {

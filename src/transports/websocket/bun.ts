@@ -227,6 +227,7 @@ interface BunLike {
   serve(options: {
     hostname: string;
     port: number;
+    reusePort: boolean;
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
     websocket: BunWebSocketHandlers;
   }): BunHttpServer;
@@ -309,6 +310,7 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<BunWebSo
       bun().serve({
         hostname: params.hostname,
         port,
+        reusePort: params.reusePort,
         fetch: acceptor.fetch,
         websocket: acceptor.websocket,
       });

@@ -98,7 +98,12 @@ interface DenoHttpServer {
 }
 interface DenoLike {
   serve(
-    options: { hostname: string; port: number; onListen: (addr: DenoNetAddr) => void },
+    options: {
+      hostname: string;
+      port: number;
+      reusePort: boolean;
+      onListen: (addr: DenoNetAddr) => void;
+    },
     handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
   ): DenoHttpServer;
   upgradeWebSocket(request: Request): { socket: WebSocket; response: Response };

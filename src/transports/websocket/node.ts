@@ -277,7 +277,7 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<NodeWebS
   } catch (error) {
     return Promise.reject(error);
   }
-  const { hostname, port } = params;
+  const { hostname, port, reusePort } = params;
   const acceptor = new NodeAcceptor(params, params.maxMessageBytes);
   const create = (): HttpServer =>
     createServer({ noDelay: true })
@@ -288,7 +288,8 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<NodeWebS
   return new Promise<NodeWebSocketHandler>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
-    server.listen({ host: hostname, port }, () => {
+    // `reusePort` is Node 22.12's; Node 20 ignores it (its workers share a port via cluster).
+    server.listen({ host: hostname, port, ...(reusePort ? { reusePort } : {}) }, () => {
       server.off("error", onError);
       // Later server errors concern one connection (such as EMFILE), not the listener.
       server.on("error", () => {});
