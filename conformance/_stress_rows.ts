@@ -17,6 +17,7 @@ import {
   type Start,
 } from "./_stress_proc.ts";
 import { openSocket, RawConn, request } from "./_stress_net.ts";
+import { wsFdExhaustion } from "./_stress_ws.ts";
 import { fuzzInput, fuzzSeed, inputSeed, Rng } from "../src/protocol/_test_fuzz.ts";
 
 const MiB = 1 << 20;
@@ -347,4 +348,17 @@ export async function fuzz(_impl: string, start: Start): Promise<Row> {
       `${unanswered} unanswered`,
     data: { hung, alive, unanswered, bytes },
   };
+}
+
+/** The fd row against the WebSocket server (see {@linkcode wsFdExhaustion}). */
+export function fdExhaustionWs(_impl: string, start: Start): Promise<Row> {
+  return wsFdExhaustion(start, {
+    nofile: NOFILE,
+    connections: FD_CONNECTIONS,
+    windowMs: FD_WINDOW_MS,
+    cpuBound: FD_CPU_BOUND,
+    cpuSeconds,
+    fdCount,
+    settle,
+  });
 }

@@ -189,3 +189,68 @@ export async function wsAbuse(_impl: string, start: Start): Promise<Row> {
     data: { right, cases: CASES.length, worstEndMs: worstEnd, halfUpgradeMs: halfMs },
   };
 }
+
+/** Whether an upgrade at /gotalk/ is answered with 101 (bounded: `maxMs`). */
+async function upgrades(port: number, maxMs: number): Promise<boolean> {
+  const s = await openSocket(port).catch(() => null);
+  if (s === null) return false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ok = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      let buf = "";
+      s.on("data", (d: Buffer) => {
+        buf += d.toString("latin1");
+        if (buf.includes("\r\n\r\n")) resolve(/^HTTP\/1\.1 101/.test(buf));
+      });
+      s.once("close", () => resolve(false));
+      s.write(upgradeRequest(port));
+    }),
+    new Promise<boolean>((r) => timer = setTimeout(() => r(false), maxMs)),
+  ]);
+  clearTimeout(timer);
+  s.destroy();
+  return ok;
+}
+
+/**
+ * The fd row for the WebSocket server: under `ulimit -n nofile`, `connections` sockets that
+ * each ask for an upgrade exhaust its descriptors; over `windowMs` it uses at most `cpuBound` of
+ * a core, and once they go a new upgrade succeeds.
+ */
+export async function wsFdExhaustion(
+  start: Start,
+  o: {
+    nofile: number;
+    connections: number;
+    windowMs: number;
+    cpuBound: number;
+    cpuSeconds: (pid: number) => number;
+    fdCount: (pid: number) => number;
+    settle: (v: () => number, slack: number, o?: { maxMs?: number }) => Promise<number>;
+  },
+): Promise<Row> {
+  const s = await start("ws", [], o.nofile);
+  const before = await upgrades(s.port, 10_000);
+  const sockets = await Promise.all(
+    Array.from({ length: o.connections }, () => openSocket(s.port).catch(() => null)),
+  );
+  for (const k of sockets) k?.write(upgradeRequest(s.port));
+  const fds = await o.settle(() => o.fdCount(s.pid), 0, { maxMs: 5_000 });
+  const c0 = o.cpuSeconds(s.pid);
+  await new Promise((r) => setTimeout(r, o.windowMs));
+  const cpu = o.cpuSeconds(s.pid) - c0;
+  for (const k of sockets) k?.destroy();
+  await o.settle(() => o.fdCount(s.pid), 0, { maxMs: 5_000 });
+  const t0 = performance.now();
+  const after = await upgrades(s.port, 15_000);
+  const recoveryMs = performance.now() - t0;
+  const share = cpu / (o.windowMs / 1000);
+  return {
+    ok: before && after && share <= o.cpuBound,
+    figures: `${fds} fds open (limit ${o.nofile}): CPU ${cpu.toFixed(2)} s over ` +
+      `${o.windowMs / 1000} s = ${(share * 100).toFixed(0)} % (bound ${o.cpuBound * 100} %); ` +
+      `a new upgrade ${after ? `answered 101 in ${recoveryMs.toFixed(0)} ms` : "FAILED"} ` +
+      "after the others left",
+    data: { fds, cpuSeconds: cpu, share, recovered: after },
+  };
+}
