@@ -129,7 +129,7 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function pipeSetup(): Promise<Setup> {
+function pipeSetup(): Setup {
   const [a, b] = pipePair();
   const goodServer = new Peer(a, { handlers, maxPayloadBytes: MAX_PAYLOAD, logger: null });
   const good = new Peer(b);
@@ -225,9 +225,9 @@ async function run(setup: Setup, count: number, name: string): Promise<void> {
       await fuzzOne(setup, input, rng, `${name}, GOTALK_FUZZ_SEED=${seed} input ${i}`);
     }
     const seconds = (performance.now() - t0) / 1000;
-    // deno-lint-ignore no-console
     const errors = seen.protocolErrors - start.protocolErrors;
     const payloads = seen.payloads - start.payloads;
+    // deno-lint-ignore no-console
     console.log(
       `peer fuzz over ${name}: ${count} connections, ${bytes} bytes (seed ${seed}) in ${
         seconds.toFixed(1)
@@ -243,7 +243,7 @@ async function run(setup: Setup, count: number, name: string): Promise<void> {
 describe("peer fuzz", () => {
   const inputs = fuzzInputs(100_000);
   test("over a pipe", async () => {
-    await run(await pipeSetup(), Math.ceil(inputs / 10), "pipe");
+    await run(pipeSetup(), Math.ceil(inputs / 10), "pipe");
   });
   test("over loopback TCP", async () => {
     await run(await tcpSetup(), Math.ceil(inputs / 50), "tcp");
