@@ -27,8 +27,8 @@ const CODE_MEANINGS: Record<number, string> = {
 export interface ClosingParts {
   readonly state: PeerState;
   readonly liveness: Liveness;
-  /** Aborted on close: every handler's `context.signal`. */
-  readonly abort: AbortController;
+  /** Aborted on close: every handler's `context.signal` (each request has its own). */
+  readonly abort: { abort(reason: unknown): void };
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
   readonly writer: FrameWriter;
