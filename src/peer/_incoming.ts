@@ -82,6 +82,10 @@ export class IncomingRequests {
   #activeStream = 0;
   /** Requests being handled (buffer and stream). */
   handling = 0;
+  /** Results (single, or a stream's next part) waiting for the write backlog to drain. */
+  waitingReplies = 0;
+  /** The wire as streaming results see it: their waits for the backlog are counted. */
+  readonly #replyWire: Wire;
 
   constructor(host: IncomingHost, options: IncomingOptions) {
     this.#host = host;
@@ -89,6 +93,21 @@ export class IncomingRequests {
     this.#life = host.life;
     this.#handlers = host.handlers;
     this.#options = options;
+    const wire = this.#wire;
+    this.#replyWire = {
+      send: (m) => wire.send(m),
+      get writable() {
+        return wire.writable;
+      },
+      drained: async () => {
+        this.waitingReplies++;
+        try {
+          await wire.drained();
+        } finally {
+          this.waitingReplies--;
+        }
+      },
+    };
   }
 
   /** Releases the slot of a buffer request (made once: no closure per request). */
@@ -328,7 +347,11 @@ export class IncomingRequests {
       }
       return;
     }
-    wire.drained().then(() => this.#answer(id, payload, ctx, done));
+    this.waitingReplies++;
+    wire.drained().then(() => {
+      this.waitingReplies--;
+      this.#answer(id, payload, ctx, done);
+    });
   }
 
   #streamResult(
@@ -339,7 +362,7 @@ export class IncomingRequests {
   ): void {
     const op = ctx.op;
     sendStream(
-      this.#wire,
+      this.#replyWire,
       this.#life,
       id,
       op,

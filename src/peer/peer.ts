@@ -84,6 +84,7 @@ export class Peer implements Session {
       transport.writable,
       o.writeBufferBytes,
       (error) => this.#closing.writeFailed(error),
+      { ms: o.writeStallTimeoutMs, stalled: () => this.#closing.writeStalled(o) },
     );
     const liveness = this.#liveness = new Liveness({
       timedOut: (error) => this.#closing.protocolFailure(error),
@@ -120,7 +121,7 @@ export class Peer implements Session {
     });
     wire.sendRaw(encodeHandshake());
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
+    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o);
   }
 
   /**
