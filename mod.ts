@@ -62,6 +62,7 @@ export {
   RemoteError,
   RetryLimitError,
   StreamOverflowError,
+  WriteStallError,
 } from "./src/peer/errors.ts";
 export type { PayloadKind } from "./src/peer/errors.ts";
 export { Handlers } from "./src/peer/handlers.ts";

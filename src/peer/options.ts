@@ -183,12 +183,35 @@ export interface PeerOptions {
    */
   streamStallTimeoutMs?: number;
   /**
-   * How many bytes may wait to be written before `request`, `notify` and stream writes wait
-   * for the transport to drain.
+   * How many bytes may wait to be written before `request`, `notify`, stream writes, handler
+   * results and streaming results wait for the transport to drain. It also bounds what a
+   * remote that stops reading costs: once this many bytes of results wait for it, the peer stops
+   * reading that connection (no new requests are taken) and its handlers' results and streams
+   * wait too, so the peer holds about this much plus the one frame that crossed it (and one
+   * part per streaming result in progress) until `writeStallTimeoutMs` closes it.
    *
    * @default {1048576}
    */
   writeBufferBytes?: number;
+  /**
+   * Close the connection with a {@linkcode WriteStallError} when bytes wait to be written and
+   * the transport takes none of them for this long, in milliseconds (a remote that stopped
+   * reading). 0 disables it. An idle connection, with nothing to write, is never closed by it.
+   *
+   * @default {30000}
+   */
+  writeStallTimeoutMs?: number;
+  /**
+   * A frame that has started must be complete within this many milliseconds, or the connection
+   * closes with a timeout ProtocolError (code 3). It covers the whole frame: a remote that
+   * trickles a byte now and then does not reset it (as Go's read deadline covers a message).
+   * Time between frames is not counted (idle peers stay connected), nor time this peer does not
+   * read on purpose. A payload of `maxPayloadBytes` must so arrive at 16 MiB / 30 s, about
+   * 560 KB/s at the defaults. 0 disables it.
+   *
+   * @default {30000}
+   */
+  frameTimeoutMs?: number;
   /**
    * Called with each heartbeat received.
    *
@@ -245,9 +268,11 @@ export interface ResolvedOptions {
   readonly streamBufferBytes: number;
   readonly streamStallTimeoutMs: number;
   readonly writeBufferBytes: number;
+  readonly writeStallTimeoutMs: number;
+  readonly frameTimeoutMs: number;
   /**
-   * The read loop pauses while more than this waits to be written: a remote that sends but
-   * never reads (the results its own requests produced) cannot grow memory without bound.
+   * The read loop pauses while this many bytes of replies (results of the remote's requests)
+   * wait to be written: a remote that sends but never reads cannot grow memory without bound.
    */
   readonly readPauseBytes: number;
   readonly onHeartbeat: ((heartbeat: Heartbeat) => void) | undefined;
@@ -288,7 +313,9 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
     streamBufferBytes: finite(options.streamBufferBytes ?? 4 * 1024 * 1024, "streamBufferBytes"),
     streamStallTimeoutMs: finite(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs"),
     writeBufferBytes,
-    readPauseBytes: Math.max(16 * writeBufferBytes, 16 * 1024 * 1024),
+    writeStallTimeoutMs: finite(options.writeStallTimeoutMs ?? 30_000, "writeStallTimeoutMs"),
+    frameTimeoutMs: finite(options.frameTimeoutMs ?? 30_000, "frameTimeoutMs"),
+    readPauseBytes: Math.max(1, writeBufferBytes),
     onHeartbeat: options.onHeartbeat,
     onError: options.onError,
     onHandlerError: options.onHandlerError,

@@ -3,7 +3,7 @@
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext, RequestContext } from "./handlers.ts";
+import type { NotificationContext } from "./handlers.ts";
 import {
   handlerFailed,
   type PeerOptions,
@@ -19,6 +19,7 @@ import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
 import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
+import { RequestSignals } from "./_request_context.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter } from "./_writer.ts";
@@ -62,8 +63,8 @@ export class Peer implements Session {
   readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
   readonly #closing: Closing;
-  /** Aborted when the connection closes: every handler's `context.signal`. */
-  readonly #abort = new AbortController();
+  /** Each handler's own `context.signal`, aborted when the connection closes. */
+  readonly #signals = new RequestSignals();
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
@@ -83,6 +84,7 @@ export class Peer implements Session {
       transport.writable,
       o.writeBufferBytes,
       (error) => this.#closing.writeFailed(error),
+      { ms: o.writeStallTimeoutMs, stalled: () => this.#closing.writeStalled(o) },
     );
     const liveness = this.#liveness = new Liveness({
       timedOut: (error) => this.#closing.protocolFailure(error),
@@ -99,7 +101,7 @@ export class Peer implements Session {
       outgoing,
       maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
-      requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
+      requestContext: (op) => this.#signals.context(this, op),
       notificationContext: (name): NotificationContext => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
       handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
@@ -109,7 +111,7 @@ export class Peer implements Session {
     this.#closing = new Closing({
       state,
       liveness,
-      abort: this.#abort,
+      abort: this.#signals,
       outgoing,
       incoming,
       writer: wire,
@@ -119,7 +121,7 @@ export class Peer implements Session {
     });
     wire.sendRaw(encodeHandshake());
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
+    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o);
   }
 
   /**
