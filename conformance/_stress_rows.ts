@@ -41,7 +41,8 @@ const NOREAD_PARTS = 64; // 4 MiB per result
 const NOREAD_BOUND = 64 * MiB;
 
 /**
- * A client asks for 40 streamed results of 4 MiB (`echo-parts`) and never reads its socket:
+ * A client asks for 40 results of 4 MiB (half streamed, `echo-parts`, half single, `echo`) and
+ * never reads its socket:
  * the server's RSS growth stays under 64 MiB (of 160 MiB asked for), and another connection's
  * echo is answered meanwhile.
  */
@@ -55,7 +56,13 @@ export async function noRead(_impl: string, start: Start): Promise<Row> {
   socket.write("01");
   const part = "x".repeat(NOREAD_PART);
   const payload = JSON.stringify({ parts: Array.from({ length: NOREAD_PARTS }, () => part) });
-  for (let i = 0; i < NOREAD_RESULTS; i++) socket.write(request(i + 1, "echo-parts", payload));
+  // Half streamed results (`echo-parts`), half single results of the same size (`echo`).
+  const single = new Uint8Array(NOREAD_PART * NOREAD_PARTS).fill(0x78);
+  for (let i = 0; i < NOREAD_RESULTS; i++) {
+    socket.write(
+      i % 2 === 0 ? request(i + 1, "echo-parts", payload) : request(i + 1, "echo", single),
+    );
+  }
   const asked = NOREAD_RESULTS * NOREAD_PART * NOREAD_PARTS;
   // Until the server has taken what it will take: its RSS stops moving.
   const after = await settle(() => rssBytes(s.pid), 2 * MiB, {
