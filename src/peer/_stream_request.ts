@@ -103,7 +103,7 @@ export function openStreamRequest(
         out.reject(e);
         throw e;
       }
-      if (!wire.writable) await wire.drained();
+      while (!wire.writable) await wire.drained();
       if (life.closed) throw life.closedError();
       if (!started) {
         started = true;
