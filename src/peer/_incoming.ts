@@ -80,6 +80,11 @@ export class IncomingRequests {
   readonly #streams = new Map<RequestId, IncomingStream>();
   #activeBuffer = 0;
   #activeStream = 0;
+  /** Incoming streaming requests whose parts are still arriving. */
+  get streams(): number {
+    return this.#streams.size;
+  }
+
   /** Requests being handled (buffer and stream). */
   handling = 0;
   /** Results (single, or a stream's next part) waiting for the write backlog to drain. */

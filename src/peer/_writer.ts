@@ -96,9 +96,13 @@ export class FrameWriter {
     return this.#queuedBytes + this.#inFlight;
   }
 
-  /** Whether the backlog is below the high-water mark. */
+  /**
+   * Whether the backlog is below the high-water mark (or the writer failed or closed: sends are
+   * dropped then, so nobody must wait). Producers check it again after every wait, right before
+   * they send: of those woken together only the first goes past the mark.
+   */
   get writable(): boolean {
-    return this.#queuedBytes + this.#inFlight < this.#highWater;
+    return this.#failed || this.#queuedBytes + this.#inFlight < this.#highWater;
   }
 
   /** Queues `msg`; it is written with the others queued in the same microtask. */
@@ -188,6 +192,7 @@ export class FrameWriter {
     this.#inFlight += n;
     this.#replyInFlight += replies;
     this.#writer.write(chunk).then(() => {
+      if (this.#failed) return; // dropped or closing: the counts were zeroed then
       this.#inFlight -= n;
       this.#replyInFlight -= replies;
       this.#progressAt = Date.now();
@@ -225,6 +230,13 @@ export class FrameWriter {
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
+    this.#forget();
+  }
+
+  /** Stops counting what the transport still holds (it is the transport's from now on). */
+  #forget(): void {
+    this.#inFlight = 0;
+    this.#replyInFlight = 0;
     clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
   }
@@ -250,8 +262,7 @@ export class FrameWriter {
     this.#flush();
     if (this.#failed) return;
     this.#failed = true;
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
+    this.#forget();
     try {
       await this.#writer.close();
     } catch {

@@ -3,7 +3,6 @@
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext } from "./handlers.ts";
 import {
   handlerFailed,
   type PeerOptions,
@@ -20,6 +19,7 @@ import { OutgoingRequests } from "./_outgoing.ts";
 import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
 import { RequestSignals } from "./_request_context.ts";
+import { registerStats } from "./_stats.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter } from "./_writer.ts";
@@ -53,9 +53,6 @@ export class Peer implements Session {
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #writer: FrameWriter;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder: MessageDecoder;
-  readonly #flow: InboundFlow;
   readonly #liveness: Liveness;
   readonly #outgoing: OutgoingRequests;
   readonly #incoming: IncomingRequests;
@@ -76,7 +73,7 @@ export class Peer implements Session {
   constructor(transport: Transport, options?: PeerOptions) {
     const o = this.#options = resolveOptions(options === undefined ? {} : options);
     this.#transport = transport;
-    this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
+    const decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
       this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
     );
@@ -92,7 +89,7 @@ export class Peer implements Session {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
     }, o);
-    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
+    const flow = new InboundFlow(state, () => liveness.read(), o);
     const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
     this.#parts = {
       wire,
@@ -102,26 +99,18 @@ export class Peer implements Session {
       maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
       requestContext: (op) => this.#signals.context(this, op),
-      notificationContext: (name): NotificationContext => ({ peer: this, name }),
+      notificationContext: (name) => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
       handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
     };
     const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
-    this.#reader = transport.readable.getReader();
-    this.#closing = new Closing({
-      state,
-      liveness,
-      abort: this.#signals,
-      outgoing,
-      incoming,
-      writer: wire,
-      reader: this.#reader,
-      transport,
-      logger: o.logger,
-    });
+    const reader = transport.readable.getReader();
+    const closed = { state, liveness, abort: this.#signals, outgoing, incoming, writer: wire };
+    this.#closing = new Closing({ ...closed, reader, transport, logger: o.logger });
+    registerStats(this, closed);
     wire.sendRaw(encodeHandshake());
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o);
+    readLoop(reader, decoder, { ...host, life: state }, o);
   }
 
   /**
@@ -441,7 +430,7 @@ export class Peer implements Session {
     if (state.closed) throw state.closedError();
     const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
     if (tooLarge) throw tooLarge;
-    if (!this.#writer.writable) await this.#writer.drained();
+    while (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });
   }
