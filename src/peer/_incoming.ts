@@ -232,13 +232,20 @@ export class IncomingRequests {
     this.#host.reportError(e);
   }
 
-  /** Errors the streams of requests still arriving with `error` (the connection closed). */
+  /**
+   * Errors the streams of requests still arriving with `error` (the connection closed), and
+   * releases the slots of those collected for buffer handlers, whose handlers never ran.
+   */
   failAll(error: Error): void {
     for (const s of this.#streams.values()) {
       if (s.controller && !s.failed) {
         try {
           s.controller.error(error);
         } catch { /* already closed */ }
+      } else if (s.parts && !s.failed) {
+        s.failed = true;
+        s.parts = null;
+        s.release?.();
       }
     }
     this.#streams.clear();
