@@ -83,6 +83,9 @@ export async function readLoop(
   /** Frames completed by the chunk being decoded. */
   let completed = 0;
   const route = (m: Message): void => {
+    // Closed by an earlier frame of the same chunk (a ProtocolError from the remote, say): the
+    // rest of the chunk is not for a closed peer (no handler runs, nothing is recorded).
+    if (life.closed) return;
     completed++;
     switch (m.type) {
       case MessageType.SingleResult:
