@@ -6,6 +6,8 @@
 // - the serving Peer ends it: `closed` settles (bounded) with no error, a ProtocolError or a
 //   ConnectionClosedError, never anything else, and the process neither crashes nor hangs;
 // - no handler ever sees a payload over the Peer's maxPayloadBytes;
+// - once closed, the Peer holds nothing (pending requests, handlers, streams, queued bytes,
+//   signals: its diagnostic stats are all zero);
 // - meanwhile a well-behaved client on another connection of the same server gets its echo
 //   answered, once per fuzzed connection.
 //
@@ -17,6 +19,7 @@ import assert from "node:assert/strict";
 import { Handlers } from "../peer/handlers.ts";
 import { Peer } from "../peer/peer.ts";
 import { ConnectionClosedError } from "../peer/errors.ts";
+import { peerStats } from "../peer/_stats.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import {
@@ -178,6 +181,16 @@ async function tcpSetup(): Promise<Setup> {
   };
 }
 
+/**
+ * Waits (bounded: handlers that saw the close may still be finishing) until the closed peer
+ * holds nothing: no pending requests, handlers, streams, queued bytes or live signals.
+ */
+async function released(peer: Peer): Promise<void> {
+  const held = () => Object.entries(peerStats(peer)).filter(([, n]) => n !== 0);
+  for (let i = 0; i < 200 && held().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(held(), [], "the closed peer still holds something");
+}
+
 /** One fuzzed connection, checked; throws with the seed and the input's hex. */
 async function fuzzOne(setup: Setup, input: Uint8Array, rng: Rng, label: string): Promise<void> {
   try {
@@ -198,6 +211,7 @@ async function fuzzOne(setup: Setup, input: Uint8Array, rng: Rng, label: string)
     else seen.other++;
     assert.deepEqual(echoed, ping, "the other connection's echo came back different");
     assert.equal(oversized, before, "a handler saw a payload over maxPayloadBytes");
+    await released(served);
   } catch (e) {
     throw new Error(
       `Peer fuzz failure (${label}): ${e instanceof Error ? e.message : e}\ninput hex: ${
