@@ -39,7 +39,11 @@ import { nativeAdapter } from "./_test_factories.ts";
 const regressions: Array<{ hex: string; note: string }> = [
   {
     hex: toHex(new TextEncoder().encode("01s0001004echo00000001ap000100000002ab")),
-    note: "an unended stream request",
+    note: "a streaming request to a buffer handler, unended at the close (its slot was kept)",
+  },
+  {
+    hex: toHex(new TextEncoder().encode("01f00000003s0001005upper00000001xn004note00000000")),
+    note: "frames after the remote's ProtocolError in one chunk (they reached the closed peer)",
   },
   {
     hex: toHex(new TextEncoder().encode('01r0001005sleep0000000f{"ms":1000000}')),
