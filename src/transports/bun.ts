@@ -34,6 +34,7 @@ import { type ConnectPhase, toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
+import { FdGuard } from "./_fd_guard.ts";
 import { AcceptQueue } from "./_listener.ts";
 import { connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
@@ -265,31 +266,41 @@ async function rootCertificates(): Promise<readonly string[]> {
 export async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls } = listenParams(options);
   const queue = new AcceptQueue();
-  const listener = bun().listen({
-    hostname,
-    port,
-    allowHalfOpen: true,
-    tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
-    socket: {
-      ...common,
-      open(socket) {
-        if (queue.closed) {
-          socket.terminate();
-          return;
-        }
-        socket.data = new BunDriver(socket);
-        if (tls === undefined) queue.push(socket.data.duplex);
+  // Set once listening; the callbacks only run later.
+  const guarded: { guard?: FdGuard } = {};
+  const listenOn = (port: number) =>
+    bun().listen({
+      hostname,
+      port,
+      allowHalfOpen: true,
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+      socket: {
+        ...common,
+        open(socket) {
+          if (queue.closed) {
+            socket.terminate();
+            return;
+          }
+          socket.data = new BunDriver(socket);
+          guarded.guard?.accepted();
+          if (tls === undefined) queue.push(socket.data.duplex);
+        },
+        // Called for TLS sockets only. A server does not ask for a client certificate, so only a
+        // failed handshake (which also closes the socket) reports `success` false.
+        handshake: tls === undefined ? undefined : (socket, success) => {
+          if (!socket.data) return;
+          if (success && !queue.closed) queue.push(socket.data.duplex);
+          else socket.data.duplex.close();
+        },
       },
-      // Called for TLS sockets only. A server does not ask for a client certificate, so only a
-      // failed handshake (which also closes the socket) reports `success` false.
-      handshake: tls === undefined ? undefined : (socket, success) => {
-        if (!socket.data) return;
-        if (success && !queue.closed) queue.push(socket.data.duplex);
-        else socket.data.duplex.close();
-      },
-    },
-  });
-  queue.listening({ hostname: listener.hostname, port: listener.port }, () => listener.stop(false));
+    });
+  const listener = listenOn(port);
+  const stopper = (l: BunListener) => () => l.stop(false);
+  // (Bun's `port` may read 0 once stopped: keep the one first bound.)
+  const bound = { hostname: listener.hostname, port: listener.port };
+  const fdGuard = new FdGuard(() => stopper(listenOn(bound.port)), stopper(listener));
+  guarded.guard = fdGuard;
+  queue.listening(bound, () => fdGuard.close());
   return queue;
 }
 

@@ -41,6 +41,7 @@ import { toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
+import { guardNodeServer } from "./_fd_guard.ts";
 import { AcceptQueue } from "./_listener.ts";
 import { connectParams, formatAddr, listenParams } from "./_socket_util.ts";
 
@@ -173,13 +174,17 @@ function tlsConnectOptions(
  */
 export function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls } = listenParams(options);
-  const server: Server = tls === undefined
-    ? createTcpServer({ allowHalfOpen: true, noDelay: true })
-    : createTlsServer({ cert: tls.cert, key: tls.key, allowHalfOpen: true, noDelay: true });
   const queue = new AcceptQueue();
-  server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
-    queue.push(nodeTransport(socket));
-  });
+  const create = (): Server => {
+    const server: Server = tls === undefined
+      ? createTcpServer({ allowHalfOpen: true, noDelay: true })
+      : createTlsServer({ cert: tls.cert, key: tls.key, allowHalfOpen: true, noDelay: true });
+    server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
+      queue.push(nodeTransport(socket));
+    });
+    return server;
+  };
+  const server = create();
   return new Promise<Listener>((resolve, reject) => {
     const onError = (error: Error) => {
       queue.close();
@@ -195,7 +200,9 @@ export function listen(options: ListenOptions): Promise<Listener> {
       const addr = typeof address === "object" && address !== null
         ? { hostname: address.address, port: address.port }
         : { hostname: String(address), port: 0 };
-      queue.listening(addr, () => server.close());
+      // On Deno and Bun, out of file descriptors, accept would spin or stop: see _fd_guard.ts.
+      const guard = guardNodeServer(server, create, hostname, addr.port);
+      queue.listening(addr, () => guard === null ? server.close() : guard.close());
       resolve(queue);
     });
   });

@@ -30,6 +30,7 @@
  */
 
 import { ConnectionClosedError } from "../../peer/errors.ts";
+import { FdGuard } from "../_fd_guard.ts";
 import { formatAddr } from "../_socket_util.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -304,13 +305,20 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<BunWebSo
   try {
     const params = serveParams(options);
     const acceptor = new BunAcceptor(params, params.maxMessageBytes);
-    const server = bun().serve({
-      hostname: params.hostname,
-      port: params.port,
-      fetch: acceptor.fetch,
-      websocket: acceptor.websocket,
-    });
-    acceptor.listening({ hostname: server.hostname, port: server.port }, () => server.stop(false));
+    const serve = (port: number) =>
+      bun().serve({
+        hostname: params.hostname,
+        port,
+        fetch: acceptor.fetch,
+        websocket: acceptor.websocket,
+      });
+    const server = serve(params.port);
+    const stopper = (s: { stop(closeActive?: boolean): void }) => () => s.stop(false);
+    // Out of file descriptors, Bun's HTTP server would spin on accept: see _fd_guard.ts.
+    // (Bun's `port` reads 0 once stopped: keep the one first bound.)
+    const bound = { hostname: server.hostname, port: server.port };
+    const guard = new FdGuard(() => stopper(serve(bound.port)), stopper(server));
+    acceptor.listening(bound, () => guard.close());
     return Promise.resolve(acceptor);
   } catch (error) {
     return Promise.reject(error);

@@ -33,13 +33,13 @@ import {
   type HandlerParams,
   handlerParams,
   route,
-  serveParams,
   WebSocketAcceptor,
   type WebSocketHandlerOptions,
   type WebSocketListener,
   type WebSocketServeOptions,
 } from "./_server_core.ts";
 import { attachWebSocket } from "./_connection.ts";
+import { serveWebSocket as serveOnNodeHttp } from "./node.ts";
 
 export { connectWebSocket, webSocketTransport } from "./client.ts";
 export type {
@@ -194,49 +194,56 @@ export function webSocketHandler(options?: WebSocketHandlerOptions): DenoWebSock
  * await server.close();
  * ```
  */
-export function serveWebSocket(options: WebSocketServeOptions): Promise<DenoWebSocketHandler> {
-  try {
-    const params = serveParams(options);
-    const acceptor = new DenoAcceptor(params);
-    const server = deno().serve(
-      { hostname: params.hostname, port: params.port, onListen: () => {} },
-      acceptor.handler,
-    );
-    acceptor.listening(
-      { hostname: server.addr.hostname, port: server.addr.port },
-      () => void server.shutdown().catch(() => {}),
-    );
-    return Promise.resolve(acceptor);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function serveWebSocket(
+  options: WebSocketServeOptions,
+): Promise<DenoWebSocketHandler> {
+  const params = handlerParams(options);
+  // Served by `node:http` and `ws`, not `Deno.serve`: Deno's WebSocket takes unmasked client
+  // frames, drops the TCP connection without a close frame on protocol violations, and Deno.serve
+  // dies of an uncaught error once out of file descriptors (see the module docs).
+  const listener = await serveOnNodeHttp(options);
+  // The listener is a WebSocketAcceptor too: connections upgraded by `handler` join its queue.
+  const handler = upgradeHandler(params, listener as unknown as Sink);
+  return Object.assign(listener, { handler });
 }
 
 class DenoAcceptor extends WebSocketAcceptor implements DenoWebSocketHandler {
-  #params: HandlerParams;
-
   constructor(params: HandlerParams) {
     super(params.path);
-    this.#params = params;
+    this.handler = upgradeHandler(params, this);
   }
 
-  readonly handler = async (request: Request, info?: DenoServeInfo): Promise<Response> => {
+  readonly handler: (request: Request, info?: DenoServeInfo) => Promise<Response>;
+}
+
+/** Where upgraded connections go: a {@linkcode WebSocketAcceptor}. */
+interface Sink {
+  readonly closed: boolean;
+  push(transport: Transport): void;
+}
+
+/** A `Deno.serve` handler whose upgraded connections go to `acceptor`. */
+function upgradeHandler(
+  params: HandlerParams,
+  acceptor: Sink,
+): (request: Request, info?: DenoServeInfo) => Promise<Response> {
+  return async (request, info) => {
     // Read first: Deno's `info.remoteAddr` is gone once the request is upgraded.
     const remoteAddr = info
       ? formatAddr(info.remoteAddr.hostname, info.remoteAddr.port)
       : undefined;
-    const refusal = await route(request, this.#params);
+    const refusal = await route(request, params);
     if (refusal !== null) return refusal;
-    if (this.closed) return new Response("Service Unavailable\n", { status: 503 });
+    if (acceptor.closed) return new Response("Service Unavailable\n", { status: 503 });
     const { socket, response } = deno().upgradeWebSocket(request);
     socket.addEventListener("open", () => {
-      if (this.closed) {
+      if (acceptor.closed) {
         closeQuietly(socket, 1001);
         return;
       }
       // Attached inside the "open" event: no message can have arrived before.
-      const transport: Transport = attachWebSocket(socket, this.#params.transport, remoteAddr);
-      this.push(transport);
+      const transport: Transport = attachWebSocket(socket, params.transport, remoteAddr);
+      acceptor.push(transport);
     }, { once: true });
     return response;
   };

@@ -40,7 +40,9 @@ import { Readable } from "node:stream";
 // @ts-ignore: `ws` ships no types; the few APIs used are declared below.
 import { WebSocket as WsWebSocket, WebSocketServer as WsServer } from "ws";
 import type { Transport } from "../../peer/transport.ts";
+import { guardNodeServer } from "../_fd_guard.ts";
 import { formatAddr } from "../_socket_util.ts";
+import { awaitHead, closeWithGrace, headArrived, type WsLike } from "./_server_limits.ts";
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   type HandlerParams,
@@ -277,9 +279,12 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<NodeWebS
   }
   const { hostname, port } = params;
   const acceptor = new NodeAcceptor(params, params.maxMessageBytes);
-  const server: HttpServer = createServer();
-  server.on("request", acceptor.request);
-  server.on("upgrade", acceptor.upgrade);
+  const create = (): HttpServer =>
+    createServer()
+      .on("connection", awaitHead)
+      .on("request", acceptor.request)
+      .on("upgrade", acceptor.upgrade);
+  const server = create();
   return new Promise<NodeWebSocketHandler>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
@@ -291,7 +296,9 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<NodeWebS
       const addr = typeof address === "object" && address !== null
         ? { hostname: address.address, port: address.port }
         : { hostname, port };
-      acceptor.listening(addr, () => server.close());
+      // On Deno and Bun, out of file descriptors, accept would spin or stop: see _fd_guard.ts.
+      const guard = guardNodeServer(server, create, hostname, addr.port);
+      acceptor.listening(addr, () => guard === null ? server.close() : guard.close());
       resolve(acceptor);
     });
   });
@@ -313,6 +320,7 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
   }
 
   readonly request = (req: IncomingMessage, res: ServerResponse): void => {
+    headArrived(req.socket);
     this.#answer(req, res).catch(() => res.destroy());
   };
 
@@ -336,6 +344,7 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
   }
 
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    headArrived(req.socket);
     // Until `ws` takes the socket over, a reset must not become an unhandled 'error'.
     const onError = () => socket.destroy();
     socket.on("error", onError);
@@ -363,7 +372,13 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off("error", onError);
       // Attached in `ws`'s callback, before any message can be emitted.
-      this.push(attachWebSocket(ws, this.#params.transport, remoteAddr));
+      this.push(
+        attachWebSocket(
+          closeWithGrace(ws as WebSocket & WsLike),
+          this.#params.transport,
+          remoteAddr,
+        ),
+      );
     });
   }
 }
