@@ -10,6 +10,7 @@
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/abuse.ts [--runtimes deno,bun,node] [--only flood,noread]
+ *   [--serve-args "--max-buffer-requests 1024"]
  * ```
  *
  * Node's server runs the compiled build in `.build/node/` (build it first with
@@ -29,10 +30,12 @@ const flag = (name: string, def: string) => {
 };
 const runtimes = flag("--runtimes", "deno,bun,node").split(",");
 const only = flag("--only", "flood,noread").split(",");
+/** Extra `serve` options, e.g. `--max-buffer-requests 1024`. */
+const serveArgs = flag("--serve-args", "").split(" ").filter((a) => a !== "");
 const bin = "node_modules/.bin/";
 
 function command(runtime: string): string[] {
-  const serve = ["serve", "--transport", "tcp", "--addr", "127.0.0.1:0"];
+  const serve = ["serve", "--transport", "tcp", "--addr", "127.0.0.1:0", ...serveArgs];
   if (runtime === "deno") return [bin + "deno", "run", "-A", "conformance/peer.ts", ...serve];
   if (runtime === "bun") return [bin + "bun", "conformance/peer.ts", ...serve];
   return ["node", ".build/node/conformance/peer.js", ...serve];

@@ -190,7 +190,10 @@ export class StreamOverflowError extends Error {
  *   { readable: new ReadableStream(), writable, close() {} },
  *   { writeStallTimeoutMs: 20, handshakeTimeoutMs: 0, logger: null },
  * );
+ * // A socket keeps the process alive; this stand-in does not (the peer's timers never do).
+ * const keepAlive = setInterval(() => {}, 1000);
  * const why = await peer.closed;
+ * clearInterval(keepAlive);
  * assert.ok(why instanceof WriteStallError);
  * assert.equal(why.timeoutMs, 20);
  * ```
