@@ -6,7 +6,7 @@
  * and drops connections with a reserved descriptor), so real Node does not use this. Internal:
  * not part of the public API.
  *
- * How: after every accepted connection, and every 250 ms while listening (for servers that do
+ * How: after every accepted connection, and every 100 ms while listening (for servers that do
  * not report each connection, and for descriptors taken by something else), the guard checks
  * that a descriptor is still free (it opens and closes the null device). If none is, it stops
  * the listener (closing the listening
@@ -25,7 +25,7 @@ export const MIN_PAUSE_MS = 5;
 /** The longest wait between attempts to listen again, in ms (Go: 1 s). */
 export const MAX_PAUSE_MS = 1000;
 /** How often a listening guard checks for a free descriptor, in ms. */
-export const WATCH_MS = 250;
+export const WATCH_MS = 100;
 
 /**
  * Whether `count` more file descriptors can be opened now. If the check itself is not allowed
@@ -69,8 +69,14 @@ export class FdGuard {
     this.#start = start;
     this.#stop = stop;
     this.#watch = setInterval(() => this.accepted(), WATCH_MS);
-    // Never what keeps a process alive.
-    (this.#watch as { unref?: () => void }).unref?.();
+    // Never what keeps a process alive (Node and Bun timers have unref, Deno's are numbers).
+    const timer = this.#watch as unknown as { unref?: () => void };
+    if (typeof timer.unref === "function") timer.unref();
+    else {
+      (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(
+        this.#watch as unknown as number,
+      );
+    }
   }
 
   /** How many times the listener was paused so far. */
@@ -85,7 +91,12 @@ export class FdGuard {
 
   /** A connection was accepted: pauses the listener if that took the last free descriptor. */
   accepted(): void {
-    if (this.#closed || this.#stop === null || descriptorsFree()) return;
+    if (this.#closed || this.#stop === null) return;
+    if (descriptorsFree()) {
+      // Listening with descriptors to spare: the next pause starts from the shortest wait.
+      this.#delay = 0;
+      return;
+    }
     const stop = this.#stop;
     this.#stop = null;
     this.#pauses++;
@@ -97,7 +108,8 @@ export class FdGuard {
         // Already stopped.
       }
     });
-    this.#delay = MIN_PAUSE_MS;
+    // Paused again right after listening again: wait longer (as Go does while accepts fail).
+    this.#delay = this.#delay === 0 ? MIN_PAUSE_MS : Math.min(this.#delay * 2, MAX_PAUSE_MS);
     this.#schedule();
   }
 
@@ -112,7 +124,6 @@ export class FdGuard {
     if (descriptorsFree(2)) {
       try {
         this.#stop = this.#start();
-        this.#delay = 0;
         return;
       } catch {
         // Out of descriptors after all, or the address was taken meanwhile: try later.

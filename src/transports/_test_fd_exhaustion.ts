@@ -146,7 +146,9 @@ export async function exhaustFds(options: FdExhaustionOptions): Promise<FdExhaus
     // Every connection is established or refused, or 3 s passed (beyond the kernel's backlog a
     // SYN waits: those count as not connected).
     await Promise.race([Promise.all(established), delay(3000)]);
-    await delay(200); // the child reaches its limit and starts failing accepts
+    // The child reaches its limit and starts failing accepts, and (Bun, the node: servers on
+    // Deno and Bun) notices within 100 ms and pauses its listener.
+    await delay(500);
     const pid = child.pid!;
     const before = cpuTicks(pid);
     await delay(windowMs);

@@ -94,7 +94,7 @@ export interface WebSocketServeOptions extends WebSocketHandlerOptions {
   /**
    * The largest WebSocket message accepted, in bytes; a larger one closes the connection (code
    * 1009). Gotalk sends each payload as one message, so this must be at least the peers'
-   * `maxPayloadBytes`. Enforced by the Bun and Node servers; Deno's WebSocket has no such
+   * `maxPayloadBytes`. Enforced by every `serveWebSocket`; Deno's WebSocket (under `webSocketHandler`) has no such
    * setting.
    *
    * @default {67108864}

@@ -1,6 +1,10 @@
 /**
- * A Gotalk WebSocket server for Deno, on `Deno.serve` and `Deno.upgradeWebSocket`, plus the
- * WebSocket client (`connectWebSocket`, re-exported from `@gotalk/gotalk/websocket`).
+ * A Gotalk WebSocket server for Deno, plus the WebSocket client (`connectWebSocket`,
+ * re-exported from `@gotalk/gotalk/websocket`). {@linkcode serveWebSocket} runs on `node:http`
+ * and the [`ws`](https://github.com/websockets/ws) package, which close every RFC 6455
+ * violation with its code (Deno's own WebSocket takes unmasked frames and drops the connection
+ * without a close frame) and survive running out of file descriptors (`Deno.serve` dies of it);
+ * {@linkcode webSocketHandler} mounts in your own `Deno.serve`, with `Deno.upgradeWebSocket`.
  *
  * {@linkcode serveWebSocket} listens on its own port; {@linkcode webSocketHandler} gives a
  * request handler to mount in your own `Deno.serve`. Either way upgrades are accepted at

@@ -280,7 +280,7 @@ export function serveWebSocket(options: WebSocketServeOptions): Promise<NodeWebS
   const { hostname, port } = params;
   const acceptor = new NodeAcceptor(params, params.maxMessageBytes);
   const create = (): HttpServer =>
-    createServer()
+    createServer({ noDelay: true })
       .on("connection", awaitHead)
       .on("request", acceptor.request)
       .on("upgrade", acceptor.upgrade);

@@ -61,6 +61,27 @@ for (const [name, adapter] of engines) {
       }
     });
 
+    test("a silent peer is closed, and dropped when it does not answer", {
+      timeout: 30_000,
+    }, async () => {
+      // Its own server: the handshake timeout closes the peer (close frame 1000), and then
+      // the close grace (5 s on the node:http server, none on Bun's) ends the TCP connection.
+      const listener = await adapter.serveWebSocket({ hostname: "127.0.0.1", port: 0 });
+      const quick = new Server(listener, {
+        handshakeTimeoutMs: 200,
+        logger: { error: () => {}, warn: () => {} },
+      });
+      const ws = await rawWebSocket(listener.addr.port);
+      try {
+        const outcome = await ws.outcome(GUARD_MS);
+        assert.equal(outcome.code, 1000);
+        assert.ok(outcome.ended, "the server dropped the connection");
+      } finally {
+        ws.destroy();
+        await quick.close();
+      }
+    });
+
     test("a peer that never answers our close frame is dropped", { timeout: 30_000 }, async () => {
       const ws = await rawWebSocket(port);
       try {
