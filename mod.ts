@@ -67,6 +67,7 @@ export {
   RemoteError,
   RetryLimitError,
   StreamOverflowError,
+  WriteStallError,
 } from "./src/peer/errors.ts";
 export type { PayloadKind } from "./src/peer/errors.ts";
 export { Handlers } from "./src/peer/handlers.ts";

@@ -140,6 +140,14 @@ async function serve(): Promise<void> {
     maxStreamRequests: numberFlag("--max-stream-requests", Infinity),
     readTimeoutMs: numberFlag("--read-timeout", 0),
   };
+  // The frame deadline and the write stall timeout keep the library's defaults unless given
+  // (the stress section runs them short: conformance/stress.ts).
+  if (flag("--frame-timeout") !== undefined) {
+    options.frameTimeoutMs = numberFlag("--frame-timeout", 0);
+  }
+  if (flag("--write-stall-timeout") !== undefined) {
+    options.writeStallTimeoutMs = numberFlag("--write-stall-timeout", 0);
+  }
   if (!libraryDefaults || args.includes("--heartbeat")) {
     options.heartbeatIntervalMs = numberFlag("--heartbeat", 0);
   }

@@ -6,14 +6,16 @@ import { Handlers, RemoteError, type Session } from "../../mod.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Waits `ms`, or until `signal` aborts. */
+/** Waits `ms`, or until `signal` aborts; its listener goes when it ends, either way. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    const end = () => {
       clearTimeout(t);
+      signal?.removeEventListener("abort", end);
       resolve();
-    });
+    };
+    const t = setTimeout(end, ms);
+    signal?.addEventListener("abort", end, { once: true });
   });
 }
 

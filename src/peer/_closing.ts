@@ -3,7 +3,7 @@
 // transport that failed), failing the outgoing and incoming tables, and releasing the transport.
 
 import { ProtocolError } from "../protocol/mod.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { ConnectionClosedError, WriteStallError } from "./errors.ts";
 import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
@@ -27,8 +27,8 @@ const CODE_MEANINGS: Record<number, string> = {
 export interface ClosingParts {
   readonly state: PeerState;
   readonly liveness: Liveness;
-  /** Aborted on close: every handler's `context.signal`. */
-  readonly abort: AbortController;
+  /** Aborted on close: every handler's `context.signal` (each request has its own). */
+  readonly abort: { abort(reason: unknown): void };
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
   readonly writer: FrameWriter;
@@ -58,6 +58,16 @@ export class Closing {
     const error = new ConnectionClosedError("Writing to the connection failed", { cause });
     const timer = setTimeout(() => this.finish(error, false), WRITE_FAILURE_GRACE_MS);
     this.#writeFailure = { error, timer };
+  }
+
+  /** The remote read nothing for `writeStallTimeoutMs`: close at once (nothing can flush). */
+  writeStalled(o: { readonly writeStallTimeoutMs: number }): void {
+    const p = this.#parts;
+    if (p.state.closed) return;
+    const error = new WriteStallError(o.writeStallTimeoutMs);
+    const addr = p.transport.remoteAddr;
+    p.logger?.warn(`gotalk: ${error.message}${addr ? ` (remote ${addr})` : ""}`);
+    this.finish(error, false);
   }
 
   /** The read loop ended: the remote closed (`e` undefined), or the input failed. */

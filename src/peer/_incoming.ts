@@ -15,11 +15,11 @@ import {
   type HandlerResult,
   type Handlers,
   type NotificationContext,
-  type RequestContext,
   type RequestHandlerEntry,
 } from "./handlers.ts";
 import type { InboundFlow } from "./_flow.ts";
 import { concatParts, encodeText, errorText } from "./_payload.ts";
+import type { SettlingContext } from "./_request_context.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
 import { sendStream } from "./_send_stream.ts";
 
@@ -45,8 +45,8 @@ export interface IncomingHost {
   readonly life: Lifecycle;
   readonly flow: InboundFlow;
   readonly handlers: Handlers;
-  /** The context handed to a request handler. */
-  requestContext(op: string): RequestContext;
+  /** The context handed to a request handler (its signal is the request's own). */
+  requestContext(op: string): SettlingContext;
   /** The context handed to a notification handler. */
   notificationContext(name: string): NotificationContext;
   /** An error with no caller to reject (a notification handler threw, a result failed). */
@@ -66,6 +66,9 @@ export interface IncomingOptions {
   readonly exposeHandlerErrors: boolean;
 }
 
+/** Releases a request's handler slot and its signal. */
+type Done = (ctx: SettlingContext) => void;
+
 /** The requests the remote sent that this peer is handling. */
 export class IncomingRequests {
   readonly #host: IncomingHost;
@@ -77,8 +80,17 @@ export class IncomingRequests {
   readonly #streams = new Map<RequestId, IncomingStream>();
   #activeBuffer = 0;
   #activeStream = 0;
+  /** Incoming streaming requests whose parts are still arriving. */
+  get streams(): number {
+    return this.#streams.size;
+  }
+
   /** Requests being handled (buffer and stream). */
   handling = 0;
+  /** Results (single, or a stream's next part) waiting for the write backlog to drain. */
+  waitingReplies = 0;
+  /** The wire as streaming results see it: their waits for the backlog are counted. */
+  readonly #replyWire: Wire;
 
   constructor(host: IncomingHost, options: IncomingOptions) {
     this.#host = host;
@@ -86,17 +98,34 @@ export class IncomingRequests {
     this.#life = host.life;
     this.#handlers = host.handlers;
     this.#options = options;
+    const wire = this.#wire;
+    this.#replyWire = {
+      send: (m) => wire.send(m),
+      get writable() {
+        return wire.writable;
+      },
+      drained: async () => {
+        this.waitingReplies++;
+        try {
+          await wire.drained();
+        } finally {
+          this.waitingReplies--;
+        }
+      },
+    };
   }
 
   /** Releases the slot of a buffer request (made once: no closure per request). */
-  readonly #bufferDone = (): void => {
+  readonly #bufferDone = (ctx: SettlingContext): void => {
+    ctx.settled();
     this.#activeBuffer--;
     this.handling--;
     this.#life.idleChanged();
   };
 
   /** Releases the slot of a streaming request. */
-  readonly #streamDone = (): void => {
+  readonly #streamDone = (ctx: SettlingContext): void => {
+    ctx.settled();
     this.#activeStream--;
     this.handling--;
     this.#life.idleChanged();
@@ -164,7 +193,7 @@ export class IncomingRequests {
     } else {
       incoming.parts = [];
       incoming.onEnd = (payload) => this.#run(id, entry, payload, ctx, done);
-      incoming.release = done;
+      incoming.release = () => done(ctx);
       this.#part(id, incoming, m.payload);
     }
   }
@@ -203,13 +232,20 @@ export class IncomingRequests {
     this.#host.reportError(e);
   }
 
-  /** Errors the streams of requests still arriving with `error` (the connection closed). */
+  /**
+   * Errors the streams of requests still arriving with `error` (the connection closed), and
+   * releases the slots of those collected for buffer handlers, whose handlers never ran.
+   */
   failAll(error: Error): void {
     for (const s of this.#streams.values()) {
       if (s.controller && !s.failed) {
         try {
           s.controller.error(error);
         } catch { /* already closed */ }
+      } else if (s.parts && !s.failed) {
+        s.failed = true;
+        s.parts = null;
+        s.release?.();
       }
     }
     this.#streams.clear();
@@ -267,64 +303,78 @@ export class IncomingRequests {
     id: RequestId,
     entry: RequestHandlerEntry,
     input: Uint8Array | ReadableStream<Uint8Array>,
-    ctx: RequestContext,
-    done: () => void,
+    ctx: SettlingContext,
+    done: Done,
   ): void {
     let result: HandlerResult | Promise<HandlerResult>;
     const fn = entry.fn as (
       input: Uint8Array | ReadableStream<Uint8Array>,
-      ctx: RequestContext,
+      ctx: SettlingContext,
     ) => HandlerResult | Promise<HandlerResult>;
     try {
       result = fn(input, ctx);
     } catch (e) {
       this.#sendError(id, e, ctx.op);
-      done();
+      done(ctx);
       return;
     }
     // A result at hand is sent at once: no promise on the path of a synchronous handler.
     if (result instanceof Uint8Array) {
-      try {
-        this.#sendResult(id, result, ctx.op);
-      } finally {
-        done();
-      }
+      this.#answer(id, result, ctx, done);
       return;
     }
     if (result instanceof ReadableStream) {
-      this.#streamResult(id, result, ctx.op, done);
+      this.#streamResult(id, result, ctx, done);
       return;
     }
     (result instanceof Promise ? result : Promise.resolve(result)).then(
       (r) => {
         if (r instanceof ReadableStream) {
-          this.#streamResult(id, r, ctx.op, done);
+          this.#streamResult(id, r, ctx, done);
           return;
         }
-        try {
-          this.#sendResult(id, r, ctx.op);
-        } finally {
-          done();
-        }
+        this.#answer(id, r, ctx, done);
       },
       (e) => {
         try {
           this.#sendError(id, e, ctx.op);
         } finally {
-          done();
+          done(ctx);
         }
       },
     ).catch((e) => this.#host.reportError(e));
   }
 
+  /**
+   * Sends a single result, once the write backlog is below its bound: a remote that does not
+   * read its results holds them in their handlers (each keeping its slot), not in the writer.
+   */
+  #answer(id: RequestId, payload: Uint8Array, ctx: SettlingContext, done: Done): void {
+    const wire = this.#wire;
+    if (wire.writable || this.#life.closed) {
+      try {
+        this.#sendResult(id, payload, ctx.op);
+      } finally {
+        done(ctx);
+      }
+      return;
+    }
+    this.waitingReplies++;
+    wire.drained().then(() => {
+      this.waitingReplies--;
+      this.#answer(id, payload, ctx, done);
+    });
+  }
+
   #streamResult(
     id: RequestId,
     stream: ReadableStream<Uint8Array>,
-    op: string,
-    done: () => void,
+    ctx: SettlingContext,
+    done: Done,
   ): void {
+    const op = ctx.op;
     sendStream(
-      this.#wire,
+      this.#replyWire,
       this.#life,
       id,
       op,
@@ -332,9 +382,9 @@ export class IncomingRequests {
       stream,
       (e) => this.#sendError(id, e, op),
     ).then(
-      done,
+      () => done(ctx),
       (e) => {
-        done();
+        done(ctx);
         this.#host.reportError(e);
       },
     );

@@ -28,7 +28,7 @@ function table(handlers: HandlersType, limits: { maxBufferRequests?: number } = 
     life,
     flow,
     handlers,
-    requestContext: (op) => ({ peer: undefined as never, op, signal }),
+    requestContext: (op) => ({ peer: undefined as never, op, signal, settled() {} }),
     notificationContext: (name) => ({ peer: undefined as never, name }),
     reportError: (e) => errors.push(e),
     handlerFailed: () => {},

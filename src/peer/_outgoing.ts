@@ -95,16 +95,19 @@ export class OutgoingRequests {
         signal: options?.signal,
         onAbort: undefined,
       };
-      const id = this.add(out, options);
-      const wire = this.#wire;
-      if (wire.writable) {
-        wire.send({ type: "r", id, name: op, payload });
-      } else {
-        wire.drained().then(() => {
-          if (this.#pending.get(id) === out) wire.send({ type: "r", id, name: op, payload });
-        });
-      }
+      this.#sendWhenWritable(this.add(out, options), out);
     });
+  }
+
+  /** Sends a buffer request once the backlog is below its bound (checked after every wait). */
+  #sendWhenWritable(id: RequestId, out: Outgoing): void {
+    if (this.#pending.get(id) !== out) return;
+    const wire = this.#wire;
+    if (wire.writable || this.#life.closed) {
+      wire.send({ type: "r", id, name: out.op, payload: out.payload });
+    } else {
+      wire.drained().then(() => this.#sendWhenWritable(id, out));
+    }
   }
 
   /** Gives `out` an id and arms its timeout and abort signal. */

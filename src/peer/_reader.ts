@@ -1,13 +1,16 @@
 // This module is browser compatible.
 // The read loop: reads the transport, decodes, and routes each message to the part that owns
-// it. It pauses while an inbound stream's consumer is behind, and while the write backlog is
-// over its bound (a remote that sends but never reads cannot grow memory without bound).
+// it. It pauses while an inbound stream's consumer is behind, and while replies to the remote
+// back up unread (a remote that sends but never reads cannot grow memory without bound); it
+// gives the event loop a turn after every batch of frames (one busy connection cannot starve the
+// others); and a frame that has started must complete within the frame deadline.
 
 import {
   type Message,
   type MessageDecoder,
   MessageType,
   type PayloadMessage,
+  type ProtocolError,
   type RequestMessage,
   type RetryMessage,
 } from "../protocol/mod.ts";
@@ -16,6 +19,33 @@ import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
 import type { FrameWriter } from "./_writer.ts";
+import { FrameDeadline } from "./_frame_deadline.ts";
+
+/**
+ * After this many bytes, or frames, read with no pause, the loop waits for a macrotask: the other
+ * connections' I/O and timers run between batches.
+ */
+const YIELD_BYTES = 1024 * 1024;
+const YIELD_FRAMES = 1024;
+
+// deno-lint-ignore no-explicit-any
+const setImmediateFn: ((f: () => void) => unknown) | undefined = (globalThis as any).setImmediate;
+
+/** Resolves after a macrotask turn (setImmediate where there is one: no 1 ms clamp). */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => {
+    if (setImmediateFn !== undefined) setImmediateFn(resolve);
+    else setTimeout(resolve, 0);
+  });
+}
+
+/** The read loop's settings (see `PeerOptions`). */
+export interface ReadOptions {
+  /** Stop reading while this many reply bytes wait to be written. */
+  readonly readPauseBytes: number;
+  /** The frame deadline, in ms; 0: none. */
+  readonly frameTimeoutMs: number;
+}
 
 /** What the read loop feeds, and how it reports the end of the input. */
 export interface ReaderHost {
@@ -35,6 +65,8 @@ export interface ReaderHost {
     remoteFailed(code: number): void;
     /** The input ended (`error` undefined), or failed: a ProtocolError or a transport error. */
     inputEnded(error?: unknown): void;
+    /** A frame missed its deadline: send the ProtocolError and close. */
+    protocolFailure(error: ProtocolError): void;
   };
 }
 
@@ -43,10 +75,18 @@ export async function readLoop(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   decoder: MessageDecoder,
   host: ReaderHost,
-  readPauseBytes: number,
+  options: ReadOptions,
 ): Promise<void> {
   const { outgoing, incoming, liveness, flow, writer, life, closing } = host;
+  const pauseBytes = options.readPauseBytes;
+  const deadline = new FrameDeadline(options.frameTimeoutMs, (e) => closing.protocolFailure(e));
+  /** Frames completed by the chunk being decoded. */
+  let completed = 0;
   const route = (m: Message): void => {
+    // Closed by an earlier frame of the same chunk (a ProtocolError from the remote, say): the
+    // rest of the chunk is not for a closed peer (no handler runs, nothing is recorded).
+    if (life.closed) return;
+    completed++;
     switch (m.type) {
       case MessageType.SingleResult:
       case MessageType.StreamResult:
@@ -76,6 +116,9 @@ export async function readLoop(
         return;
     }
   };
+  /** Bytes and frames read since the loop last let the event loop turn. */
+  let batchBytes = 0;
+  let batchFrames = 0;
   try {
     while (!life.closed) {
       const { done, value } = await reader.read();
@@ -85,14 +128,33 @@ export async function readLoop(
         return;
       }
       liveness.read();
+      completed = 0;
       decoder.push(value, route);
-      if (flow.pressured) await flow.relieve();
-      if (writer.backlog > readPauseBytes) {
-        await writer.drained();
+      deadline.read(decoder.partial, completed > 0);
+      // Replies back up unread: the remote sends requests but does not read their results.
+      // Our own requests and notifications do not count (a client waiting to write them must
+      // still read the results that make room), so two peers cannot wait for each other.
+      const backedUp = writer.replyBacklog >= pauseBytes ||
+        (!writer.writable && incoming.waitingReplies > 0);
+      if (flow.pressured || backedUp) {
+        deadline.paused();
+        if (flow.pressured) await flow.relieve();
+        if (backedUp) await writer.drained();
         liveness.read(); // we paused, the remote did not go quiet
+        deadline.resumed();
+        batchBytes = batchFrames = 0;
+        continue;
+      }
+      batchBytes += value.length;
+      batchFrames += completed;
+      if (batchBytes >= YIELD_BYTES || batchFrames >= YIELD_FRAMES) {
+        batchBytes = batchFrames = 0;
+        await macrotask();
       }
     }
   } catch (e) {
     if (!life.closed) closing.inputEnded(e);
+  } finally {
+    deadline.stop();
   }
 }

@@ -34,6 +34,12 @@ export async function sendStream(
       const { done, value } = await reader.read();
       if (done) break;
       if (value.length === 0) continue; // an empty part would end the result
+      // Checked again: streams woken together must not all write past the mark.
+      while (!wire.writable) await wire.drained();
+      if (life.closed) {
+        await reader.cancel();
+        return;
+      }
       if (value.length > maxPayloadBytes) {
         const kind = "handler result";
         const error = new PayloadTooLargeError(op, value.length, maxPayloadBytes, { kind });

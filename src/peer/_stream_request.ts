@@ -71,6 +71,9 @@ export function openStreamRequest(
         try {
           controller.error(e);
         } catch { /* already closed */ }
+        // The request side ends too: `writer.closed` settles (a closed connection holds no
+        // writer waiting on it).
+        uploadController?.error(e); // a no-op once it closed
       },
       onSettle: (remoteDone) => endUpload(!remoteDone && started),
       controller,
@@ -84,7 +87,9 @@ export function openStreamRequest(
   }, () => {
     if (out && outgoing.has(id, out)) outgoing.settle(id, out, false);
   });
+  let uploadController: WritableStreamDefaultController | undefined;
   const writable = new WritableStream<Uint8Array>({
+    start: (c) => void (uploadController = c),
     write: async (chunk) => {
       if (!out) throw failure;
       if (ended || !outgoing.has(id, out)) {
@@ -103,7 +108,7 @@ export function openStreamRequest(
         out.reject(e);
         throw e;
       }
-      if (!wire.writable) await wire.drained();
+      while (!wire.writable) await wire.drained();
       if (life.closed) throw life.closedError();
       if (!started) {
         started = true;

@@ -374,6 +374,7 @@ export function peerSuite(factory: ConnectionFactory): void {
           await delay(p[0] % 4);
           return p;
         }),
+        maxBufferRequests: Infinity, // all 10,000 at once, not the default's 1,024
       });
       try {
         const n = 10_000;

@@ -1,8 +1,13 @@
 // This module is browser compatible.
 // The peer's outgoing side: coalesces the frames produced in one microtask into one write,
 // writes large payloads without copying them, and accounts every byte handed to the transport
-// so that producers can wait for the backlog to drain (no unbounded queue).
+// so that producers can wait for the backlog to drain (no unbounded queue). It also counts the
+// bytes of replies (results of the remote's requests) apart, so that the read loop can stop
+// taking requests from a remote that does not read their results, and it notices a transport
+// that takes nothing for `stallMs` (a write stall).
 
+import type { TimerHandle } from "./_timer.ts";
+import { unrefTimer } from "./_timer.ts";
 import {
   encodedMessageLength,
   encodeHeaderInto,
@@ -33,6 +38,19 @@ function zeroCopyPayload(msg: Queued, n: number): Uint8Array {
   return msg.payload.length >= ZERO_COPY_BYTES ? msg.payload : EMPTY;
 }
 
+/** Whether a frame answers one of the remote's requests (a result of ours). */
+function isReply(type: Message["type"]): boolean {
+  return type === "R" || type === "S" || type === "E" || type === "e";
+}
+
+/** What the writer tells when the transport takes nothing for a while. */
+export interface WriteStall {
+  /** How long writes may make no progress, in ms; 0: forever. */
+  readonly ms: number;
+  /** Writes made no progress for `ms` while bytes waited. */
+  readonly stalled: () => void;
+}
+
 /** Writes Gotalk frames to a transport's writable. */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -49,6 +67,13 @@ export class FrameWriter {
   #copyBytes = 0;
   /** Bytes handed to the writer and not yet written. */
   #inFlight = 0;
+  /** The reply bytes of #queuedBytes and of #inFlight. */
+  #replyQueued = 0;
+  #replyInFlight = 0;
+  readonly #stall: WriteStall | undefined;
+  /** When a write last completed (or the first one went out after none were waiting). */
+  #progressAt = 0;
+  #stallTimer: TimerHandle | undefined;
   #scheduled = false;
   #drainWaiters: Array<() => void> = [];
   #error: unknown = undefined;
@@ -59,10 +84,17 @@ export class FrameWriter {
     writable: WritableStream<Uint8Array>,
     highWaterBytes: number,
     onError: (error: unknown) => void,
+    stall?: WriteStall,
   ) {
     this.#writer = writable.getWriter();
     this.#highWater = highWaterBytes;
     this.#onError = onError;
+    this.#stall = stall !== undefined && stall.ms > 0 ? stall : undefined;
+  }
+
+  /** Bytes of replies (results, errors, retries) queued or handed over and not yet written. */
+  get replyBacklog(): number {
+    return this.#replyQueued + this.#replyInFlight;
   }
 
   /** Bytes queued or handed to the transport and not yet written. */
@@ -70,9 +102,13 @@ export class FrameWriter {
     return this.#queuedBytes + this.#inFlight;
   }
 
-  /** Whether the backlog is below the high-water mark. */
+  /**
+   * Whether the backlog is below the high-water mark (or the writer failed or closed: sends are
+   * dropped then, so nobody must wait). Producers check it again after every wait, right before
+   * they send: of those woken together only the first goes past the mark.
+   */
   get writable(): boolean {
-    return this.#queuedBytes + this.#inFlight < this.#highWater;
+    return this.#failed || this.#queuedBytes + this.#inFlight < this.#highWater;
   }
 
   /** Queues `msg`; it is written with the others queued in the same microtask. */
@@ -93,6 +129,7 @@ export class FrameWriter {
     this.#queue.push(msg);
     this.#lengths.push(n);
     this.#queuedBytes += n;
+    if (!(msg instanceof Uint8Array) && isReply(msg.type)) this.#replyQueued += n;
     this.#copyBytes += n >= ZERO_COPY_BYTES ? n - zeroCopyPayload(msg, n).length : n;
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -130,19 +167,24 @@ export class FrameWriter {
     this.#lengths = this.#spareLengths;
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
+    this.#replyQueued = 0;
     let buf = new Uint8Array(Math.min(left, BATCH_BYTES));
     let pos = 0;
+    /** The reply bytes of buf[0, pos). */
+    let replies = 0;
     for (let i = 0; i < count; i++) {
       const msg = queue[i];
       const n = lengths[i];
       const payload = zeroCopyPayload(msg, n);
       const copied = n - payload.length;
+      const reply = !(msg instanceof Uint8Array) && isReply(msg.type);
       if (pos + copied > buf.length) {
-        if (pos > 0) this.#write(buf.subarray(0, pos));
+        if (pos > 0) this.#write(buf.subarray(0, pos), replies);
         buf = new Uint8Array(Math.max(copied, Math.min(left, BATCH_BYTES)));
-        pos = 0;
+        pos = replies = 0;
       }
       left -= copied;
+      if (reply) replies += copied;
       if (payload.length === 0) {
         if (msg instanceof Uint8Array) {
           buf.set(msg, pos);
@@ -152,23 +194,28 @@ export class FrameWriter {
       }
       // A large payload: its header ends the batch so far, the payload follows as it is.
       if (!(msg instanceof Uint8Array)) pos += encodeHeaderInto(msg, buf, pos);
-      if (pos > 0) this.#write(buf.subarray(0, pos));
-      this.#write(payload);
+      if (pos > 0) this.#write(buf.subarray(0, pos), replies);
+      this.#write(payload, reply ? payload.length : 0);
       buf = buf.subarray(pos);
-      pos = 0;
+      pos = replies = 0;
     }
-    if (pos > 0) this.#write(buf.subarray(0, pos));
+    if (pos > 0) this.#write(buf.subarray(0, pos), replies);
     queue.length = 0;
     lengths.length = 0;
     this.#spareQueue = queue;
     this.#spareLengths = lengths;
   };
 
-  #write(chunk: Uint8Array): void {
+  #write(chunk: Uint8Array, replies = 0): void {
     const n = chunk.length;
+    if (this.#inFlight === 0 && this.#stall !== undefined) this.#armStall();
     this.#inFlight += n;
+    this.#replyInFlight += replies;
     this.#writer.write(chunk).then(() => {
+      if (this.#failed) return; // dropped or closing: the counts were zeroed then
       this.#inFlight -= n;
+      this.#replyInFlight -= replies;
+      this.#progressAt = Date.now();
       if (this.#drainWaiters.length > 0 && this.writable) {
         const waiters = this.#drainWaiters;
         this.#drainWaiters = [];
@@ -177,14 +224,48 @@ export class FrameWriter {
     }, (error) => this.#fail(error));
   }
 
-  #fail(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#error = error;
+  /** Starts watching for a stall: bytes go out after none were waiting. */
+  #armStall(): void {
+    this.#progressAt = Date.now();
+    if (this.#stallTimer === undefined) this.#checkStall(this.#stall!.ms);
+  }
+
+  /** In `ms`: a stall if bytes still wait and nothing was written since; else look again. */
+  #checkStall(ms: number): void {
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      if (this.#failed || this.#inFlight === 0) return;
+      const stall = this.#stall!;
+      const quiet = Date.now() - this.#progressAt;
+      if (quiet >= stall.ms) stall.stalled();
+      else this.#checkStall(stall.ms - quiet);
+    }, ms);
+    unrefTimer(this.#stallTimer);
+  }
+
+  /** Forgets everything queued and stops watching for stalls. */
+  #drop(): void {
     this.#queue = [];
     this.#lengths = [];
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
+    this.#replyQueued = 0;
+    this.#forget();
+  }
+
+  /** Stops counting what the transport still holds (it is the transport's from now on). */
+  #forget(): void {
+    this.#inFlight = 0;
+    this.#replyInFlight = 0;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#drop();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w();
@@ -201,6 +282,7 @@ export class FrameWriter {
     this.#flush();
     if (this.#failed) return;
     this.#failed = true;
+    this.#forget();
     try {
       await this.#writer.close();
     } catch {
@@ -225,10 +307,7 @@ export class FrameWriter {
   /** Drops what is queued and aborts the writable. */
   abort(reason?: unknown): void {
     this.#failed = true;
-    this.#queue = [];
-    this.#lengths = [];
-    this.#queuedBytes = 0;
-    this.#copyBytes = 0;
+    this.#drop();
     this.#writer.abort(reason).catch(() => {});
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];

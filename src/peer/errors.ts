@@ -175,6 +175,47 @@ export class StreamOverflowError extends Error {
 }
 
 /**
+ * The remote read nothing of what this peer wrote for `writeStallTimeoutMs`: the connection was
+ * closed (the reason `closed` resolves with; pending requests reject with a
+ * {@linkcode ConnectionClosedError} whose `cause` it is). A remote that stops reading must not
+ * hold the results, streams and requests written for it forever.
+ *
+ * @example A transport that never takes a byte
+ * ```ts
+ * import { Peer, WriteStallError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const writable = new WritableStream<Uint8Array>({ write: () => new Promise(() => {}) });
+ * const peer = new Peer(
+ *   { readable: new ReadableStream(), writable, close() {} },
+ *   { writeStallTimeoutMs: 20, handshakeTimeoutMs: 0, logger: null },
+ * );
+ * // A socket keeps the process alive; this stand-in does not (the peer's timers never do).
+ * const keepAlive = setInterval(() => {}, 1000);
+ * const why = await peer.closed;
+ * clearInterval(keepAlive);
+ * assert.ok(why instanceof WriteStallError);
+ * assert.equal(why.timeoutMs, 20);
+ * ```
+ */
+export class WriteStallError extends Error {
+  /** How long writes made no progress, in ms (the `writeStallTimeoutMs` in force). */
+  readonly timeoutMs: number;
+
+  /**
+   * Creates a write stall error.
+   *
+   * @param timeoutMs The write stall timeout that passed, in ms.
+   * @param options Standard error options.
+   */
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super(`The remote read nothing for ${timeoutMs} ms: the connection was closed`, options);
+    this.name = "WriteStallError";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * A payload is larger than `maxPayloadBytes` allows. On the sending side it is refused before
  * anything is written (a request, a streaming request's part, a notification, or a handler's
  * result, which is answered with an ErrorResult saying so); on the receiving side a streaming

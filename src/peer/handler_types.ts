@@ -25,7 +25,11 @@ export interface RequestContext {
   readonly peer: Session;
   /** The requested operation. */
   readonly op: string;
-  /** Aborted when the connection closes, so long-running handlers can stop early. */
+  /**
+   * This request's own signal, aborted when the connection closes, so long-running handlers
+   * can stop early. It is let go when the request settles (its result was sent), so a listener
+   * added to it goes with the request; it is made the first time a handler reads it.
+   */
   readonly signal: AbortSignal;
 }
 

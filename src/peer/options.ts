@@ -95,17 +95,22 @@ export interface PeerOptions {
   maxPayloadBytes?: number;
   /**
    * The most buffer requests from the remote handled at once; more get a RetryResult
-   * (`request rate limit`) with a wait between `retryWaitMinMs` and `retryWaitMaxMs`; 0 refuses
-   * them all. Unlimited by default, as in Go.
+   * (`request rate limit`) with a wait between `retryWaitMinMs` and `retryWaitMaxMs`, which Go
+   * clients and ours retry; 0 refuses them all, `Infinity` (Go's default) lifts the limit. The
+   * default is finite so that one connection's flood stays cheap for the others: with 50,000
+   * pending `sleep` requests on one connection, another's echo took under 1 ms once they were
+   * read, and at most tens of ms while they were (1,024: 21–65 ms; 4,096: 58–145 ms).
    *
-   * @default {Infinity}
+   * @default {1024}
    */
   maxBufferRequests?: number;
   /**
    * The most streaming requests from the remote handled at once; more get a RetryResult; 0
-   * refuses them all. Unlimited by default (Go disables streaming requests by default).
+   * refuses them all, `Infinity` lifts the limit (Go disables streaming requests by default).
+   * Each may buffer up to `streamBufferBytes` for its handler, so this also bounds what one
+   * connection's streams can hold.
    *
-   * @default {Infinity}
+   * @default {128}
    */
   maxStreamRequests?: number;
   /**
@@ -183,12 +188,35 @@ export interface PeerOptions {
    */
   streamStallTimeoutMs?: number;
   /**
-   * How many bytes may wait to be written before `request`, `notify` and stream writes wait
-   * for the transport to drain.
+   * How many bytes may wait to be written before `request`, `notify`, stream writes, handler
+   * results and streaming results wait for the transport to drain. It also bounds what a
+   * remote that stops reading costs: once this many bytes of results wait for it, the peer stops
+   * reading that connection (no new requests are taken) and its handlers' results and streams
+   * wait too, so the peer holds about this much plus the one frame that crossed it (and one
+   * part per streaming result in progress) until `writeStallTimeoutMs` closes it.
    *
    * @default {1048576}
    */
   writeBufferBytes?: number;
+  /**
+   * Close the connection with a {@linkcode WriteStallError} when bytes wait to be written and
+   * the transport takes none of them for this long, in milliseconds (a remote that stopped
+   * reading). 0 disables it. An idle connection, with nothing to write, is never closed by it.
+   *
+   * @default {30000}
+   */
+  writeStallTimeoutMs?: number;
+  /**
+   * A frame that has started must be complete within this many milliseconds, or the connection
+   * closes with a timeout ProtocolError (code 3). It covers the whole frame: a remote that
+   * trickles a byte now and then does not reset it (as Go's read deadline covers a message).
+   * Time between frames is not counted (idle peers stay connected), nor time this peer does not
+   * read on purpose. A payload of `maxPayloadBytes` must so arrive at 16 MiB / 30 s, about
+   * 560 KB/s at the defaults. 0 disables it.
+   *
+   * @default {30000}
+   */
+  frameTimeoutMs?: number;
   /**
    * Called with each heartbeat received.
    *
@@ -245,9 +273,11 @@ export interface ResolvedOptions {
   readonly streamBufferBytes: number;
   readonly streamStallTimeoutMs: number;
   readonly writeBufferBytes: number;
+  readonly writeStallTimeoutMs: number;
+  readonly frameTimeoutMs: number;
   /**
-   * The read loop pauses while more than this waits to be written: a remote that sends but
-   * never reads (the results its own requests produced) cannot grow memory without bound.
+   * The read loop pauses while this many bytes of replies (results of the remote's requests)
+   * wait to be written: a remote that sends but never reads cannot grow memory without bound.
    */
   readonly readPauseBytes: number;
   readonly onHeartbeat: ((heartbeat: Heartbeat) => void) | undefined;
@@ -275,8 +305,8 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
     ),
-    maxBufferRequests: limit(options.maxBufferRequests ?? Infinity, "maxBufferRequests"),
-    maxStreamRequests: limit(options.maxStreamRequests ?? Infinity, "maxStreamRequests"),
+    maxBufferRequests: limit(options.maxBufferRequests ?? 1024, "maxBufferRequests"),
+    maxStreamRequests: limit(options.maxStreamRequests ?? 128, "maxStreamRequests"),
     retryWaitMinMs,
     retryWaitMaxMs,
     maxRetries: finite(options.maxRetries ?? 3, "maxRetries"),
@@ -288,7 +318,9 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
     streamBufferBytes: finite(options.streamBufferBytes ?? 4 * 1024 * 1024, "streamBufferBytes"),
     streamStallTimeoutMs: finite(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs"),
     writeBufferBytes,
-    readPauseBytes: Math.max(16 * writeBufferBytes, 16 * 1024 * 1024),
+    writeStallTimeoutMs: finite(options.writeStallTimeoutMs ?? 30_000, "writeStallTimeoutMs"),
+    frameTimeoutMs: finite(options.frameTimeoutMs ?? 30_000, "frameTimeoutMs"),
+    readPauseBytes: Math.max(1, writeBufferBytes),
     onHeartbeat: options.onHeartbeat,
     onError: options.onError,
     onHandlerError: options.onHandlerError,

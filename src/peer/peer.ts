@@ -2,7 +2,6 @@
 // The Peer: the public API, and the wiring of its parts (the _*.ts files, narrow interfaces).
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext, RequestContext } from "./handlers.ts";
 import {
   handlerFailed,
   type PeerOptions,
@@ -18,6 +17,8 @@ import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
 import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
+import { RequestSignals } from "./_request_context.ts";
+import { registerStats } from "./_stats.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter, registerFrameSink } from "./_writer.ts";
@@ -51,9 +52,6 @@ export class Peer implements Session {
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #writer: FrameWriter;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder: MessageDecoder;
-  readonly #flow: InboundFlow;
   readonly #liveness: Liveness;
   readonly #outgoing: OutgoingRequests;
   readonly #incoming: IncomingRequests;
@@ -61,8 +59,8 @@ export class Peer implements Session {
   readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
   readonly #closing: Closing;
-  /** Aborted when the connection closes: every handler's `context.signal`. */
-  readonly #abort = new AbortController();
+  /** Each handler's own `context.signal`, aborted when the connection closes. */
+  readonly #signals = new RequestSignals();
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
@@ -74,7 +72,7 @@ export class Peer implements Session {
   constructor(transport: Transport, options?: PeerOptions) {
     const o = this.#options = resolveOptions(options === undefined ? {} : options);
     this.#transport = transport;
-    this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
+    const decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
       this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
     );
@@ -82,6 +80,7 @@ export class Peer implements Session {
       transport.writable,
       o.writeBufferBytes,
       (error) => this.#closing.writeFailed(error),
+      { ms: o.writeStallTimeoutMs, stalled: () => this.#closing.writeStalled(o) },
     );
     const liveness = this.#liveness = new Liveness({
       timedOut: (error) => this.#closing.protocolFailure(error),
@@ -89,7 +88,7 @@ export class Peer implements Session {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
     }, o);
-    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
+    const flow = new InboundFlow(state, () => liveness.read(), o);
     const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
     this.#parts = {
       wire,
@@ -98,28 +97,20 @@ export class Peer implements Session {
       outgoing,
       maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
-      requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
-      notificationContext: (name): NotificationContext => ({ peer: this, name }),
+      requestContext: (op) => this.#signals.context(this, op),
+      notificationContext: (name) => ({ peer: this, name }),
       reportError: (e) => o.onError?.(e),
       handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
     };
     const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
-    this.#reader = transport.readable.getReader();
-    this.#closing = new Closing({
-      state,
-      liveness,
-      abort: this.#abort,
-      outgoing,
-      incoming,
-      writer: wire,
-      reader: this.#reader,
-      transport,
-      logger: o.logger,
-    });
+    const reader = transport.readable.getReader();
+    const closed = { state, liveness, abort: this.#signals, outgoing, incoming, writer: wire };
+    this.#closing = new Closing({ ...closed, reader, transport, logger: o.logger });
+    registerStats(this, closed);
     wire.sendRaw(encodeHandshake());
     registerFrameSink(this, wire);
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
+    readLoop(reader, decoder, { ...host, life: state }, o);
   }
 
   /**
@@ -439,7 +430,7 @@ export class Peer implements Session {
     if (state.closed) throw state.closedError();
     const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
     if (tooLarge) throw tooLarge;
-    if (!this.#writer.writable) await this.#writer.drained();
+    while (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });
   }
