@@ -76,6 +76,16 @@ export type {
   StreamHandler,
 } from "./src/peer/handlers.ts";
 export type { HandlerErrorInfo, Logger, PeerOptions } from "./src/peer/options.ts";
+export { RetryResult } from "./src/peer/middleware.ts";
+export type {
+  Interceptor,
+  Middleware,
+  MiddlewareContext,
+  MiddlewareResult,
+  OutgoingCall,
+  RequestKind,
+} from "./src/peer/middleware.ts";
+export type { RequestEvent, RequestOutcome } from "./src/peer/telemetry.ts";
 export { Peer } from "./src/peer/peer.ts";
 export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
 export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";

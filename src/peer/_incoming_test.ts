@@ -28,10 +28,11 @@ function table(handlers: HandlersType, limits: { maxBufferRequests?: number } = 
     life,
     flow,
     handlers,
-    requestContext: (op) => ({ peer: undefined as never, op, signal }),
-    notificationContext: (name) => ({ peer: undefined as never, name }),
+    requestContext: (op) => ({ peer: undefined as never, op, signal, data: undefined }),
+    notificationContext: (name) => ({ peer: undefined as never, name, data: undefined }),
     reportError: (e) => errors.push(e),
     handlerFailed: () => {},
+    events: undefined,
   }, {
     maxPayloadBytes: 8,
     maxBufferRequests: limits.maxBufferRequests ?? Infinity,

@@ -63,6 +63,8 @@ export class OutgoingRequests {
   #nextId = 0;
   /** Streaming requests whose request side is still open (they keep the peer busy). */
   uploads = 0;
+  /** The id given by the last `add()` (for telemetry, read right after `send()`). */
+  lastId: RequestId = 0;
 
   constructor(wire: Wire, life: Lifecycle, flow: InboundFlow, options: OutgoingOptions) {
     this.#wire = wire;
@@ -109,7 +111,7 @@ export class OutgoingRequests {
 
   /** Gives `out` an id and arms its timeout and abort signal. */
   add(out: Outgoing, options: RequestOptions | undefined): RequestId {
-    const id = this.#allocId(out);
+    const id = this.lastId = this.#allocId(out);
     const timeoutMs = options?.timeoutMs ?? this.#options.requestTimeoutMs;
     if (timeoutMs > 0) {
       out.timer = setTimeout(() => {

@@ -20,13 +20,18 @@ import type { Session } from "./session.ts";
  * server.abort();
  * ```
  */
-export interface RequestContext {
+export interface RequestContext<Data = unknown> {
   /** The peer the request came from: handlers can send requests and notifications back. */
   readonly peer: Session;
   /** The requested operation. */
   readonly op: string;
   /** Aborted when the connection closes, so long-running handlers can stop early. */
   readonly signal: AbortSignal;
+  /**
+   * The connection's data (`peer.data`): what the server's `onConnect` returned, or the peer's
+   * `data` option.
+   */
+  readonly data: Data;
 }
 
 /**
@@ -49,11 +54,13 @@ export interface RequestContext {
  * server.abort();
  * ```
  */
-export interface NotificationContext {
+export interface NotificationContext<Data = unknown> {
   /** The peer the notification came from. */
   readonly peer: Session;
   /** The notification name. */
   readonly name: string;
+  /** The connection's data (`peer.data`). */
+  readonly data: Data;
 }
 
 /**
@@ -98,9 +105,9 @@ export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type JsonHandler<In = any, Out = unknown> = (
+export type JsonHandler<In = any, Out = unknown, Data = unknown> = (
   value: In,
-  context: RequestContext,
+  context: RequestContext<Data>,
 ) => Out | Promise<Out>;
 
 /**
@@ -122,9 +129,9 @@ export type JsonHandler<In = any, Out = unknown> = (
  * server.abort();
  * ```
  */
-export type BufferHandler = (
+export type BufferHandler<Data = unknown> = (
   payload: Uint8Array,
-  context: RequestContext,
+  context: RequestContext<Data>,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -149,9 +156,9 @@ export type BufferHandler = (
  * server.abort();
  * ```
  */
-export type StreamHandler = (
+export type StreamHandler<Data = unknown> = (
   parts: ReadableStream<Uint8Array>,
-  context: RequestContext,
+  context: RequestContext<Data>,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -175,9 +182,9 @@ export type StreamHandler = (
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type NotificationHandler<In = any> = (
+export type NotificationHandler<In = any, Data = unknown> = (
   value: In,
-  context: NotificationContext,
+  context: NotificationContext<Data>,
 ) => void | Promise<void>;
 
 /**
@@ -200,7 +207,7 @@ export type NotificationHandler<In = any> = (
  * server.abort();
  * ```
  */
-export type BufferNotificationHandler = (
+export type BufferNotificationHandler<Data = unknown> = (
   payload: Uint8Array,
-  context: NotificationContext,
+  context: NotificationContext<Data>,
 ) => void | Promise<void>;

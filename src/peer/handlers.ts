@@ -5,9 +5,11 @@ import type {
   BufferNotificationHandler,
   HandlerResult,
   JsonHandler,
+  NotificationContext,
   NotificationHandler,
   StreamHandler,
 } from "./handler_types.ts";
+import type { Middleware } from "./middleware.ts";
 import { decodeJson, encodeJson } from "./_payload.ts";
 
 export type {
@@ -28,6 +30,8 @@ export interface RequestHandlerEntry {
    * limit) or `stream` (parts as they arrive).
    */
   readonly input: "buffer" | "stream";
+  /** How it was registered (fallbacks are `buffer`), for middleware and telemetry. */
+  readonly kind: "json" | "buffer" | "stream";
   /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
   readonly fn: BufferHandler | StreamHandler;
 }
@@ -35,6 +39,9 @@ export interface RequestHandlerEntry {
 // Set by the Handlers class's static block: the peer's lookups, off the public surface.
 let findRequest: (h: Handlers, op: string) => RequestHandlerEntry | undefined;
 let findNotification: (h: Handlers, name: string) => BufferNotificationHandler | undefined;
+let findMiddleware: (h: Handlers) => readonly Middleware[] | undefined;
+/** Bumped by every `use()`: each set's cached chain is recomputed once after a change. */
+let generation = 0;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
@@ -83,6 +90,9 @@ export class Handlers {
   readonly #notifications = new Map<string, BufferNotificationHandler>();
   #requestFallback: RequestHandlerEntry | undefined;
   #notificationFallback: BufferNotificationHandler | undefined;
+  readonly #middleware: Middleware[] = [];
+  #chain: readonly Middleware[] | undefined;
+  #chainGeneration = -1;
 
   /**
    * Creates a handler set.
@@ -115,8 +125,12 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
-    this.#requests.set(op, { input: "buffer", fn: jsonAsBuffer(fn as JsonHandler) });
+  handle<In = unknown, Out = unknown, Data = unknown>(
+    op: string,
+    fn: JsonHandler<In, Out, Data>,
+  ): this {
+    const wrapped = jsonAsBuffer(fn as JsonHandler);
+    this.#requests.set(op, { input: "buffer", kind: "json", fn: wrapped });
     return this;
   }
 
@@ -142,8 +156,8 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBuffer(op: string, fn: BufferHandler): this {
-    this.#requests.set(op, { input: "buffer", fn });
+  handleBuffer<Data = unknown>(op: string, fn: BufferHandler<Data>): this {
+    this.#requests.set(op, { input: "buffer", kind: "buffer", fn: fn as BufferHandler });
     return this;
   }
 
@@ -175,8 +189,8 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleStream(op: string, fn: StreamHandler): this {
-    this.#requests.set(op, { input: "stream", fn });
+  handleStream<Data = unknown>(op: string, fn: StreamHandler<Data>): this {
+    this.#requests.set(op, { input: "stream", kind: "stream", fn: fn as StreamHandler });
     return this;
   }
 
@@ -203,7 +217,7 @@ export class Handlers {
    * ```
    */
   handleFallback(fn: BufferHandler): this {
-    this.#requestFallback = { input: "buffer", fn };
+    this.#requestFallback = { input: "buffer", kind: "buffer", fn };
     return this;
   }
 
@@ -231,8 +245,14 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
-    this.#notifications.set(name, (payload, context) => fn(decodeJson(payload) as In, context));
+  handleNotification<In = unknown, Data = unknown>(
+    name: string,
+    fn: NotificationHandler<In, Data>,
+  ): this {
+    this.#notifications.set(
+      name,
+      (payload, context) => fn(decodeJson(payload) as In, context as NotificationContext<Data>),
+    );
     return this;
   }
 
@@ -260,8 +280,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
-    this.#notifications.set(name, fn);
+  handleBufferNotification<Data = unknown>(
+    name: string,
+    fn: BufferNotificationHandler<Data>,
+  ): this {
+    this.#notifications.set(name, fn as BufferNotificationHandler);
     return this;
   }
 
@@ -335,9 +358,83 @@ export class Handlers {
     return this.#findNotification(name) !== undefined;
   }
 
+  /**
+   * Adds a middleware that runs around every request and notification this set dispatches,
+   * and every set extending it dispatches. The chain of a request is its set's ancestors'
+   * middleware (the root's first, outermost), then the set's own, in the order added; the
+   * handler is innermost. Middleware added later applies to later requests.
+   *
+   * What a middleware does with `next()`:
+   *
+   * - awaits it and returns its result (or returns `undefined` after calling it): the
+   *   handler's answer goes out (middleware may also return another result instead);
+   * - returns without calling it: that value answers the request (bytes or a stream as they
+   *   are, other values as JSON, `undefined` as an empty result); for a notification, the
+   *   handler does not run;
+   * - throws (or `next()` rejects because the handler threw): the request gets an ErrorResult
+   *   with the message (or `internal error`, see `exposeHandlerErrors`) and the error is
+   *   reported as a handler error; a thrown `RetryResult` answers with a
+   *   RetryResult instead, a thrown `RemoteError` with its payload. For a notification the
+   *   error is reported only.
+   *
+   * Middleware runs for requests that found a handler and were admitted: requests for
+   * unknown operations, over `maxBufferRequests` / `maxStreamRequests`, or arriving while
+   * the peer closes are answered before it. A set without middleware (and without
+   * ancestors with any) dispatches exactly as before, without a promise per request.
+   *
+   * @typeParam Data The connection's data (`peer.data`), as this middleware expects it.
+   * @param middleware The middleware.
+   * @returns This set, for chaining.
+   *
+   * @example Logging around every request; refusing some
+   * ```ts
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const log: string[] = [];
+   * const handlers = new Handlers()
+   *   .use(async (ctx, next) => {
+   *     log.push(`> ${ctx.op}`);
+   *     try {
+   *       return await next();
+   *     } finally {
+   *       log.push(`< ${ctx.op}`);
+   *     }
+   *   })
+   *   .use((ctx, next) => ctx.op.startsWith("admin.") ? Promise.reject(new Error("Forbidden")) : next())
+   *   .handle("echo", (v: string) => v)
+   *   .handle("admin.wipe", () => "wiped");
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers, logger: null });
+   * const client = new Peer(b);
+   * assert.equal(await client.request("echo", "hi"), "hi");
+   * await assert.rejects(client.request("admin.wipe"), /Forbidden/);
+   * assert.deepEqual(log, ["> echo", "< echo", "> admin.wipe", "< admin.wipe"]);
+   * client.abort();
+   * server.abort();
+   * ```
+   */
+  use<Data = unknown>(middleware: Middleware<Data>): this {
+    if (typeof middleware !== "function") throw new TypeError("middleware must be a function");
+    this.#middleware.push(middleware as Middleware);
+    generation++;
+    return this;
+  }
+
   static {
     findRequest = (h, op) => h.#find(op);
     findNotification = (h, name) => h.#findNotification(name);
+    findMiddleware = (h) => h.#middlewareChain();
+  }
+
+  /** The ancestors' middleware then this set's, cached; `undefined` when there is none. */
+  #middlewareChain(): readonly Middleware[] | undefined {
+    if (this.#chainGeneration === generation) return this.#chain;
+    const inherited = this.#parent === undefined ? undefined : this.#parent.#middlewareChain();
+    const own = this.#middleware;
+    this.#chain = own.length === 0 ? inherited : [...(inherited ?? []), ...own];
+    this.#chainGeneration = generation;
+    return this.#chain;
   }
 
   /** An exact match in this set or an ancestor, else the nearest fallback. */
@@ -378,6 +475,11 @@ export class Handlers {
 /** The handler a request for `op` runs: an exact match in `h` or an ancestor, else a fallback. */
 export function findRequestHandler(h: Handlers, op: string): RequestHandlerEntry | undefined {
   return findRequest(h, op);
+}
+
+/** The middleware chain of requests dispatched by `h` (outermost first), if it has any. */
+export function middlewareOf(h: Handlers): readonly Middleware[] | undefined {
+  return findMiddleware(h);
 }
 
 /** The handler a notification `name` runs (exact match first, then the nearest fallback). */

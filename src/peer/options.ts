@@ -2,7 +2,9 @@
 
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
 import { Handlers } from "./handlers.ts";
+import type { Interceptor } from "./middleware.ts";
 import type { Heartbeat, Session } from "./session.ts";
+import type { RequestEvent } from "./telemetry.ts";
 import { errorText } from "./_payload.ts";
 
 /**
@@ -226,6 +228,28 @@ export interface PeerOptions {
    * @default {true}
    */
   exposeHandlerErrors?: boolean;
+  /**
+   * The connection's data: `peer.data`, and `ctx.data` in middleware and handlers. A
+   * {@linkcode Server} sets it to what its `onConnect` returned.
+   *
+   * @default {undefined}
+   */
+  data?: unknown;
+  /**
+   * Interceptors around every request and notification this peer sends, the first outermost
+   * (see {@linkcode Interceptor}; `peer.intercept()` adds more).
+   *
+   * @default {[]}
+   */
+  interceptors?: readonly Interceptor[];
+  /**
+   * Called once for every request and notification this peer sends or handles, when it
+   * ended: op, id, kind, direction, bytes, duration, outcome (see {@linkcode RequestEvent}).
+   * Without a listener nothing is measured. A listener that throws is reported to `onError`.
+   *
+   * @default {undefined}
+   */
+  onRequestEvent?: (event: RequestEvent) => void;
 }
 
 /** {@linkcode PeerOptions} with every default applied and every value checked. */
@@ -255,6 +279,9 @@ export interface ResolvedOptions {
   readonly onHandlerError: ((error: unknown, info: HandlerErrorInfo) => void) | undefined;
   readonly logger: Logger | undefined;
   readonly exposeHandlerErrors: boolean;
+  readonly data: unknown;
+  readonly interceptors: readonly Interceptor[] | undefined;
+  readonly onRequestEvent: ((event: RequestEvent) => void) | undefined;
 }
 
 /**
@@ -296,6 +323,9 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
       ? (globalThis as { console?: Logger }).console
       : options.logger ?? undefined,
     exposeHandlerErrors: options.exposeHandlerErrors ?? true,
+    data: options.data,
+    interceptors: options.interceptors,
+    onRequestEvent: options.onRequestEvent,
   };
 }
 

@@ -1,27 +1,19 @@
 // This module is browser compatible.
-// The Peer: the public API, and the wiring of its parts (each behind a narrow interface):
-// _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
+// The Peer: the public API over its parts (wired in _wiring.ts, each behind a narrow
+// interface): _send, _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state,
+// _writer.
 
-import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext, RequestContext } from "./handlers.ts";
-import {
-  handlerFailed,
-  type PeerOptions,
-  type ResolvedOptions,
-  resolveOptions,
-} from "./options.ts";
+import type { Interceptor } from "./middleware.ts";
+import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { Transport } from "./transport.ts";
-import { Closing } from "./_closing.ts";
-import { InboundFlow } from "./_flow.ts";
-import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
-import { Liveness } from "./_liveness.ts";
-import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson, oversize } from "./_payload.ts";
-import { readLoop } from "./_reader.ts";
-import { PeerState } from "./_state.ts";
-import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
-import { FrameWriter } from "./_writer.ts";
+import type { Closing } from "./_closing.ts";
+import type { Liveness } from "./_liveness.ts";
+import type { OutgoingRequests } from "./_outgoing.ts";
+import { decodeJson, encodeJson } from "./_payload.ts";
+import type { Sender } from "./_send.ts";
+import type { PeerState } from "./_state.ts";
+import { assemble } from "./_wiring.ts";
 
 /**
  * One end of a Gotalk connection: it sends and serves requests, streams and notifications
@@ -51,19 +43,11 @@ import { FrameWriter } from "./_writer.ts";
 export class Peer implements Session {
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
-  readonly #writer: FrameWriter;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder: MessageDecoder;
-  readonly #flow: InboundFlow;
   readonly #liveness: Liveness;
   readonly #outgoing: OutgoingRequests;
-  readonly #incoming: IncomingRequests;
-  /** What the parts see of this peer. */
-  readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
   readonly #closing: Closing;
-  /** Aborted when the connection closes: every handler's `context.signal`. */
-  readonly #abort = new AbortController();
+  readonly #send: Sender;
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
@@ -75,51 +59,12 @@ export class Peer implements Session {
   constructor(transport: Transport, options?: PeerOptions) {
     const o = this.#options = resolveOptions(options === undefined ? {} : options);
     this.#transport = transport;
-    this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
-    const state = this.#state = new PeerState(() =>
-      this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
-    );
-    const wire = this.#writer = new FrameWriter(
-      transport.writable,
-      o.writeBufferBytes,
-      (error) => this.#closing.writeFailed(error),
-    );
-    const liveness = this.#liveness = new Liveness({
-      timedOut: (error) => this.#closing.protocolFailure(error),
-      sendHeartbeat: (load, time) => {
-        if (!state.closed) wire.send({ type: "h", load, time });
-      },
-    }, o);
-    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
-    const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
-    this.#parts = {
-      wire,
-      life: state,
-      flow,
-      outgoing,
-      maxPayloadBytes: o.maxPayloadBytes,
-      handlers: o.handlers,
-      requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
-      notificationContext: (name): NotificationContext => ({ peer: this, name }),
-      reportError: (e) => o.onError?.(e),
-      handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
-    };
-    const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
-    this.#reader = transport.readable.getReader();
-    this.#closing = new Closing({
-      state,
-      liveness,
-      abort: this.#abort,
-      outgoing,
-      incoming,
-      writer: wire,
-      reader: this.#reader,
-      transport,
-      logger: o.logger,
-    });
-    wire.sendRaw(encodeHandshake());
-    const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
+    const parts = assemble(this, transport, o);
+    this.#state = parts.state;
+    this.#liveness = parts.liveness;
+    this.#outgoing = parts.outgoing;
+    this.#closing = parts.closing;
+    this.#send = parts.send;
   }
 
   /**
@@ -303,7 +248,7 @@ export class Peer implements Session {
    */
   async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
     const payload = encodeJson(value, "request", op);
-    return decodeJson(await this.bufferRequest(op, payload, options)) as T;
+    return decodeJson(await this.#send.request(op, payload, options, "json")) as T;
   }
 
   /**
@@ -336,15 +281,7 @@ export class Peer implements Session {
    * ```
    */
   bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
-    if (!this.#state.open) return Promise.reject(this.#state.closedError());
-    if (payload.length > 0xffffffff) {
-      return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
-    }
-    const tooLarge = oversize(op, payload, this.#options.maxPayloadBytes, "request");
-    if (tooLarge) return Promise.reject(tooLarge);
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#outgoing.send(op, payload, options);
+    return this.#send.request(op, payload, options, "buffer");
   }
 
   /**
@@ -378,7 +315,7 @@ export class Peer implements Session {
    * ```
    */
   streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest {
-    return openStreamRequest(this.#parts, op, options);
+    return this.#send.stream(op, options);
   }
 
   /**
@@ -434,14 +371,56 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
-    const state = this.#state;
-    if (state.closed) throw state.closedError();
-    const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
-    if (tooLarge) throw tooLarge;
-    if (!this.#writer.writable) await this.#writer.drained();
-    if (state.closed) throw state.closedError();
-    this.#writer.send({ type: "n", name, payload });
+  bufferNotify(name: string, payload: Uint8Array): Promise<void> {
+    return this.#send.notify(name, payload);
+  }
+
+  /**
+   * Adds an outgoing interceptor (see {@linkcode Interceptor}), inside those added before.
+   *
+   * @param interceptor Runs around every later request and notification this peer sends.
+   * @returns This peer.
+   *
+   * @example Logging every call a client makes
+   * ```ts
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handle("ping", () => "pong") });
+   * const log: string[] = [];
+   * const client = new Peer(b).intercept((call, next) => (log.push(call.op), next()));
+   * assert.equal(await client.request("ping"), "pong");
+   * assert.deepEqual(log, ["ping"]);
+   * client.abort();
+   * server.abort();
+   * ```
+   */
+  intercept(interceptor: Interceptor): this {
+    this.#send.intercept(interceptor);
+    return this;
+  }
+
+  /**
+   * The connection's data: the `data` option, which a {@linkcode Server} sets to what its
+   * `onConnect` returned. Handlers and middleware see it as `ctx.data`.
+   *
+   * @returns The data.
+   *
+   * @example Data of one's own
+   * ```ts
+   * import { Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const p = new Peer(a, { data: { user: "ada" } });
+   * assert.deepEqual(p.data, { user: "ada" });
+   * p.abort();
+   * b.close();
+   * ```
+   */
+  get data(): unknown {
+    return this.#options.data;
   }
 
   /**

@@ -145,6 +145,11 @@ export interface CloseOptions {
  * ```
  */
 export interface Session {
+  /**
+   * The connection's data (see `PeerOptions.data`; a `Server` sets it from `onConnect`). For a
+   * `ReconnectingPeer`, its own `data` option, which every connection's peer gets.
+   */
+  readonly data: unknown;
   /** Whether requests can be sent now (not closing or closed; for a reconnecting peer: connected). */
   readonly isOpen: boolean;
   /** Resolves when the session is closed for good (see {@linkcode Peer.closed}). Never rejects. */
