@@ -286,6 +286,11 @@ export class IncomingRequests {
       }
     }
     this.#streams.clear();
+    if (this.#probes) {
+      // Handlers still running: their requests end here, unanswered.
+      for (const probe of this.#probes.values()) probe.end("closed");
+      this.#probes.clear();
+    }
   }
 
   /** The handler for a new request, or `undefined` after answering a refusal (limit, unknown). */

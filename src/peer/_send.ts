@@ -36,13 +36,7 @@ export class Sender {
   constructor(host: SenderHost) {
     this.#host = host;
     this.#events = host.events;
-    const list = host.interceptors;
-    if (list !== undefined) {
-      for (const i of list) {
-        if (typeof i !== "function") throw new TypeError("interceptors must be functions");
-      }
-      if (list.length > 0) this.#interceptors = [...list];
-    }
+    if (host.interceptors !== undefined) this.#interceptors = [...host.interceptors];
   }
 
   /** Adds an interceptor (innermost of those so far). */

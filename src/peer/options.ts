@@ -324,7 +324,7 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
       : options.logger ?? undefined,
     exposeHandlerErrors: options.exposeHandlerErrors ?? true,
     data: options.data,
-    interceptors: options.interceptors,
+    interceptors: functions(options.interceptors, "interceptors"),
     onRequestEvent: options.onRequestEvent,
   };
 }
@@ -337,6 +337,15 @@ export function handlerFailed(o: ResolvedOptions, error: unknown, info: HandlerE
   } catch (hookError) {
     o.onError?.(hookError);
   }
+}
+
+/** A list of functions (copied), or `undefined` when empty. */
+function functions<T>(list: readonly T[] | undefined, name: string): readonly T[] | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.some((f) => typeof f !== "function")) {
+    throw new TypeError(`${name} must be an array of functions`);
+  }
+  return list.length === 0 ? undefined : [...list];
 }
 
 /** A count limit: any non-negative number, `Infinity` included. */
