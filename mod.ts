@@ -99,6 +99,12 @@ export type {
 export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";
-export { Server } from "./src/server/server.ts";
+export { ConnectionRefused, refuse, Server } from "./src/server/server.ts";
 export type { ServerOptions } from "./src/server/server.ts";
-export type { ListenAddr, Listener } from "./src/peer/transport.ts";
+export type {
+  ConnectionGate,
+  ConnectionInfo,
+  ConnectionVerdict,
+  ListenAddr,
+  Listener,
+} from "./src/peer/transport.ts";

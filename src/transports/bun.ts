@@ -265,6 +265,7 @@ async function rootCertificates(): Promise<readonly string[]> {
 export async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls } = listenParams(options);
   const queue = new AcceptQueue();
+  queue.kind = tls === undefined ? "tcp" : "tls";
   const listener = bun().listen({
     hostname,
     port,

@@ -188,7 +188,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const listener = tls === undefined
     ? Deno.listen({ hostname, port })
     : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
-  return new AcceptQueue(
+  const queue = new AcceptQueue(
     { hostname: listener.addr.hostname ?? "", port: listener.addr.port ?? 0 },
     () => closeQuietly(listener),
     async () => {
@@ -197,6 +197,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       return denoTransport(conn);
     },
   );
+  queue.kind = tls === undefined ? "tcp" : "tls";
+  return queue;
 }
 
 /**

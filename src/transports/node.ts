@@ -177,6 +177,7 @@ export function listen(options: ListenOptions): Promise<Listener> {
     ? createTcpServer({ allowHalfOpen: true, noDelay: true })
     : createTlsServer({ cert: tls.cert, key: tls.key, allowHalfOpen: true, noDelay: true });
   const queue = new AcceptQueue();
+  queue.kind = tls === undefined ? "tcp" : "tls";
   server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
     queue.push(nodeTransport(socket));
   });

@@ -225,9 +225,8 @@ class DenoAcceptor extends WebSocketAcceptor implements DenoWebSocketHandler {
     const remoteAddr = info
       ? formatAddr(info.remoteAddr.hostname, info.remoteAddr.port)
       : undefined;
-    const refusal = await route(request, this.#params);
+    const refusal = await route(request, this.#params) ?? await this.admit(request, remoteAddr);
     if (refusal !== null) return refusal;
-    if (this.closed) return new Response("Service Unavailable\n", { status: 503 });
     const { socket, response } = deno().upgradeWebSocket(request);
     socket.addEventListener("open", () => {
       if (this.closed) {
@@ -235,7 +234,8 @@ class DenoAcceptor extends WebSocketAcceptor implements DenoWebSocketHandler {
         return;
       }
       // Attached inside the "open" event: no message can have arrived before.
-      const transport: Transport = attachWebSocket(socket, this.#params.transport, remoteAddr);
+      const params = this.#params.transport;
+      const transport: Transport = attachWebSocket(socket, params, remoteAddr, [], request);
       this.push(transport);
     }, { once: true });
     return response;
