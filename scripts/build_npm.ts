@@ -110,6 +110,9 @@ writeFileSync(
       engines: { node: ">=20" },
       // Only the websocket-node entry point uses it (Node 20 has no WebSocket server or client).
       dependencies: { ws: "^8.18.0" },
+      // Only the otel entry point uses it; applications bring their own OpenTelemetry setup.
+      peerDependencies: { "@opentelemetry/api": "^1.9.0" },
+      peerDependenciesMeta: { "@opentelemetry/api": { optional: true } },
       sideEffects: false,
     },
     null,
