@@ -22,6 +22,7 @@ import { browserBundleRoute } from "../src/server/bundle_route.ts";
 import type { WebSocketListener, WebSocketServeOptions } from "../src/transports/websocket/deno.ts";
 import { buildBrowserBundle } from "../scripts/build_browser.ts";
 import { Chat } from "./chat.ts";
+import { identify } from "./identity.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -125,7 +126,11 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
   const server = `${runtime.name}, terminals on TCP port ${tcp.addr.port}`;
   const chat = new Chat({ pingIntervalMs, log, server });
   const servers = [
-    new Server(ws, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "ws") }),
+    new Server(ws, {
+      handlers: chat.handlers,
+      onConnect: identify, // the name comes from the connect URL or cookie, checked here
+      onPeer: (peer) => chat.attach(peer, "ws"),
+    }),
     new Server(tcp, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "tcp") }),
   ];
 
