@@ -13,6 +13,14 @@ import { deferred } from "./_test_fakes.ts";
 
 const enc = new TextEncoder();
 
+/** Every part of `readable` (Node 20's types have no async iteration of ReadableStream). */
+async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const reader = readable.getReader();
+  const parts: Uint8Array[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  return parts;
+}
+
 function recorded(): { events: RequestEvent[]; onRequestEvent: (e: RequestEvent) => void } {
   const events: RequestEvent[] = [];
   return { events, onRequestEvent: (e) => void events.push(e) };
@@ -37,7 +45,14 @@ const handlers = new Handlers()
     throw new RetryResult(1, "busy");
   })
   .handle("never", () => new Promise(() => {}))
-  .handleBuffer("parts", () => ReadableStream.from([new Uint8Array(3), new Uint8Array(4)]))
+  .handleBuffer("parts", () =>
+    new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array(3));
+        c.enqueue(new Uint8Array(4));
+        c.close();
+      },
+    }))
   .handleStream("echo", (parts) => parts);
 
 describe("Request telemetry", () => {
@@ -102,8 +117,7 @@ describe("Request telemetry", () => {
     await w.write(enc.encode("ab"));
     await w.write(enc.encode("cde"));
     await w.close();
-    let total = 0;
-    for await (const p of readable) total += p.length;
+    const total = (await readAll(readable)).reduce((n, p) => n + p.length, 0);
     assert.equal(total, 5);
     await client.close();
     assert.deepEqual(c.events.map(shape), [
