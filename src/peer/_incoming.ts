@@ -22,6 +22,7 @@ import {
 import { RetryResult } from "./middleware.ts";
 import type { InboundFlow } from "./_flow.ts";
 import { runMiddleware } from "./_middleware.ts";
+import { notifyThrough, refusedEvent } from "./_observed.ts";
 import { type EventSink, idText, Probe } from "./_telemetry.ts";
 import { concatParts, encodeText, errorText } from "./_payload.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
@@ -223,7 +224,10 @@ export class IncomingRequests {
     if (fn === undefined) return;
     const chain = middlewareOf(this.#handlers);
     if (chain !== undefined || this.#events !== undefined) {
-      this.#notifyThrough(chain, fn, name, payload);
+      const ctx = this.#host.notificationContext(name);
+      const signal = this.#host.requestContext(name).signal;
+      const failed = (e: unknown) => this.#notificationFailed(e, name);
+      notifyThrough(chain, this.#events, fn, ctx, signal, payload, failed);
       return;
     }
     try {
@@ -234,41 +238,9 @@ export class IncomingRequests {
     }
   }
 
-  /** A notification through middleware and/or telemetry. */
-  #notifyThrough(
-    chain: ReturnType<typeof middlewareOf>,
-    fn: (payload: Uint8Array, ctx: NotificationContext) => void | Promise<void>,
-    name: string,
-    payload: Uint8Array,
-  ): void {
-    const ctx = this.#host.notificationContext(name);
-    const events = this.#events;
-    const probe = events &&
-      new Probe(events, ctx.peer, "in", name, undefined, "notification", payload.length);
-    const run = chain === undefined
-      ? new Promise<unknown>((resolve) => resolve(fn(payload, ctx)))
-      : runMiddleware(chain, {
-        peer: ctx.peer,
-        op: name,
-        kind: "notification",
-        id: undefined,
-        payload,
-        signal: this.#host.requestContext(name).signal,
-        data: ctx.data,
-      }, () => fn(payload, ctx));
-    run.then(() => probe?.end("ok"), (e) => {
-      probe?.fail(e);
-      probe?.end();
-      if (!(e instanceof RetryResult)) this.#notificationFailed(e, name);
-    });
-  }
-
   /** Telemetry of a request answered before any handler ran. */
   #refused(m: RequestMessage, outcome: "closed" | "retry" | "error"): void {
-    const kind = m.type === "s" ? "stream" : "buffer";
-    const ctx = this.#host.requestContext(m.name);
-    const probe = new Probe(this.#events!, ctx.peer, "in", m.name, m.id, kind, m.payload.length);
-    probe.end(outcome);
+    refusedEvent(this.#events!, this.#host.requestContext(m.name).peer, m, outcome);
   }
 
   #notificationFailed(e: unknown, name: string): void {

@@ -359,28 +359,10 @@ export class Handlers {
   }
 
   /**
-   * Adds a middleware that runs around every request and notification this set dispatches,
-   * and every set extending it dispatches. The chain of a request is its set's ancestors'
-   * middleware (the root's first, outermost), then the set's own, in the order added; the
-   * handler is innermost. Middleware added later applies to later requests.
-   *
-   * What a middleware does with `next()`:
-   *
-   * - awaits it and returns its result (or returns `undefined` after calling it): the
-   *   handler's answer goes out (middleware may also return another result instead);
-   * - returns without calling it: that value answers the request (bytes or a stream as they
-   *   are, other values as JSON, `undefined` as an empty result); for a notification, the
-   *   handler does not run;
-   * - throws (or `next()` rejects because the handler threw): the request gets an ErrorResult
-   *   with the message (or `internal error`, see `exposeHandlerErrors`) and the error is
-   *   reported as a handler error; a thrown `RetryResult` answers with a
-   *   RetryResult instead, a thrown `RemoteError` with its payload. For a notification the
-   *   error is reported only.
-   *
-   * Middleware runs for requests that found a handler and were admitted: requests for
-   * unknown operations, over `maxBufferRequests` / `maxStreamRequests`, or arriving while
-   * the peer closes are answered before it. A set without middleware (and without
-   * ancestors with any) dispatches exactly as before, without a promise per request.
+   * Adds a middleware around every request and notification this set, or a set extending it,
+   * dispatches: the ancestors' middleware first (the root's outermost), then this set's in the
+   * order added, the handler innermost; later additions apply to later requests. What `next()`
+   * and each kind of return or throw do: see {@linkcode Middleware}.
    *
    * @typeParam Data The connection's data (`peer.data`), as this middleware expects it.
    * @param middleware The middleware.

@@ -114,11 +114,24 @@ export interface MiddlewareContext<Data = unknown> {
 export type MiddlewareResult = HandlerResult | undefined;
 
 /**
- * Runs around every incoming request and notification a {@linkcode Handlers} set dispatches
- * (see `Handlers.use` for the order and what each return means). Call `next()` to run the rest
- * of the chain and the handler; return without calling it to answer yourself: bytes or a
- * stream are the result as they are, another value is sent as JSON; throw to answer with an
- * ErrorResult, or throw a `RetryResult` to ask the caller to retry later.
+ * Runs around every incoming request and notification a `Handlers` set dispatches (see
+ * `Handlers.use` for the order). A middleware
+ *
+ * - calls `next()` and returns its result (returning `undefined` after calling it keeps that
+ *   result; it may also return another instead);
+ * - or returns without calling it: that value answers the request (bytes or a stream as they
+ *   are, other values as JSON, `undefined` as an empty result); for a notification, the
+ *   handler does not run;
+ * - or throws (or lets `next()`'s rejection through: the handler threw): the request gets an
+ *   ErrorResult with the message (`internal error` with `exposeHandlerErrors: false`) and the
+ *   error is reported as a handler error; a thrown {@linkcode RetryResult} answers with a
+ *   RetryResult instead (to shed load), a thrown `RemoteError` with its payload. For a
+ *   notification the error is reported only.
+ *
+ * Middleware runs for requests that found a handler and were admitted: requests for unknown
+ * operations, over `maxBufferRequests` / `maxStreamRequests`, or arriving while the peer closes
+ * are answered before it. A set without middleware (nor ancestors with any) dispatches exactly
+ * as before, without a promise per request. Calling `next()` twice fails the request.
  *
  * @typeParam Data The connection's data.
  *
