@@ -1,5 +1,7 @@
 // This module is browser compatible.
 
+import type { ValueCodec } from "./codec.ts";
+import type { Contract } from "./contract.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -19,14 +21,22 @@ import type { Session } from "./session.ts";
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves: it types calls back through `peer`.
  */
-export interface RequestContext {
+export interface RequestContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+> {
   /** The peer the request came from: handlers can send requests and notifications back. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The requested operation. */
   readonly op: string;
   /** Aborted when the connection closes, so long-running handlers can stop early. */
   readonly signal: AbortSignal;
+  /** The peer's value codec (`undefined`: JSON), for handlers that encode values themselves. */
+  readonly codec?: ValueCodec;
 }
 
 /**
@@ -48,12 +58,20 @@ export interface RequestContext {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves.
  */
-export interface NotificationContext {
+export interface NotificationContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+> {
   /** The peer the notification came from. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The notification name. */
   readonly name: string;
+  /** The peer's value codec (`undefined`: JSON). */
+  readonly codec?: ValueCodec;
 }
 
 /**
@@ -98,9 +116,9 @@ export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type JsonHandler<In = any, Out = unknown> = (
+export type JsonHandler<In = any, Out = unknown, Context = RequestContext> = (
   value: In,
-  context: RequestContext,
+  context: Context,
 ) => Out | Promise<Out>;
 
 /**
@@ -122,9 +140,9 @@ export type JsonHandler<In = any, Out = unknown> = (
  * server.abort();
  * ```
  */
-export type BufferHandler = (
+export type BufferHandler<Context = RequestContext> = (
   payload: Uint8Array,
-  context: RequestContext,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -149,9 +167,9 @@ export type BufferHandler = (
  * server.abort();
  * ```
  */
-export type StreamHandler = (
+export type StreamHandler<Context = RequestContext> = (
   parts: ReadableStream<Uint8Array>,
-  context: RequestContext,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -175,9 +193,9 @@ export type StreamHandler = (
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type NotificationHandler<In = any> = (
+export type NotificationHandler<In = any, Context = NotificationContext> = (
   value: In,
-  context: NotificationContext,
+  context: Context,
 ) => void | Promise<void>;
 
 /**
@@ -200,7 +218,7 @@ export type NotificationHandler<In = any> = (
  * server.abort();
  * ```
  */
-export type BufferNotificationHandler = (
+export type BufferNotificationHandler<Context = NotificationContext> = (
   payload: Uint8Array,
-  context: NotificationContext,
+  context: Context,
 ) => void | Promise<void>;

@@ -1,14 +1,29 @@
 // This module is browser compatible.
 
+import {
+  type BytesNotification,
+  type BytesOp,
+  type Contract,
+  type HandlerInput,
+  type HandlerOutput,
+  inputSchema,
+  type NotificationInput,
+  type NotificationName,
+  notificationSchema,
+  type OpName,
+  type UntypedNotification,
+  type UntypedOp,
+} from "./contract.ts";
 import type {
   BufferHandler,
   BufferNotificationHandler,
-  HandlerResult,
   JsonHandler,
+  NotificationContext,
   NotificationHandler,
+  RequestContext,
   StreamHandler,
 } from "./handler_types.ts";
-import { decodeJson, encodeJson } from "./_payload.ts";
+import { jsonAsBuffer, jsonNotification } from "./_json_handlers.ts";
 
 export type {
   BufferHandler,
@@ -36,22 +51,64 @@ export interface RequestHandlerEntry {
 let findRequest: (h: Handlers, op: string) => RequestHandlerEntry | undefined;
 let findNotification: (h: Handlers, name: string) => BufferNotificationHandler | undefined;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
+/**
+ * Options for {@linkcode Handlers}: a parent set and a contract value.
+ *
+ * @typeParam Local The contract the set serves.
+ *
+ * @example A child set that inherits its parent's handlers
+ * ```ts
+ * import { Handlers, type HandlersOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const parent = new Handlers().handle("ping", () => "pong");
+ * const options: HandlersOptions<{ ops: { ping: { output: string } } }> = { parent };
+ * assert.equal(new Handlers(options).handles("ping"), true);
+ * ```
+ */
+export interface HandlersOptions<Local extends Contract = Contract> {
+  /**
+   * A set to fall back to for names this one does not have.
+   *
+   * @default {undefined}
+   */
+  readonly parent?: Handlers<Contract, Contract>;
+  /**
+   * The contract, as a value (see {@linkcode defineContract}): its Standard Schemas validate
+   * each request's and notification's value before its handler runs; a failure answers a
+   * `ValidationError` (a notification's is reported to `onError`). It also types the set.
+   *
+   * @default {the parent's}
+   */
+  readonly contract?: Local;
 }
 
-function jsonAsBuffer(fn: JsonHandler): BufferHandler {
-  // A handler that returns a value is answered at once, without a promise; one that returns a
-  // promise is answered when it settles. (A synchronous throw is handled by the peer.)
-  const encode = (result: unknown, op: string): HandlerResult =>
-    result instanceof ReadableStream ? result : encodeJson(result, "result of", op);
-  return (payload, context) => {
-    const result = fn(decodeJson(payload), context);
-    return isThenable(result)
-      ? Promise.resolve(result).then((r) => encode(r, context.op))
-      : encode(result, context.op);
-  };
+// The typed signatures of Handlers (the class below holds the untyped ones, which a contract
+// turns off): merged into the class.
+export interface Handlers<Local extends Contract = Contract, Remote extends Contract = Contract> {
+  /**
+   * Registers the handler of an op of this set's contract, typed by it; with a contract value,
+   * the request's value is validated first.
+   *
+   * @param op The operation name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   */
+  handle<K extends OpName<Local>>(
+    op: K,
+    fn: JsonHandler<HandlerInput<Local, K>, HandlerOutput<Local, K>, RequestContext<Local, Remote>>,
+  ): this;
+  /**
+   * Registers the handler of a notification of this set's contract, typed by it.
+   *
+   * @param name The notification name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   */
+  handleNotification<K extends NotificationName<Local>>(
+    name: K,
+    fn: NotificationHandler<NotificationInput<Local, K>, NotificationContext<Local, Remote>>,
+  ): this;
 }
 
 /**
@@ -76,9 +133,37 @@ function jsonAsBuffer(fn: JsonHandler): BufferHandler {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @example A set typed by a contract, validating with its schemas
+ * ```ts
+ * import { defineContract, Handlers, Peer, pipePair, type StandardSchemaV1, ValidationError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const count: StandardSchemaV1<number> = {
+ *   "~standard": {
+ *     version: 1,
+ *     vendor: "example",
+ *     validate: (v) => Number.isInteger(v) ? { value: v as number } : { issues: [{ message: "Not an integer" }] },
+ *   },
+ * };
+ * const contract = defineContract({ ops: { double: { input: count, output: count } } });
+ * const handlers = new Handlers({ contract }).handle("double", (n) => n * 2); // n: number
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers, logger: null });
+ * const client = new Peer<typeof contract, typeof contract>(b);
+ * assert.equal(await client.request("double", 21), 42);
+ * await assert.rejects(client.request("double", 1.5), ValidationError);
+ * client.abort();
+ * server.abort();
+ * ```
+ *
+ * @typeParam Local The {@linkcode Contract} this set serves: with one, `handle` and
+ * `handleNotification` take only its names and are typed by it (untyped by default).
+ * @typeParam Remote The other side's contract: it types calls back through `context.peer`.
  */
-export class Handlers {
+export class Handlers<Local extends Contract = Contract, Remote extends Contract = Contract> {
   readonly #parent: Handlers | undefined;
+  readonly #contract: Contract | undefined;
   readonly #requests = new Map<string, RequestHandlerEntry>();
   readonly #notifications = new Map<string, BufferNotificationHandler>();
   #requestFallback: RequestHandlerEntry | undefined;
@@ -87,10 +172,14 @@ export class Handlers {
   /**
    * Creates a handler set.
    *
-   * @param parent A set to fall back to for names this one does not have.
+   * @param parent A set to fall back to for names this one does not have, or the options: a
+   * parent and a contract value, whose schemas validate the values of requests and
+   * notifications before their handlers run (a child set without one uses its parent's).
    */
-  constructor(parent?: Handlers) {
-    this.#parent = parent;
+  constructor(parent?: Handlers<Contract, Contract> | HandlersOptions<Local>) {
+    const options = parent instanceof Handlers ? { parent } : parent;
+    this.#parent = options?.parent as Handlers | undefined;
+    this.#contract = options?.contract ?? (this.#parent && this.#parent.#contract);
   }
 
   /**
@@ -115,8 +204,12 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
-    this.#requests.set(op, { input: "buffer", fn: jsonAsBuffer(fn as JsonHandler) });
+  handle<In = unknown, Out = unknown>(
+    op: UntypedOp<Local>,
+    fn: JsonHandler<In, Out, RequestContext<Local, Remote>>,
+  ): this {
+    const schema = inputSchema(this.#contract, op);
+    this.#requests.set(op, { input: "buffer", fn: jsonAsBuffer(fn as JsonHandler, schema) });
     return this;
   }
 
@@ -142,8 +235,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBuffer(op: string, fn: BufferHandler): this {
-    this.#requests.set(op, { input: "buffer", fn });
+  handleBuffer(
+    op: BytesOp<Local, "buffer">,
+    fn: BufferHandler<RequestContext<Local, Remote>>,
+  ): this {
+    this.#requests.set(op, { input: "buffer", fn: fn as BufferHandler });
     return this;
   }
 
@@ -175,8 +271,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleStream(op: string, fn: StreamHandler): this {
-    this.#requests.set(op, { input: "stream", fn });
+  handleStream(
+    op: BytesOp<Local, "stream">,
+    fn: StreamHandler<RequestContext<Local, Remote>>,
+  ): this {
+    this.#requests.set(op, { input: "stream", fn: fn as StreamHandler });
     return this;
   }
 
@@ -231,8 +330,12 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
-    this.#notifications.set(name, (payload, context) => fn(decodeJson(payload) as In, context));
+  handleNotification<In = unknown>(
+    name: UntypedNotification<Local>,
+    fn: NotificationHandler<In, NotificationContext<Local, Remote>>,
+  ): this {
+    const schema = notificationSchema(this.#contract, name);
+    this.#notifications.set(name, jsonNotification(fn as NotificationHandler, schema));
     return this;
   }
 
@@ -260,8 +363,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
-    this.#notifications.set(name, fn);
+  handleBufferNotification(
+    name: BytesNotification<Local>,
+    fn: BufferNotificationHandler<NotificationContext<Local, Remote>>,
+  ): this {
+    this.#notifications.set(name, fn as BufferNotificationHandler);
     return this;
   }
 

@@ -3,25 +3,31 @@
 // _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state, _writer.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext, RequestContext } from "./handlers.ts";
-import {
-  handlerFailed,
-  type PeerOptions,
-  type ResolvedOptions,
-  resolveOptions,
-} from "./options.ts";
-import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
+import { decodeValue, encodeValue } from "./codec.ts";
+import type * as C from "./contract.ts";
+import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import type * as S from "./session.ts";
+import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing } from "./_closing.ts";
+import { handlerHooks } from "./_contexts.ts";
 import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
 import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson, oversize } from "./_payload.ts";
 import { readLoop } from "./_reader.ts";
+import { refuseNotification, refuseRequest } from "./_refusals.ts";
 import { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
 import { FrameWriter } from "./_writer.ts";
+
+// The signatures typed by the remote's contract, merged into the class (which has the untyped).
+export interface Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract> {
+  /** A request for an op of the remote's contract: its value and result typed by it. */
+  request<K extends C.OpName<R>>(op: K, ...args: S.RequestArgs<R, K>): Promise<C.OpResult<R, K>>;
+  /** A notification of the remote's contract, its value typed by it. */
+  notify<K extends C.NotificationName<R>>(name: K, ...args: S.NotifyArgs<R, K>): Promise<void>;
+}
 
 /**
  * One end of a Gotalk connection: it sends and serves requests, streams and notifications
@@ -47,14 +53,18 @@ import { FrameWriter } from "./_writer.ts";
  * await client.close();
  * await server.closed;
  * ```
+ *
+ * @typeParam L What this side serves (its handlers' {@linkcode Contract}; untyped by default).
+ * @typeParam R What the other side serves: with one, `request` and `notify` take only its
+ * names and are typed by it.
  */
-export class Peer implements Session {
+export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract>
+  implements Session<L, R> {
+  /** Type only, never set: the contracts, for inference (see {@linkcode Session}). */
+  declare readonly "~contract"?: { readonly local: L; readonly remote: R };
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #writer: FrameWriter;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder: MessageDecoder;
-  readonly #flow: InboundFlow;
   readonly #liveness: Liveness;
   readonly #outgoing: OutgoingRequests;
   readonly #incoming: IncomingRequests;
@@ -72,10 +82,9 @@ export class Peer implements Session {
    * @param options Handlers, limits and timeouts.
    * @throws {RangeError} If an option is out of range.
    */
-  constructor(transport: Transport, options?: PeerOptions) {
-    const o = this.#options = resolveOptions(options === undefined ? {} : options);
+  constructor(transport: Transport, options?: PeerOptions<L, R>) {
+    const o = this.#options = resolveOptions(options === undefined ? {} : options as PeerOptions);
     this.#transport = transport;
-    this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     const state = this.#state = new PeerState(() =>
       this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
     );
@@ -90,7 +99,7 @@ export class Peer implements Session {
         if (!state.closed) wire.send({ type: "h", load, time });
       },
     }, o);
-    const flow = this.#flow = new InboundFlow(state, () => liveness.read(), o);
+    const flow = new InboundFlow(state, () => liveness.read(), o);
     const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
     this.#parts = {
       wire,
@@ -99,27 +108,16 @@ export class Peer implements Session {
       outgoing,
       maxPayloadBytes: o.maxPayloadBytes,
       handlers: o.handlers,
-      requestContext: (op): RequestContext => ({ peer: this, op, signal: this.#abort.signal }),
-      notificationContext: (name): NotificationContext => ({ peer: this, name }),
-      reportError: (e) => o.onError?.(e),
-      handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
+      ...handlerHooks(this, o, this.#abort.signal),
     };
     const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
-    this.#reader = transport.readable.getReader();
-    this.#closing = new Closing({
-      state,
-      liveness,
-      abort: this.#abort,
-      outgoing,
-      incoming,
-      writer: wire,
-      reader: this.#reader,
-      transport,
-      logger: o.logger,
-    });
+    const reader = transport.readable.getReader(), abort = this.#abort;
+    const parts = { state, liveness, abort, outgoing, incoming, writer: wire, reader, transport };
+    this.#closing = new Closing({ ...parts, logger: o.logger });
     wire.sendRaw(encodeHandshake());
     const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(this.#reader, this.#decoder, { ...host, life: state }, o.readPauseBytes);
+    const decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
+    readLoop(reader, decoder, { ...host, life: state }, o.readPauseBytes);
   }
 
   /**
@@ -274,16 +272,15 @@ export class Peer implements Session {
   }
 
   /**
-   * Sends a JSON request and resolves with the JSON result.
+   * Sends a JSON request (or in the `codec` option's encoding) and resolves with the result.
    *
    * @typeParam T The result type (not checked).
    * @param op The operation.
    * @param value The request value (`JSON.stringify`-able; `undefined` sends an empty payload).
    * @param options A signal, a timeout, a retry budget.
    * @returns The parsed result (`undefined` for an empty result).
-   * @throws {RemoteError} When the remote answers with an ErrorResult.
-   * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
-   * @throws {ConnectionClosedError} When the connection closes first.
+   * @throws {RemoteError} As {@linkcode Peer.bufferRequest} (a {@linkcode ValidationError} when
+   * the remote's schema refused `value`), and so {@linkcode RetryLimitError} and others.
    * @throws {SyntaxError} When the result is not valid JSON.
    * @throws {TypeError} When JSON cannot carry `value` faithfully (`undefined` inside it,
    * functions, symbols, `Map`, `Set`, `BigInt`, cycles): nothing is sent.
@@ -301,9 +298,9 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    const payload = encodeJson(value, "request", op);
-    return decodeJson(await this.bufferRequest(op, payload, options)) as T;
+  async request<T>(op: C.UntypedOp<R>, value?: unknown, options?: RequestOptions): Promise<T> {
+    const payload = encodeValue(this.#options.codec, value, "request", op);
+    return decodeValue(this.#options.codec, await this.bufferRequest(op, payload, options)) as T;
   }
 
   /**
@@ -335,16 +332,19 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
-    if (!this.#state.open) return Promise.reject(this.#state.closedError());
-    if (payload.length > 0xffffffff) {
-      return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
-    }
-    const tooLarge = oversize(op, payload, this.#options.maxPayloadBytes, "request");
-    if (tooLarge) return Promise.reject(tooLarge);
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#outgoing.send(op, payload, options);
+  bufferRequest(
+    op: C.BytesOp<R, "buffer">,
+    payload: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array> {
+    const no = refuseRequest(
+      this.#state,
+      op,
+      payload,
+      this.#options.maxPayloadBytes,
+      options?.signal,
+    );
+    return no ? Promise.reject(no.error) : this.#outgoing.send(op, payload, options);
   }
 
   /**
@@ -377,7 +377,7 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest {
+  streamRequest(op: C.BytesOp<R, "stream">, options?: S.StreamOptions): S.StreamRequest {
     return openStreamRequest(this.#parts, op, options);
   }
 
@@ -406,8 +406,9 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async notify(name: string, value?: unknown): Promise<void> {
-    return await this.bufferNotify(name, encodeJson(value, "notification", name));
+  async notify(name: C.UntypedNotification<R>, value?: unknown): Promise<void> {
+    const payload = encodeValue(this.#options.codec, value, "notification", name);
+    return await this.bufferNotify(name, payload);
   }
 
   /**
@@ -434,11 +435,10 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
+  async bufferNotify(name: C.BytesNotification<R>, payload: Uint8Array): Promise<void> {
     const state = this.#state;
-    if (state.closed) throw state.closedError();
-    const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
-    if (tooLarge) throw tooLarge;
+    const no = refuseNotification(state, name, payload, this.#options.maxPayloadBytes);
+    if (no) throw no;
     if (!this.#writer.writable) await this.#writer.drained();
     if (state.closed) throw state.closedError();
     this.#writer.send({ type: "n", name, payload });
