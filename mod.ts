@@ -64,7 +64,43 @@ export {
   StreamOverflowError,
 } from "./src/peer/errors.ts";
 export type { PayloadKind } from "./src/peer/errors.ts";
+export { jsonCodec } from "./src/peer/codec.ts";
+export type { ValueCodec } from "./src/peer/codec.ts";
+export { defineContract } from "./src/peer/contract.ts";
+export type {
+  BufferNotificationName,
+  BufferOp,
+  BytesNotification,
+  BytesOp,
+  Contract,
+  HandlerInput,
+  HandlerOutput,
+  JsonOp,
+  NotificationInput,
+  NotificationName,
+  NotificationValue,
+  OpInput,
+  OpName,
+  OpResult,
+  ReceivedValue,
+  SentValue,
+  StreamOp,
+  UntypedNotification,
+  UntypedOp,
+} from "./src/peer/contract.ts";
+export { remote } from "./src/peer/remote.ts";
+export type { Remote } from "./src/peer/remote.ts";
+export type {
+  InferSchemaInput,
+  InferSchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./src/peer/standard_schema.ts";
+export { ResultValidationError, ValidationError } from "./src/peer/validation.ts";
+export type { ValidationIssue } from "./src/peer/validation.ts";
 export { Handlers } from "./src/peer/handlers.ts";
+export type { HandlersOptions } from "./src/peer/handlers.ts";
 export type {
   BufferHandler,
   BufferNotificationHandler,
@@ -74,7 +110,7 @@ export type {
   NotificationHandler,
   RequestContext,
   StreamHandler,
-} from "./src/peer/handlers.ts";
+} from "./src/peer/handler_types.ts";
 export type { HandlerErrorInfo, Logger, PeerOptions } from "./src/peer/options.ts";
 export { RetryResult } from "./src/peer/middleware.ts";
 export type {
@@ -92,8 +128,11 @@ export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";
 export type {
   CloseOptions,
   Heartbeat,
+  NotifyArgs,
+  RequestArgs,
   RequestOptions,
   Session,
+  StreamOptions,
   StreamRequest,
 } from "./src/peer/session.ts";
 export type { Transport } from "./src/peer/transport.ts";

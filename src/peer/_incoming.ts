@@ -9,15 +9,17 @@ import {
   type RequestMessage,
 } from "../protocol/mod.ts";
 import { PayloadTooLargeError, RemoteError, StreamOverflowError } from "./errors.ts";
+import type {
+  HandlerResult,
+  NotificationContext,
+  RequestContext,
+  RequestHandlerEntry,
+} from "./handler_types.ts";
 import {
   findNotificationHandler,
   findRequestHandler,
-  type HandlerResult,
   type Handlers,
   middlewareOf,
-  type NotificationContext,
-  type RequestContext,
-  type RequestHandlerEntry,
 } from "./handlers.ts";
 import { RetryResult } from "./middleware.ts";
 import type { InboundFlow } from "./_flow.ts";
@@ -332,15 +334,20 @@ export class IncomingRequests {
     ) => HandlerResult | Promise<HandlerResult>;
     const chain = middlewareOf(this.#handlers);
     try {
-      result = chain === undefined ? fn(input, ctx) : runMiddleware(chain, {
-        peer: ctx.peer,
-        op: ctx.op,
-        kind: entry.kind,
-        id: idText(id),
-        payload: input instanceof Uint8Array ? input : undefined,
-        signal: ctx.signal,
-        data: ctx.data,
-      }, () => fn(input, ctx)) as Promise<HandlerResult>;
+      result = chain === undefined ? fn(input, ctx) : runMiddleware(
+        chain,
+        {
+          peer: ctx.peer,
+          op: ctx.op,
+          kind: entry.kind,
+          id: idText(id),
+          payload: input instanceof Uint8Array ? input : undefined,
+          signal: ctx.signal,
+          data: ctx.data,
+        },
+        () => fn(input, ctx),
+        ctx.codec,
+      ) as Promise<HandlerResult>;
     } catch (e) {
       this.#sendError(id, e, ctx.op);
       done();

@@ -10,7 +10,36 @@ import type {
   MiddlewareResult,
   OutgoingCall,
 } from "./middleware.ts";
-import { encodeJson } from "./_payload.ts";
+import { encodeValue, type ValueCodec } from "./codec.ts";
+
+/** Bumped by every `add`: each chain's cache is recomputed once after any change. */
+let generation = 0;
+
+/** A handler set's middleware: its own, after its parent set's (cached, as one list). */
+export class MiddlewareChain {
+  readonly #parent: MiddlewareChain | undefined;
+  readonly #own: Middleware[] = [];
+  #cache: readonly Middleware[] | undefined;
+  #cached = -1;
+
+  constructor(parent: MiddlewareChain | undefined) {
+    this.#parent = parent;
+  }
+
+  add(middleware: Middleware): void {
+    this.#own.push(middleware);
+    generation++;
+  }
+
+  /** The ancestors' middleware then this set's; `undefined` when there is none (one check). */
+  chain(): readonly Middleware[] | undefined {
+    if (this.#cached === generation) return this.#cache;
+    const inherited = this.#parent?.chain();
+    this.#cache = this.#own.length === 0 ? inherited : [...(inherited ?? []), ...this.#own];
+    this.#cached = generation;
+    return this.#cache;
+  }
+}
 
 /** A call that turns a synchronous throw into a rejection. */
 function attempt<T>(fn: () => T | PromiseLike<T>): Promise<T> {
@@ -21,11 +50,15 @@ function twice(what: string, op: string): Error {
   return new Error(`next() was called twice by ${what} of "${op}"`);
 }
 
-/** What a middleware's return value answers with (see `Handlers.use`). */
-function resultOf(value: unknown, ctx: MiddlewareContext): MiddlewareResult {
+/** What a middleware's return value answers with (see `Middleware`), in the peer's codec. */
+function resultOf(
+  value: unknown,
+  ctx: MiddlewareContext,
+  codec: ValueCodec | undefined,
+): MiddlewareResult {
   if (ctx.kind === "notification") return undefined;
   if (value instanceof Uint8Array || value instanceof ReadableStream) return value;
-  return encodeJson(value, "result of", ctx.op);
+  return encodeValue(codec, value, "result of", ctx.op);
 }
 
 /**
@@ -36,6 +69,7 @@ export function runMiddleware(
   chain: readonly Middleware[],
   ctx: MiddlewareContext,
   handler: () => HandlerResult | Promise<HandlerResult> | void | Promise<void>,
+  codec?: ValueCodec,
 ): Promise<MiddlewareResult> {
   const step = (i: number): Promise<MiddlewareResult> => {
     if (i === chain.length) return attempt(handler) as Promise<MiddlewareResult>;
@@ -45,7 +79,7 @@ export function runMiddleware(
       return inner = step(i + 1);
     };
     return attempt(() => chain[i](ctx, next)).then((value) =>
-      value === undefined && inner !== undefined ? inner : resultOf(value, ctx)
+      value === undefined && inner !== undefined ? inner : resultOf(value, ctx, codec)
     );
   };
   return step(0);

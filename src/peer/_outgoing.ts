@@ -3,13 +3,9 @@
 // a RetryResult, dispatch of results (R S E e) to their requests, and failing all on close.
 
 import type { PayloadMessage, RequestId, RetryMessage } from "../protocol/mod.ts";
-import {
-  PayloadTooLargeError,
-  RemoteError,
-  RetryLimitError,
-  StreamOverflowError,
-} from "./errors.ts";
+import { PayloadTooLargeError, RetryLimitError, StreamOverflowError } from "./errors.ts";
 import type { RequestOptions } from "./session.ts";
+import { remoteError } from "./validation.ts";
 import type { InboundFlow } from "./_flow.ts";
 import { concatParts, decodeText } from "./_payload.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
@@ -177,7 +173,7 @@ export class OutgoingRequests {
         return;
       case "E":
         this.settle(id, out);
-        out.reject(new RemoteError(out.op, m.payload));
+        out.reject(remoteError(out.op, m.payload));
         return;
       case "e":
         this.#retry(id, out, m);

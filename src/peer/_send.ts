@@ -6,7 +6,7 @@
 import type { Interceptor, OutgoingCall, RequestKind } from "./middleware.ts";
 import type { RequestOptions, Session, StreamRequest } from "./session.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
-import { oversize } from "./_payload.ts";
+import { refuseNotification, refuseRequest } from "./_refusals.ts";
 import { runInterceptors } from "./_middleware.ts";
 import type { PeerState } from "./_state.ts";
 import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
@@ -121,15 +121,10 @@ export class Sender {
   ): Promise<Uint8Array> {
     const { state, outgoing } = this.#host;
     const events = this.#events;
-    let refusal: unknown;
-    if (!state.open) refusal = state.closedError();
-    else if (payload.length > 0xffffffff) {
-      refusal = new RangeError(`A payload is at most 4294967295 bytes`);
-    } else {refusal = oversize(op, payload, this.#host.maxPayloadBytes, "request") ??
-        (options?.signal?.aborted ? options.signal.reason : undefined);}
-    if (refusal !== undefined) {
-      if (events) this.#refused(events, op, kind, refusal);
-      return Promise.reject(refusal);
+    const no = refuseRequest(state, op, payload, this.#host.maxPayloadBytes, options?.signal);
+    if (no !== undefined) {
+      if (events) this.#refused(events, op, kind, no.error);
+      return Promise.reject(no.error);
     }
     if (events === undefined) return outgoing.send(op, payload, options);
     const sent = outgoing.send(op, payload, options);
@@ -163,9 +158,8 @@ export class Sender {
 
   async #sendNotification(name: string, payload: Uint8Array): Promise<void> {
     const { state, writer } = this.#host;
-    if (state.closed) throw state.closedError();
-    const tooLarge = oversize(name, payload, this.#host.maxPayloadBytes, "notification");
-    if (tooLarge) throw tooLarge;
+    const no = refuseNotification(state, name, payload, this.#host.maxPayloadBytes);
+    if (no) throw no;
     if (!writer.writable) await writer.drained();
     if (state.closed) throw state.closedError();
     writer.send({ type: "n", name, payload });

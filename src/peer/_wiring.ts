@@ -3,11 +3,11 @@
 // order of creation does not matter for callbacks that run later.
 
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { NotificationContext, RequestContext } from "./handlers.ts";
-import { handlerFailed, type ResolvedOptions } from "./options.ts";
+import type { ResolvedOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing } from "./_closing.ts";
+import { handlerHooks } from "./_contexts.ts";
 import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness } from "./_liveness.ts";
@@ -50,7 +50,6 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
   const flow = new InboundFlow(state, () => liveness.read(), o);
   const outgoing: OutgoingRequests = new OutgoingRequests(wire, state, flow, o);
   const events = eventSink(o.onRequestEvent, o.onError);
-  const data = o.data;
   const parts: IncomingHost & StreamRequestHost = {
     wire,
     life: state,
@@ -58,11 +57,8 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
     outgoing,
     maxPayloadBytes: o.maxPayloadBytes,
     handlers: o.handlers,
-    requestContext: (op): RequestContext => ({ peer, op, signal: abort.signal, data }),
-    notificationContext: (name): NotificationContext => ({ peer, name, data }),
+    ...handlerHooks(peer, o, abort.signal),
     events,
-    reportError: (e) => o.onError?.(e),
-    handlerFailed: (e, op) => handlerFailed(o, e, { op, peer }),
   };
   const incoming = new IncomingRequests(parts, o);
   const send = new Sender({

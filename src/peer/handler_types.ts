@@ -1,5 +1,7 @@
 // This module is browser compatible.
 
+import type { ValueCodec } from "./codec.ts";
+import type { Contract } from "./contract.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -19,14 +21,23 @@ import type { Session } from "./session.ts";
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves: it types calls back through `peer`.
  */
-export interface RequestContext<Data = unknown> {
+export interface RequestContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+  Data = unknown,
+> {
   /** The peer the request came from: handlers can send requests and notifications back. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The requested operation. */
   readonly op: string;
   /** Aborted when the connection closes, so long-running handlers can stop early. */
   readonly signal: AbortSignal;
+  /** The peer's value codec (`undefined`: JSON), for handlers that encode values themselves. */
+  readonly codec?: ValueCodec;
   /**
    * The connection's data (`peer.data`): what the server's `onConnect` returned, or the peer's
    * `data` option.
@@ -53,12 +64,21 @@ export interface RequestContext<Data = unknown> {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves.
  */
-export interface NotificationContext<Data = unknown> {
+export interface NotificationContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+  Data = unknown,
+> {
   /** The peer the notification came from. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The notification name. */
   readonly name: string;
+  /** The peer's value codec (`undefined`: JSON). */
+  readonly codec?: ValueCodec;
   /** The connection's data (`peer.data`). */
   readonly data: Data;
 }
@@ -84,6 +104,19 @@ export interface NotificationContext<Data = unknown> {
  */
 export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
 
+/** A registered request handler and how it takes its input (internal to the peer). */
+export interface RequestHandlerEntry {
+  /**
+   * `buffer` (the whole payload; streaming requests are collected first, up to the payload
+   * limit) or `stream` (parts as they arrive).
+   */
+  readonly input: "buffer" | "stream";
+  /** How it was registered (fallbacks are `buffer`), for middleware and telemetry. */
+  readonly kind: "json" | "buffer" | "stream";
+  /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
+  readonly fn: BufferHandler | StreamHandler;
+}
+
 /**
  * A JSON request handler: gets the parsed request value, returns a value to send back as JSON
  * (or a `ReadableStream` of raw parts for a streaming result). A thrown error becomes an
@@ -105,9 +138,9 @@ export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type JsonHandler<In = any, Out = unknown, Data = unknown> = (
+export type JsonHandler<In = any, Out = unknown, Context = RequestContext> = (
   value: In,
-  context: RequestContext<Data>,
+  context: Context,
 ) => Out | Promise<Out>;
 
 /**
@@ -129,9 +162,9 @@ export type JsonHandler<In = any, Out = unknown, Data = unknown> = (
  * server.abort();
  * ```
  */
-export type BufferHandler<Data = unknown> = (
+export type BufferHandler<Context = RequestContext> = (
   payload: Uint8Array,
-  context: RequestContext<Data>,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -156,9 +189,9 @@ export type BufferHandler<Data = unknown> = (
  * server.abort();
  * ```
  */
-export type StreamHandler<Data = unknown> = (
+export type StreamHandler<Context = RequestContext> = (
   parts: ReadableStream<Uint8Array>,
-  context: RequestContext<Data>,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -182,9 +215,9 @@ export type StreamHandler<Data = unknown> = (
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type NotificationHandler<In = any, Data = unknown> = (
+export type NotificationHandler<In = any, Context = NotificationContext> = (
   value: In,
-  context: NotificationContext<Data>,
+  context: Context,
 ) => void | Promise<void>;
 
 /**
@@ -207,7 +240,7 @@ export type NotificationHandler<In = any, Data = unknown> = (
  * server.abort();
  * ```
  */
-export type BufferNotificationHandler<Data = unknown> = (
+export type BufferNotificationHandler<Context = NotificationContext> = (
   payload: Uint8Array,
-  context: NotificationContext<Data>,
+  context: Context,
 ) => void | Promise<void>;

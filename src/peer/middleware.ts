@@ -120,8 +120,8 @@ export type MiddlewareResult = HandlerResult | undefined;
  * - calls `next()` and returns its result (returning `undefined` after calling it keeps that
  *   result; it may also return another instead);
  * - or returns without calling it: that value answers the request (bytes or a stream as they
- *   are, other values as JSON, `undefined` as an empty result); for a notification, the
- *   handler does not run;
+ *   are, other values encoded as JSON, or with the peer's `codec`; `undefined` as an empty
+ *   result); for a notification, the handler does not run;
  * - or throws (or lets `next()`'s rejection through: the handler threw): the request gets an
  *   ErrorResult with the message (`internal error` with `exposeHandlerErrors: false`) and the
  *   error is reported as a handler error; a thrown {@linkcode RetryResult} answers with a

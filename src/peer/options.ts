@@ -1,6 +1,8 @@
 // This module is browser compatible.
 
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
+import type { ValueCodec } from "./codec.ts";
+import type { Contract } from "./contract.ts";
 import { Handlers } from "./handlers.ts";
 import type { Interceptor } from "./middleware.ts";
 import type { Heartbeat, Session } from "./session.ts";
@@ -79,14 +81,28 @@ export interface HandlerErrorInfo {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this peer serves: its handlers' contract.
+ * @typeParam Remote What the other side serves.
  */
-export interface PeerOptions {
+export interface PeerOptions<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+> {
   /**
    * The request and notification handlers this peer serves.
    *
    * @default {new Handlers()}
    */
-  handlers?: Handlers;
+  handlers?: Handlers<Local, Remote>;
+  /**
+   * How request values, results and notification values are encoded (see
+   * {@linkcode ValueCodec}): both ends must use the same. The Go reference and gotalk.js speak
+   * JSON only.
+   *
+   * @default {jsonCodec}
+   */
+  codec?: ValueCodec;
   /**
    * The largest payload accepted from the remote, in bytes; also the most a buffer request
    * collects from a streaming result, and a buffer handler from a streaming request. A larger
@@ -282,6 +298,8 @@ export interface ResolvedOptions {
   readonly data: unknown;
   readonly interceptors: readonly Interceptor[] | undefined;
   readonly onRequestEvent: ((event: RequestEvent) => void) | undefined;
+  /** `undefined` for JSON. */
+  readonly codec: ValueCodec | undefined;
 }
 
 /**
@@ -289,7 +307,9 @@ export interface ResolvedOptions {
  *
  * @throws {RangeError} If an option is out of range.
  */
-export function resolveOptions(options: PeerOptions): ResolvedOptions {
+export function resolveOptions(
+  options: PeerOptions<Contract, Contract>,
+): ResolvedOptions {
   const retryWaitMinMs = finite(options.retryWaitMinMs ?? 500, "retryWaitMinMs");
   const retryWaitMaxMs = finite(options.retryWaitMaxMs ?? 5000, "retryWaitMaxMs");
   if (retryWaitMaxMs < retryWaitMinMs) {
@@ -297,7 +317,7 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
   }
   const writeBufferBytes = finite(options.writeBufferBytes ?? 1024 * 1024, "writeBufferBytes");
   return {
-    handlers: options.handlers ?? new Handlers(),
+    handlers: (options.handlers as Handlers | undefined) ?? new Handlers(),
     maxPayloadBytes: finite(
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
@@ -326,6 +346,7 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
     data: options.data,
     interceptors: functions(options.interceptors, "interceptors"),
     onRequestEvent: options.onRequestEvent,
+    codec: options.codec,
   };
 }
 

@@ -1,19 +1,27 @@
 // This module is browser compatible.
-// The Peer: the public API over its parts (wired in _wiring.ts, each behind a narrow
-// interface): _send, _outgoing, _stream_request, _incoming, _flow, _liveness, _reader, _state,
-// _writer.
+// The Peer: the public API over its parts, wired in _wiring.ts (each behind a narrow interface).
 
+import { decodeValue, encodeValue } from "./codec.ts";
+import type * as C from "./contract.ts";
 import type { Interceptor } from "./middleware.ts";
 import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
+import type * as S from "./session.ts";
+import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import type { Closing } from "./_closing.ts";
 import type { Liveness } from "./_liveness.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson } from "./_payload.ts";
 import type { Sender } from "./_send.ts";
 import type { PeerState } from "./_state.ts";
 import { assemble } from "./_wiring.ts";
+
+// The signatures typed by the remote's contract, merged into the class (which has the untyped).
+export interface Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract> {
+  /** A request for an op of the remote's contract: its value and result typed by it. */
+  request<K extends C.OpName<R>>(op: K, ...args: S.RequestArgs<R, K>): Promise<C.OpResult<R, K>>;
+  /** A notification of the remote's contract, its value typed by it. */
+  notify<K extends C.NotificationName<R>>(name: K, ...args: S.NotifyArgs<R, K>): Promise<void>;
+}
 
 /**
  * One end of a Gotalk connection: it sends and serves requests, streams and notifications
@@ -39,8 +47,15 @@ import { assemble } from "./_wiring.ts";
  * await client.close();
  * await server.closed;
  * ```
+ *
+ * @typeParam L What this side serves (its handlers' {@linkcode Contract}; untyped by default).
+ * @typeParam R What the other side serves: with one, `request` and `notify` take only its
+ * names and are typed by it.
  */
-export class Peer implements Session {
+export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract>
+  implements Session<L, R> {
+  /** Type only, never set: the contracts, for inference (see {@linkcode Session}). */
+  declare readonly "~contract"?: { readonly local: L; readonly remote: R };
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
   readonly #liveness: Liveness;
@@ -56,8 +71,8 @@ export class Peer implements Session {
    * @param options Handlers, limits and timeouts.
    * @throws {RangeError} If an option is out of range.
    */
-  constructor(transport: Transport, options?: PeerOptions) {
-    const o = this.#options = resolveOptions(options === undefined ? {} : options);
+  constructor(transport: Transport, options?: PeerOptions<L, R>) {
+    const o = this.#options = resolveOptions(options === undefined ? {} : options as PeerOptions);
     this.#transport = transport;
     const parts = assemble(this, transport, o);
     this.#state = parts.state;
@@ -219,16 +234,15 @@ export class Peer implements Session {
   }
 
   /**
-   * Sends a JSON request and resolves with the JSON result.
+   * Sends a JSON request (or in the `codec` option's encoding) and resolves with the result.
    *
    * @typeParam T The result type (not checked).
    * @param op The operation.
    * @param value The request value (`JSON.stringify`-able; `undefined` sends an empty payload).
    * @param options A signal, a timeout, a retry budget.
    * @returns The parsed result (`undefined` for an empty result).
-   * @throws {RemoteError} When the remote answers with an ErrorResult.
-   * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
-   * @throws {ConnectionClosedError} When the connection closes first.
+   * @throws {RemoteError} As {@linkcode Peer.bufferRequest} (a {@linkcode ValidationError} when
+   * the remote's schema refused `value`), and so {@linkcode RetryLimitError} and others.
    * @throws {SyntaxError} When the result is not valid JSON.
    * @throws {TypeError} When JSON cannot carry `value` faithfully (`undefined` inside it,
    * functions, symbols, `Map`, `Set`, `BigInt`, cycles): nothing is sent.
@@ -246,9 +260,10 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    const payload = encodeJson(value, "request", op);
-    return decodeJson(await this.#send.request(op, payload, options, "json")) as T;
+  async request<T>(op: C.UntypedOp<R>, value?: unknown, options?: RequestOptions): Promise<T> {
+    const codec = this.#options.codec;
+    const payload = encodeValue(codec, value, "request", op);
+    return decodeValue(codec, await this.#send.request(op, payload, options, "json")) as T;
   }
 
   /**
@@ -280,7 +295,11 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
+  bufferRequest(
+    op: C.BytesOp<R, "buffer">,
+    payload: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array> {
     return this.#send.request(op, payload, options, "buffer");
   }
 
@@ -314,7 +333,7 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest {
+  streamRequest(op: C.BytesOp<R, "stream">, options?: S.StreamOptions): S.StreamRequest {
     return this.#send.stream(op, options);
   }
 
@@ -343,8 +362,9 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async notify(name: string, value?: unknown): Promise<void> {
-    return await this.bufferNotify(name, encodeJson(value, "notification", name));
+  async notify(name: C.UntypedNotification<R>, value?: unknown): Promise<void> {
+    const payload = encodeValue(this.#options.codec, value, "notification", name);
+    return await this.bufferNotify(name, payload);
   }
 
   /**
@@ -371,7 +391,7 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  bufferNotify(name: string, payload: Uint8Array): Promise<void> {
+  bufferNotify(name: C.BytesNotification<R>, payload: Uint8Array): Promise<void> {
     return this.#send.notify(name, payload);
   }
 
