@@ -73,6 +73,8 @@ export type {
   BytesNotification,
   BytesOp,
   Contract,
+  ContractNotifications,
+  ContractOps,
   HandlerInput,
   HandlerOutput,
   JsonOp,

@@ -137,10 +137,37 @@ export function defineContract<const C extends Contract>(contract: C): C {
   return contract;
 }
 
-/** The ops of `C`, or `never` when it has none. */
-type Ops<C> = C extends { readonly ops: infer O } ? O : never;
-/** The notifications of `C`, or `never` when it has none. */
-type Notes<C> = C extends { readonly notifications: infer N } ? N : never;
+/**
+ * The ops of the contract `C`, by name; `never` when it declares none.
+ *
+ * @typeParam C A contract.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ContractOps } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const ops: ContractOps<{ ops: { blob: { kind: "buffer" } } }> = { blob: { kind: "buffer" } };
+ * assert.equal(ops.blob.kind, "buffer");
+ * ```
+ */
+export type ContractOps<C> = C extends { readonly ops: infer O } ? O : never;
+
+/**
+ * The notifications of the contract `C`, by name; `never` when it declares none.
+ *
+ * @typeParam C A contract.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ContractNotifications } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const n: ContractNotifications<{ notifications: { tick: number } }> = { tick: 1 };
+ * assert.equal(n.tick, 1);
+ * ```
+ */
+export type ContractNotifications<C> = C extends { readonly notifications: infer N } ? N : never;
 
 /**
  * What a sender writes for a declared value: a schema's input type, or the type itself.
@@ -196,11 +223,11 @@ export type ReceivedValue<T> = T extends StandardSchemaV1 ? InferSchemaOutput<T>
  */
 export type OpName<C, Kind extends "json" | "buffer" | "stream" = "json"> =
   & {
-    [K in keyof Ops<C>]: Ops<C>[K] extends { readonly kind: "buffer" | "stream" }
-      ? Ops<C>[K] extends { readonly kind: Kind } ? K : never
+    [K in keyof ContractOps<C>]: ContractOps<C>[K] extends { readonly kind: "buffer" | "stream" }
+      ? ContractOps<C>[K] extends { readonly kind: Kind } ? K : never
       : Kind extends "json" ? K
       : never;
-  }[keyof Ops<C>]
+  }[keyof ContractOps<C>]
   & string;
 
 /**
@@ -217,7 +244,7 @@ export type OpName<C, Kind extends "json" | "buffer" | "stream" = "json"> =
  * assert.equal(name, "typing");
  * ```
  */
-export type NotificationName<C> = keyof Notes<C> & string;
+export type NotificationName<C> = keyof ContractNotifications<C> & string;
 
 /**
  * The names of `C`'s notifications whose value is bytes (`Uint8Array`): what
@@ -236,8 +263,9 @@ export type NotificationName<C> = keyof Notes<C> & string;
  */
 export type BufferNotificationName<C> =
   & {
-    [K in keyof Notes<C>]: Notes<C>[K] extends Uint8Array ? K : never;
-  }[keyof Notes<C>]
+    [K in keyof ContractNotifications<C>]: ContractNotifications<C>[K] extends Uint8Array ? K
+      : never;
+  }[keyof ContractNotifications<C>]
   & string;
 
 /**
@@ -289,7 +317,7 @@ export type UntypedNotification<C> = C extends { readonly notifications: object 
  * assert.equal(value.room, "a");
  * ```
  */
-export type OpInput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extends
+export type OpInput<C, K extends PropertyKey> = ContractOps<C>[K & keyof ContractOps<C>] extends
   { readonly input: infer I } ? SentValue<I> : undefined;
 
 /**
@@ -308,8 +336,9 @@ export type OpInput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extends
  * assert.equal(value.length, 2);
  * ```
  */
-export type HandlerInput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extends
-  { readonly input: infer I } ? ReceivedValue<I> : undefined;
+export type HandlerInput<C, K extends PropertyKey> =
+  ContractOps<C>[K & keyof ContractOps<C>] extends { readonly input: infer I } ? ReceivedValue<I>
+    : undefined;
 
 /**
  * What the handler of the JSON op `K` of `C` returns.
@@ -326,8 +355,9 @@ export type HandlerInput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] ex
  * assert.equal(out, 3);
  * ```
  */
-export type HandlerOutput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extends
-  { readonly output: infer O } ? SentValue<O> : unknown;
+export type HandlerOutput<C, K extends PropertyKey> =
+  ContractOps<C>[K & keyof ContractOps<C>] extends { readonly output: infer O } ? SentValue<O>
+    : unknown;
 
 /**
  * What a caller of the JSON op `K` of `C` gets back.
@@ -344,7 +374,7 @@ export type HandlerOutput<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] e
  * assert.equal(members[0], "ada");
  * ```
  */
-export type OpResult<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extends
+export type OpResult<C, K extends PropertyKey> = ContractOps<C>[K & keyof ContractOps<C>] extends
   { readonly output: infer O } ? ReceivedValue<O> : unknown;
 
 /**
@@ -362,7 +392,9 @@ export type OpResult<C, K extends PropertyKey> = Ops<C>[K & keyof Ops<C>] extend
  * assert.equal(v.room, "a");
  * ```
  */
-export type NotificationValue<C, K extends PropertyKey> = SentValue<Notes<C>[K & keyof Notes<C>]>;
+export type NotificationValue<C, K extends PropertyKey> = SentValue<
+  ContractNotifications<C>[K & keyof ContractNotifications<C>]
+>;
 
 /**
  * The value the handler of the notification `K` of `C` gets.
@@ -380,7 +412,7 @@ export type NotificationValue<C, K extends PropertyKey> = SentValue<Notes<C>[K &
  * ```
  */
 export type NotificationInput<C, K extends PropertyKey> = ReceivedValue<
-  Notes<C>[K & keyof Notes<C>]
+  ContractNotifications<C>[K & keyof ContractNotifications<C>]
 >;
 
 /** The schema `contract` has for the input of op `op`, if any (run time). */

@@ -115,9 +115,9 @@ describe("typed contracts", () => {
     const writer = writable.getWriter();
     await writer.write(new Uint8Array([7]));
     await writer.close();
-    const parts = [];
-    for await (const part of readable) parts.push(part);
-    assert.deepEqual(parts, [new Uint8Array([7])]);
+    const reader = readable.getReader();
+    assert.deepEqual(await reader.read(), { done: false, value: new Uint8Array([7]) });
+    assert.deepEqual(await reader.read(), { done: true, value: undefined });
     const pong = new Promise<void>((resolve) => {
       const poll = () => messages.length > 0 ? resolve() : setTimeout(poll, 1);
       poll();

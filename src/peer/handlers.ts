@@ -65,8 +65,10 @@ export interface HandlersOptions<Local extends Contract = Contract> {
   readonly contract?: Local;
 }
 
-// The typed signatures of Handlers (the class below holds the untyped ones, which a contract
-// turns off): merged into the class.
+/**
+ * The signatures of {@linkcode Handlers} typed by its contract, merged into the class (which
+ * holds the untyped ones, which a contract turns off).
+ */
 export interface Handlers<Local extends Contract = Contract, Remote extends Contract = Contract> {
   /**
    * Registers the handler of an op of this set's contract, typed by it; with a contract value,

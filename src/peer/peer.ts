@@ -15,7 +15,7 @@ import type { Sender } from "./_send.ts";
 import type { PeerState } from "./_state.ts";
 import { assemble } from "./_wiring.ts";
 
-// The signatures typed by the remote's contract, merged into the class (which has the untyped).
+/** {@linkcode Peer}'s signatures typed by the remote's contract (the class has the untyped). */
 export interface Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract> {
   /** A request for an op of the remote's contract: its value and result typed by it. */
   request<K extends C.OpName<R>>(op: K, ...args: S.RequestArgs<R, K>): Promise<C.OpResult<R, K>>;
