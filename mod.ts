@@ -70,7 +70,45 @@ export {
   WriteStallError,
 } from "./src/peer/errors.ts";
 export type { PayloadKind } from "./src/peer/errors.ts";
+export { jsonCodec } from "./src/peer/codec.ts";
+export type { ValueCodec } from "./src/peer/codec.ts";
+export { defineContract } from "./src/peer/contract.ts";
+export type {
+  BufferNotificationName,
+  BufferOp,
+  BytesNotification,
+  BytesOp,
+  Contract,
+  ContractNotifications,
+  ContractOps,
+  HandlerInput,
+  HandlerOutput,
+  JsonOp,
+  NotificationInput,
+  NotificationName,
+  NotificationValue,
+  OpInput,
+  OpName,
+  OpResult,
+  ReceivedValue,
+  SentValue,
+  StreamOp,
+  UntypedNotification,
+  UntypedOp,
+} from "./src/peer/contract.ts";
+export { remote } from "./src/peer/remote.ts";
+export type { Remote } from "./src/peer/remote.ts";
+export type {
+  InferSchemaInput,
+  InferSchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./src/peer/standard_schema.ts";
+export { ResultValidationError, ValidationError } from "./src/peer/validation.ts";
+export type { ValidationIssue } from "./src/peer/validation.ts";
 export { Handlers } from "./src/peer/handlers.ts";
+export type { HandlersOptions } from "./src/peer/handlers.ts";
 export type {
   BufferHandler,
   BufferNotificationHandler,
@@ -80,22 +118,35 @@ export type {
   NotificationHandler,
   RequestContext,
   StreamHandler,
-} from "./src/peer/handlers.ts";
+} from "./src/peer/handler_types.ts";
 export type { HandlerErrorInfo, Logger, PeerOptions } from "./src/peer/options.ts";
+export { RetryResult } from "./src/peer/middleware.ts";
+export type {
+  Interceptor,
+  Middleware,
+  MiddlewareContext,
+  MiddlewareResult,
+  OutgoingCall,
+  RequestKind,
+} from "./src/peer/middleware.ts";
+export type { RequestEvent, RequestOutcome } from "./src/peer/telemetry.ts";
 export { Peer } from "./src/peer/peer.ts";
 export { ReconnectingPeer } from "./src/peer/reconnecting.ts";
 export type { ReconnectingPeerOptions } from "./src/peer/reconnecting.ts";
 export type {
   CloseOptions,
   Heartbeat,
+  NotifyArgs,
+  RequestArgs,
   RequestOptions,
   Session,
+  StreamOptions,
   StreamRequest,
 } from "./src/peer/session.ts";
 export type { Transport } from "./src/peer/transport.ts";
 export { pipePair } from "./src/transports/pipe.ts";
 export type { PipeOptions } from "./src/transports/pipe.ts";
-export { Server } from "./src/server/server.ts";
+export { ConnectionRefused, refuse, Server } from "./src/server/server.ts";
 export { Hub } from "./src/server/hub.ts";
 export type { HubOptions } from "./src/server/hub.ts";
 export { SlowMemberError, Topic } from "./src/server/topic.ts";
@@ -110,4 +161,10 @@ export type {
 export { InProcessBackplane } from "./src/server/in_process_backplane.ts";
 export type { InProcessBackplaneOptions } from "./src/server/in_process_backplane.ts";
 export type { ServerOptions } from "./src/server/server.ts";
-export type { ListenAddr, Listener } from "./src/peer/transport.ts";
+export type {
+  ConnectionGate,
+  ConnectionInfo,
+  ConnectionVerdict,
+  ListenAddr,
+  Listener,
+} from "./src/peer/transport.ts";

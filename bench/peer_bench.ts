@@ -126,8 +126,84 @@ Deno.bench({
   },
 });
 
+// What telemetry, middleware and interceptors cost: the same load with and without them. A
+// listener that only counts, a middleware and an interceptor that only pass the call on.
+let events = 0;
+const onRequestEvent = () => void events++;
+const passThrough = new Handlers(handlers).use((_ctx, next) => next());
+
+async function observedServer(options: Partial<ConstructorParameters<typeof Peer>[1]>) {
+  const t = new BenchTransport();
+  const peer = new Peer(t, { handlers, heartbeatIntervalMs: 0, handshakeTimeoutMs: 0, ...options });
+  await t.roundTrip(new TextEncoder().encode("01"), 0);
+  return { t, peer };
+}
+const plain = await observedServer({});
+const listened = await observedServer({ onRequestEvent });
+const middled = await observedServer({ handlers: passThrough });
+
+Deno.bench({
+  name: "observed server: 64 x 16 B buffer requests, nothing attached",
+  group: "observed-server",
+  baseline: true,
+  async fn() {
+    await plain.t.roundTrip(batch64, 64 * result(16));
+  },
+});
+Deno.bench({
+  name: "observed server: 64 x 16 B buffer requests, an onRequestEvent listener",
+  group: "observed-server",
+  async fn() {
+    await listened.t.roundTrip(batch64, 64 * result(16));
+  },
+});
+Deno.bench({
+  name: "observed server: 64 x 16 B buffer requests, a pass-through middleware",
+  group: "observed-server",
+  async fn() {
+    await middled.t.roundTrip(batch64, 64 * result(16));
+  },
+});
+
+function observedPipe(server: Record<string, unknown>, client: Record<string, unknown>) {
+  const [x, y] = pipePair({ highWaterMark: 1024 * 1024 });
+  return [
+    new Peer(x, { handlers, heartbeatIntervalMs: 0, ...server }),
+    new Peer(y, { heartbeatIntervalMs: 0, ...client }),
+  ];
+}
+const pipes = {
+  plain: observedPipe({}, {}),
+  listened: observedPipe({ onRequestEvent }, { onRequestEvent }),
+  intercepted: observedPipe({}, { interceptors: [(_c: unknown, next: () => unknown) => next()] }),
+};
+async function load(client: Peer): Promise<void> {
+  const all: Promise<Uint8Array>[] = [];
+  for (let i = 0; i < 64; i++) all.push(client.bufferRequest("echo", small));
+  await Promise.all(all);
+}
+Deno.bench({
+  name: "observed pipe: 64 x 16 B requests in flight, nothing attached",
+  group: "observed-pipe",
+  baseline: true,
+  fn: () => load(pipes.plain[1]),
+});
+Deno.bench({
+  name: "observed pipe: 64 x 16 B requests in flight, onRequestEvent listeners on both ends",
+  group: "observed-pipe",
+  fn: () => load(pipes.listened[1]),
+});
+Deno.bench({
+  name: "observed pipe: 64 x 16 B requests in flight, a pass-through interceptor",
+  group: "observed-pipe",
+  fn: () => load(pipes.intercepted[1]),
+});
+
 globalThis.addEventListener("unload", () => {
   server.abort();
   pipeServer.abort();
   pipeClient.abort();
+  for (const p of [plain, listened, middled]) p.peer.abort();
+  for (const pair of Object.values(pipes)) for (const p of pair) p.abort();
+  if (events === 0) throw new Error("The listener saw no events");
 });

@@ -1,8 +1,8 @@
 // The chat page: plain DOM, no framework. It imports gotalk for TypeScript from the server's
 // browser bundle and stays connected with ReconnectingPeer over a WebSocket at /gotalk/.
 //
-// URL parameters: ?name=alice (default: the last name used here, or guest-NNN) and
-// ?room=general,random (rooms to join at start; default general). `window.chat` exposes the
+// URL parameters: ?name=alice (kept in the gotalk-chat-name cookie; without either, the server
+// makes this page a guest) and ?room=general,random (rooms to join at start; default general). `window.chat` exposes the
 // client and state, for the browser tests and the curious.
 import { connectWebSocket, Handlers, ReconnectingPeer } from "/gotalk/gotalk.js";
 
@@ -12,8 +12,8 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const state = {
-  me: params.get("name") || localStorage.getItem("gotalk-chat-name") ||
-    `guest-${Math.floor(100 + Math.random() * 900)}`,
+  /** The name the server gave this page (in `welcome`): it decides, from our connect URL or cookie. */
+  me: params.get("name") || nameCookie() || "",
   /** The room shown. */
   current: null,
   /**
@@ -32,21 +32,18 @@ const state = {
   typing: new Map(),
   server: "",
   /** What the server asked of this page, and what it pushed. */
-  stats: { whoami: 0, pings: 0, notifications: 0, opens: 0 },
+  stats: { welcomes: 0, pings: 0, notifications: 0, opens: 0 },
 };
 
 // What the server may ask of this page (requests) and tell it (notifications).
 const handlers = new Handlers()
-  .handle("whoami", () => {
-    state.stats.whoami++;
-    return { name: state.me, agent: agentName() };
-  })
   .handle("ping", (value) => {
     state.stats.pings++;
     return { t: value?.t, status: document.hidden ? "away" : "active" };
   })
   .handleNotification("welcome", (value) => {
     state.stats.notifications++;
+    state.stats.welcomes++;
     state.me = value.name;
     state.server = value.server ?? "";
     if (Array.isArray(value.rooms)) state.rooms = value.rooms;
@@ -83,7 +80,9 @@ const handlers = new Handlers()
   });
 
 const client = new ReconnectingPeer({
-  connect: (signal) => connectWebSocket(new URL("/gotalk/", location.href), { signal }),
+  // Who this page is travels with the upgrade request (the ?name here, or the cookie), and the
+  // server checks it before it accepts the connection.
+  connect: (signal) => connectWebSocket(connectUrl(), { signal }),
   handlers,
   minDelayMs: 250,
   maxDelayMs: 5000,
@@ -340,10 +339,22 @@ function el(tag, props) {
   return node;
 }
 
-function agentName() {
-  const m = /(Firefox|Edg|HeadlessChrome|Chrome|Version)\/(\d+)/.exec(navigator.userAgent);
-  if (!m) return navigator.userAgent.slice(0, 40);
-  return `${m[1] === "Version" ? "Safari" : m[1] === "Edg" ? "Edge" : m[1]} ${m[2]}`;
+/** The name kept in the cookie, if any. */
+function nameCookie() {
+  const pair = document.cookie.split("; ").find((c) => c.startsWith("gotalk-chat-name="));
+  return pair ? decodeURIComponent(pair.slice("gotalk-chat-name=".length)) : null;
+}
+
+function setNameCookie(name) {
+  document.cookie = `gotalk-chat-name=${encodeURIComponent(name)}; path=/; max-age=31536000; ` +
+    "samesite=strict";
+}
+
+/** The WebSocket URL, with the ?name of this page's URL (otherwise the cookie says it). */
+function connectUrl() {
+  const url = new URL("/gotalk/", location.href);
+  if (params.get("name")) url.searchParams.set("name", params.get("name"));
+  return url;
 }
 
 // --- Input -----------------------------------------------------------------------------------
@@ -415,7 +426,7 @@ $("name-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const name = $("name-input").value.trim();
   if (!name || name === state.me) return;
-  localStorage.setItem("gotalk-chat-name", name);
+  setNameCookie(name);
   const url = new URL(location.href);
   url.searchParams.set("name", name);
   url.searchParams.set("room", [...state.joined.keys()].join(",") || "general");
@@ -427,7 +438,7 @@ $("export").addEventListener("click", () => download(state.current).catch(showEr
 
 // --- Start -----------------------------------------------------------------------------------
 
-if (params.get("name")) localStorage.setItem("gotalk-chat-name", state.me);
+if (params.get("name")) setNameCookie(params.get("name"));
 renderAll();
 const initial = (params.get("room") || "general").split(",").map((r) => r.trim()).filter(Boolean);
 for (const [i, name] of initial.entries()) join(name, { show: i === 0 }).catch(showError);

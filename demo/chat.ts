@@ -12,7 +12,10 @@
  * Client → server requests: `join`, `leave`, `rooms`, `send`, `who`, and `history` (a streaming
  * result, one JSON message per part). Client → server notification: `typing`.
  *
- * Server → client requests: `whoami` (once per connection: the client's name and agent) and
+ * Who a connection is comes from the server's `onConnect` (`demo/identity.ts`: a page's connect
+ * URL or cookie) as the peer's `data`; only terminals, which connect over TCP, are asked.
+ *
+ * Server → client requests: `whoami` (terminals, once per connection: name and agent) and
  * `ping` (every `pingIntervalMs`, and for `who`: the latency shown next to each name).
  * Server → client notifications: `welcome`, `message`, `presence`, `rooms`, `users`, `typing`.
  *
@@ -28,6 +31,7 @@ import {
   DEFAULT_ROOMS,
   type RoomInfo,
 } from "./chat_types.ts";
+import { USER_NAME } from "./identity.ts";
 
 export type { ChatMessage, ChatOptions, ChatUser, RoomInfo } from "./chat_types.ts";
 
@@ -39,7 +43,6 @@ interface Room {
 }
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const USER_NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.-]{0,23}$/u;
 const MAX_TEXT = 2000;
 const MAX_ROOMS = 100;
 const enc = new TextEncoder();
@@ -142,7 +145,16 @@ export class Chat {
   }
 
   async #identify(member: Member): Promise<void> {
-    const wanted = await whoami(member);
+    let wanted = "";
+    // Pages: who they are was checked by the server's onConnect (see demo/identity.ts).
+    const given = member.peer.data as { name?: string; agent: string } | undefined;
+    if (given !== undefined) {
+      wanted = given.name ?? "";
+      member.agent = given.agent;
+      member.status = "active";
+    } else {
+      wanted = await whoami(member);
+    }
     if (!member.peer.isOpen) return;
     member.name = this.#uniqueName(USER_NAME.test(wanted) ? wanted : `guest-${++this.#guests}`);
     this.#log(`+ ${member.name} connected over ${member.transport} (${member.agent})`);

@@ -27,6 +27,7 @@ import type { WebSocketListener, WebSocketServeOptions } from "../src/transports
 import { buildBrowserBundle } from "../scripts/build_browser.ts";
 import { Chat } from "./chat.ts";
 import { runNodes } from "./nodes.ts";
+import { identify } from "./identity.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -146,7 +147,11 @@ export async function runDemo(runtime: DemoRuntime, args: string[]): Promise<voi
   const chat = new Chat({ pingIntervalMs, log, server, backplane: backplane?.backplane });
   await chat.start();
   const servers = [
-    new Server(ws, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "ws") }),
+    new Server(ws, {
+      handlers: chat.handlers,
+      onConnect: identify, // the name comes from the connect URL or cookie, checked here
+      onPeer: (peer) => chat.attach(peer, "ws"),
+    }),
     new Server(tcp, { handlers: chat.handlers, onPeer: (peer) => chat.attach(peer, "tcp") }),
   ];
 

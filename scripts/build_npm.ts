@@ -110,9 +110,13 @@ writeFileSync(
       engines: { node: ">=20" },
       // Only the websocket-node entry point uses it (Node 20 has no WebSocket server or client).
       dependencies: { ws: "^8.18.0" },
-      // Only the nats entry point uses it, for types (it takes the caller's NatsConnection).
-      peerDependencies: { "@nats-io/nats-core": "^3.4.0" },
-      peerDependenciesMeta: { "@nats-io/nats-core": { optional: true } },
+      // Only the nats entry point (types: it takes the caller's NatsConnection) and the otel entry
+      // point (applications bring their own OpenTelemetry setup) use these.
+      peerDependencies: { "@nats-io/nats-core": "^3.4.0", "@opentelemetry/api": "^1.9.0" },
+      peerDependenciesMeta: {
+        "@nats-io/nats-core": { optional: true },
+        "@opentelemetry/api": { optional: true },
+      },
       sideEffects: false,
     },
     null,

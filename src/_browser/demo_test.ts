@@ -5,6 +5,8 @@
  * - the page loads our bundle (gzip, ETag), JSON requests, a streaming result, notifications
  *   both ways, server → browser requests answered by the page, rooms that isolate messages, and
  *   a terminal client (`demo/chat_client.ts`) over TCP seen by the browser;
+ * - identity: the server names a page from its connect URL or its cookie (`onConnect`), and
+ *   refuses an invalid name with 403 before the WebSocket upgrade;
  * - commands (`/who`) send no `typing` notification, messages do;
  * - reconnection: the Deno server is killed and restarted on the same port; while it is down
  *   the page shows everyone offline, then its ReconnectingPeer comes back on its own, rejoins,
@@ -70,6 +72,36 @@ function framesSent(page: Page): string[] {
   return sent;
 }
 
+/** Sends a WebSocket upgrade request for `path` by hand; resolves with the whole response. */
+async function rawUpgrade(port: number, path: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = [
+      `GET ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      `Origin: http://127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+      "",
+      "",
+    ].join("\r\n");
+    await conn.write(new TextEncoder().encode(request));
+    let text = "";
+    const buffer = new Uint8Array(4096);
+    // Until the server closes (a refusal ends the connection) or the body arrived.
+    for (let i = 0; i < 100 && !/\r\n\r\n[\s\S]*valid chat name/.test(text); i++) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
 /** A `typing` notification (`n`, the name's length in 3 hex digits, the name). */
 const TYPING_FRAME = "n006typing";
 
@@ -80,7 +112,7 @@ async function chatReady(page: Page, room: string): Promise<void> {
       const chat = (globalThis as any).chat;
       return (globalThis as any).document.body.dataset.status === "connected" &&
         chat?.state.current === room &&
-        chat.state.stats.whoami > 0;
+        chat.state.stats.welcomes > 0;
     },
     room,
     { timeout: 15_000 },
@@ -156,7 +188,7 @@ for (const runtime of ["deno", "bun"] as const) {
         );
 
         await t.step(
-          "server → browser requests: whoami and ping, answered by the page",
+          "the name and agent come from the upgrade request; pings are answered by the page",
           async () => {
             await alice.waitForFunction(() => (globalThis as any).chat.state.stats.pings > 0);
             const users = await alice.evaluate(() => (globalThis as any).chat.who());
@@ -171,6 +203,36 @@ for (const runtime of ["deno", "bun"] as const) {
             assert.ok(byName.has("carol"));
             // The latencies reach the page's people list through `users` notifications.
             await alice.waitForSelector('#users li[data-name="carol"] small:has-text(" ms")');
+          },
+        );
+
+        await t.step(
+          "identity: a page named by its cookie; an invalid name refused before the upgrade",
+          async () => {
+            const other = await browser.newContext();
+            await other.addCookies([{ name: "gotalk-chat-name", value: "dave", url: demo.url }]);
+            // The refused WebSocket below is logged by Chromium: expected.
+            const dave = await newPage(other, errors, /WebSocket connection to .* failed/);
+            await dave.goto(`${demo.url}?room=general`); // no ?name: the cookie names it
+            await chatReady(dave, "general");
+            assert.equal(await dave.evaluate(() => (globalThis as any).chat.state.me), "dave");
+            const refused = await dave.evaluate(async (base: string) => {
+              const url = new URL("/gotalk/?name=%3Cscript%3E", base.replace(/^http/, "ws"));
+              const ws = new (globalThis as any).WebSocket(url);
+              return await new Promise((resolve) => {
+                ws.onopen = () => resolve("opened");
+                ws.onclose = () => resolve("refused");
+              });
+            }, demo.url);
+            assert.equal(refused, "refused");
+            // On the wire: the upgrade request is answered 403, with the reason, not upgraded.
+            const answer = await rawUpgrade(demo.port, "/gotalk/?name=%3Cscript%3E");
+            assert.match(answer, /^HTTP\/1\.1 403 /);
+            assert.match(answer, /Not a valid chat name/);
+            const users = await alice.evaluate(() => (globalThis as any).chat.who());
+            assert.ok(users.some((u: any) => u.name === "dave"));
+            assert.ok(!users.some((u: any) => u.name.includes("script")));
+            await other.close();
           },
         );
 

@@ -9,15 +9,18 @@ import {
   type RequestMessage,
 } from "../protocol/mod.ts";
 import { PayloadTooLargeError, RemoteError, StreamOverflowError } from "./errors.ts";
+import type { HandlerResult, NotificationContext, RequestHandlerEntry } from "./handler_types.ts";
 import {
   findNotificationHandler,
   findRequestHandler,
-  type HandlerResult,
   type Handlers,
-  type NotificationContext,
-  type RequestHandlerEntry,
+  middlewareOf,
 } from "./handlers.ts";
+import { RetryResult } from "./middleware.ts";
 import type { InboundFlow } from "./_flow.ts";
+import { runMiddleware } from "./_middleware.ts";
+import { notifyThrough, refusedEvent } from "./_observed.ts";
+import { type EventSink, idText, Probe } from "./_telemetry.ts";
 import { concatParts, encodeText, errorText } from "./_payload.ts";
 import type { SettlingContext } from "./_request_context.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
@@ -53,6 +56,8 @@ export interface IncomingHost {
   reportError(error: unknown): void;
   /** A request or notification handler failed (reported, logged). */
   handlerFailed(error: unknown, op: string): void;
+  /** Where telemetry events go; `undefined`: none are made. */
+  readonly events: EventSink | undefined;
 }
 
 /** The admission limits of a peer (see `PeerOptions`). */
@@ -78,6 +83,9 @@ export class IncomingRequests {
   readonly #handlers: Handlers;
   readonly #options: IncomingOptions;
   readonly #streams = new Map<RequestId, IncomingStream>();
+  readonly #events: EventSink | undefined;
+  /** Telemetry of the requests being handled (only with an event listener). */
+  readonly #probes: Map<RequestId, Probe> | undefined;
   #activeBuffer = 0;
   #activeStream = 0;
   /** Incoming streaming requests whose parts are still arriving. */
@@ -113,6 +121,8 @@ export class IncomingRequests {
         }
       },
     };
+    this.#events = host.events;
+    this.#probes = host.events ? new Map() : undefined;
   }
 
   /** Releases the slot of a buffer request (made once: no closure per request). */
@@ -141,6 +151,7 @@ export class IncomingRequests {
     const id = m.id;
     const stream = m.type === "s";
     if (!this.#life.open) {
+      if (this.#events) this.#refused(m, "closed");
       this.#wire.send({ type: "E", id, payload: encodeText("The connection is closing") });
       if (stream) this.#streams.set(id, dropStream());
       return;
@@ -159,8 +170,20 @@ export class IncomingRequests {
     if (stream) this.#activeStream++;
     else this.#activeBuffer++;
     this.handling++;
-    const done = stream ? this.#streamDone : this.#bufferDone;
+    let done = stream ? this.#streamDone : this.#bufferDone;
     const ctx = this.#host.requestContext(m.name);
+    let probe: Probe | undefined;
+    if (this.#events) {
+      const p = probe = new Probe(this.#events, ctx.peer, "in", m.name, id, entry.kind, 0);
+      const release = done;
+      this.#probes!.set(id, p);
+      done = (c) => {
+        release(c);
+        if (this.#probes!.get(id) === p) this.#probes!.delete(id);
+        p.end();
+      };
+      p.bytesIn = m.payload.length;
+    }
     if (!stream) {
       // The payload may be a view into a transport chunk: it stays valid (chunks are fresh).
       if (entry.input === "buffer") {
@@ -187,12 +210,19 @@ export class IncomingRequests {
     };
     this.#streams.set(id, incoming);
     if (entry.input === "stream") {
-      const parts = this.#host.flow.readable((c) => incoming.controller = c);
+      let parts = this.#host.flow.readable((c) => incoming.controller = c);
+      if (probe) {
+        probe.bytesIn = 0;
+        parts = probe.count(parts, "bytesIn");
+      }
       this.#part(id, incoming, m.payload);
       this.#run(id, entry, parts, ctx, done);
     } else {
       incoming.parts = [];
-      incoming.onEnd = (payload) => this.#run(id, entry, payload, ctx, done);
+      incoming.onEnd = (payload) => {
+        if (probe) probe.bytesIn = payload.length;
+        this.#run(id, entry, payload, ctx, done);
+      };
       incoming.release = () => done(ctx);
       this.#part(id, incoming, m.payload);
     }
@@ -219,12 +249,25 @@ export class IncomingRequests {
   onNotification(name: string, payload: Uint8Array): void {
     const fn = findNotificationHandler(this.#handlers, name);
     if (fn === undefined) return;
+    const chain = middlewareOf(this.#handlers);
+    if (chain !== undefined || this.#events !== undefined) {
+      const ctx = this.#host.notificationContext(name);
+      const signal = this.#host.requestContext(name).signal;
+      const failed = (e: unknown) => this.#notificationFailed(e, name);
+      notifyThrough(chain, this.#events, fn, ctx, signal, payload, failed);
+      return;
+    }
     try {
       const r = fn(payload, this.#host.notificationContext(name));
       if (r instanceof Promise) r.catch((e) => this.#notificationFailed(e, name));
     } catch (e) {
       this.#notificationFailed(e, name);
     }
+  }
+
+  /** Telemetry of a request answered before any handler ran. */
+  #refused(m: RequestMessage, outcome: "closed" | "retry" | "error"): void {
+    refusedEvent(this.#events!, this.#host.requestContext(m.name).peer, m, outcome);
   }
 
   #notificationFailed(e: unknown, name: string): void {
@@ -249,6 +292,11 @@ export class IncomingRequests {
       }
     }
     this.#streams.clear();
+    if (this.#probes) {
+      // Handlers still running: their requests end here, unanswered.
+      for (const probe of this.#probes.values()) probe.end("closed");
+      this.#probes.clear();
+    }
   }
 
   /** The handler for a new request, or `undefined` after answering a refusal (limit, unknown). */
@@ -260,11 +308,13 @@ export class IncomingRequests {
     if (active >= limit) {
       const wait = o.retryWaitMinMs +
         Math.floor(Math.random() * (o.retryWaitMaxMs - o.retryWaitMinMs + 1));
+      if (this.#events) this.#refused(m, "retry");
       this.#wire.send({ type: "e", id, wait, payload: encodeText("request rate limit") });
       return undefined;
     }
     const entry = findRequestHandler(this.#handlers, m.name);
     if (entry === undefined) {
+      if (this.#events) this.#refused(m, "error");
       const text = `unknown operation ${JSON.stringify(m.name)}`;
       this.#wire.send({ type: "E", id, payload: encodeText(text) });
     }
@@ -289,6 +339,9 @@ export class IncomingRequests {
         s.failed = true;
         s.parts = null;
         const text = `The streaming request exceeds ${limit} bytes`;
+        this.#probes?.get(id)?.fail(
+          new PayloadTooLargeError(this.#probes.get(id)!.op, s.partsBytes + payload.length, limit),
+        );
         this.#wire.send({ type: "E", id, payload: encodeText(text) });
         s.release?.();
         return;
@@ -311,8 +364,22 @@ export class IncomingRequests {
       input: Uint8Array | ReadableStream<Uint8Array>,
       ctx: SettlingContext,
     ) => HandlerResult | Promise<HandlerResult>;
+    const chain = middlewareOf(this.#handlers);
     try {
-      result = fn(input, ctx);
+      result = chain === undefined ? fn(input, ctx) : runMiddleware(
+        chain,
+        {
+          peer: ctx.peer,
+          op: ctx.op,
+          kind: entry.kind,
+          id: idText(id),
+          payload: input instanceof Uint8Array ? input : undefined,
+          signal: ctx.signal,
+          data: ctx.data,
+        },
+        () => fn(input, ctx),
+        ctx.codec,
+      ) as Promise<HandlerResult>;
     } catch (e) {
       this.#sendError(id, e, ctx.op);
       done(ctx);
@@ -373,6 +440,8 @@ export class IncomingRequests {
     done: Done,
   ): void {
     const op = ctx.op;
+    const probe = this.#probes?.get(id);
+    if (probe) stream = probe.count(stream, "bytesOut");
     sendStream(
       this.#replyWire,
       this.#life,
@@ -382,7 +451,10 @@ export class IncomingRequests {
       stream,
       (e) => this.#sendError(id, e, op),
     ).then(
-      () => done(ctx),
+      () => {
+        if (!this.#life.closed) probe?.end("ok");
+        done(ctx);
+      },
       (e) => {
         done(ctx);
         this.#host.reportError(e);
@@ -406,12 +478,23 @@ export class IncomingRequests {
       this.#sendError(id, e, op);
       return;
     }
+    const probe = this.#probes?.get(id);
+    if (probe) {
+      probe.bytesOut = payload.length;
+      probe.outcome ??= "ok";
+    }
     this.#wire.send({ type: "R", id, payload });
   }
 
   /** A handler failed: report it, and answer with an ErrorResult. */
   #sendError(id: RequestId, e: unknown, op: string): void {
     if (this.#life.closed) return;
+    this.#probes?.get(id)?.fail(e);
+    if (e instanceof RetryResult) {
+      // Asked for, not a failure: neither logged nor reported.
+      this.#wire.send({ type: "e", id, wait: e.waitMs, payload: encodeText(e.message) });
+      return;
+    }
     this.#host.handlerFailed(e, op);
     const payload = e instanceof RemoteError
       ? e.payload

@@ -3,13 +3,9 @@
 // a RetryResult, dispatch of results (R S E e) to their requests, and failing all on close.
 
 import type { PayloadMessage, RequestId, RetryMessage } from "../protocol/mod.ts";
-import {
-  PayloadTooLargeError,
-  RemoteError,
-  RetryLimitError,
-  StreamOverflowError,
-} from "./errors.ts";
+import { PayloadTooLargeError, RetryLimitError, StreamOverflowError } from "./errors.ts";
 import type { RequestOptions } from "./session.ts";
+import { remoteError } from "./validation.ts";
 import type { InboundFlow } from "./_flow.ts";
 import { concatParts, decodeText } from "./_payload.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
@@ -63,6 +59,8 @@ export class OutgoingRequests {
   #nextId = 0;
   /** Streaming requests whose request side is still open (they keep the peer busy). */
   uploads = 0;
+  /** The id given by the last `add()` (for telemetry, read right after `send()`). */
+  lastId: RequestId = 0;
 
   constructor(wire: Wire, life: Lifecycle, flow: InboundFlow, options: OutgoingOptions) {
     this.#wire = wire;
@@ -112,7 +110,7 @@ export class OutgoingRequests {
 
   /** Gives `out` an id and arms its timeout and abort signal. */
   add(out: Outgoing, options: RequestOptions | undefined): RequestId {
-    const id = this.#allocId(out);
+    const id = this.lastId = this.#allocId(out);
     const timeoutMs = options?.timeoutMs ?? this.#options.requestTimeoutMs;
     if (timeoutMs > 0) {
       out.timer = setTimeout(() => {
@@ -178,7 +176,7 @@ export class OutgoingRequests {
         return;
       case "E":
         this.settle(id, out);
-        out.reject(new RemoteError(out.op, m.payload));
+        out.reject(remoteError(out.op, m.payload));
         return;
       case "e":
         this.#retry(id, out, m);

@@ -4,6 +4,7 @@
 // listener a handler adds to it goes away with the request (no listener per request is left
 // on anything the connection keeps), and adding one costs the same however many are pending.
 
+import type { ValueCodec } from "./codec.ts";
 import type { RequestContext } from "./handler_types.ts";
 import type { Session } from "./session.ts";
 
@@ -27,8 +28,8 @@ export class RequestSignals {
   }
 
   /** A context for a request of `op` from `peer`. */
-  context(peer: Session, op: string): IncomingContext {
-    return new IncomingContext(this, peer, op);
+  context(peer: Session, op: string, codec?: ValueCodec, data?: unknown): IncomingContext {
+    return new IncomingContext(this, peer, op, codec, data);
   }
 
   /** The connection closed: aborts every live signal with `reason`. */
@@ -59,13 +60,23 @@ export class RequestSignals {
 export class IncomingContext implements SettlingContext {
   readonly peer: Session;
   readonly op: string;
+  readonly codec: ValueCodec | undefined;
+  readonly data: unknown;
   readonly #signals: RequestSignals;
   #controller: AbortController | undefined;
 
-  constructor(signals: RequestSignals, peer: Session, op: string) {
+  constructor(
+    signals: RequestSignals,
+    peer: Session,
+    op: string,
+    codec: ValueCodec | undefined,
+    data: unknown,
+  ) {
     this.#signals = signals;
     this.peer = peer;
     this.op = op;
+    this.codec = codec;
+    this.data = data;
   }
 
   /** Aborted when the connection closes. */

@@ -7,6 +7,7 @@ import type { RequestOptions, StreamRequest } from "./session.ts";
 import type { InboundFlow } from "./_flow.ts";
 import type { Outgoing, OutgoingRequests } from "./_outgoing.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
+import { idText, type Probe } from "./_telemetry.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -31,6 +32,7 @@ export function openStreamRequest(
   host: StreamRequestHost,
   op: string,
   options: Omit<RequestOptions, "maxRetries"> | undefined,
+  probe?: Probe,
 ): StreamRequest {
   const { wire, life, outgoing } = host;
   let out: Outgoing | undefined;
@@ -54,6 +56,8 @@ export function openStreamRequest(
   const readable = host.flow.readable((controller) => {
     if (!life.open || signal?.aborted) {
       failure = life.open ? signal!.reason : life.closedError();
+      probe?.fail(failure);
+      probe?.end();
       controller.error(failure);
       return;
     }
@@ -68,6 +72,7 @@ export function openStreamRequest(
       resolve: () => {},
       reject: (e) => {
         failure = e;
+        probe?.fail(e);
         try {
           controller.error(e);
         } catch { /* already closed */ }
@@ -75,7 +80,11 @@ export function openStreamRequest(
         // writer waiting on it).
         uploadController?.error(e); // a no-op once it closed
       },
-      onSettle: (remoteDone) => endUpload(!remoteDone && started),
+      onSettle: (remoteDone) => {
+        endUpload(!remoteDone && started);
+        // After the settle the request is resolved or rejected at once: end with that.
+        if (probe) queueMicrotask(() => probe.end("ok"));
+      },
       controller,
       timer: undefined,
       retryTimer: undefined,
@@ -83,8 +92,10 @@ export function openStreamRequest(
       onAbort: undefined,
     };
     id = outgoing.add(out, options);
+    if (probe) probe.id = idText(id);
     outgoing.uploads++;
   }, () => {
+    probe?.fail(new DOMException("The streaming result was cancelled", "AbortError"));
     if (out && outgoing.has(id, out)) outgoing.settle(id, out, false);
   });
   let uploadController: WritableStreamDefaultController | undefined;
@@ -110,6 +121,7 @@ export function openStreamRequest(
       }
       while (!wire.writable) await wire.drained();
       if (life.closed) throw life.closedError();
+      if (probe) probe.bytesOut += chunk.length;
       if (!started) {
         started = true;
         wire.send({ type: "s", id, name: op, payload: chunk });

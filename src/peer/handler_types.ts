@@ -1,5 +1,7 @@
 // This module is browser compatible.
 
+import type { ValueCodec } from "./codec.ts";
+import type { Contract } from "./contract.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -19,10 +21,17 @@ import type { Session } from "./session.ts";
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves: it types calls back through `peer`.
  */
-export interface RequestContext {
+export interface RequestContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+  Data = unknown,
+> {
   /** The peer the request came from: handlers can send requests and notifications back. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The requested operation. */
   readonly op: string;
   /**
@@ -31,6 +40,13 @@ export interface RequestContext {
    * added to it goes with the request; it is made the first time a handler reads it.
    */
   readonly signal: AbortSignal;
+  /** The peer's value codec (`undefined`: JSON), for handlers that encode values themselves. */
+  readonly codec?: ValueCodec;
+  /**
+   * The connection's data (`peer.data`): what the server's `onConnect` returned, or the peer's
+   * `data` option.
+   */
+  readonly data: Data;
 }
 
 /**
@@ -52,12 +68,23 @@ export interface RequestContext {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (see {@linkcode Contract}).
+ * @typeParam Remote What the other side serves.
  */
-export interface NotificationContext {
+export interface NotificationContext<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+  Data = unknown,
+> {
   /** The peer the notification came from. */
-  readonly peer: Session;
+  readonly peer: Session<Local, Remote>;
   /** The notification name. */
   readonly name: string;
+  /** The peer's value codec (`undefined`: JSON). */
+  readonly codec?: ValueCodec;
+  /** The connection's data (`peer.data`). */
+  readonly data: Data;
 }
 
 /**
@@ -81,6 +108,19 @@ export interface NotificationContext {
  */
 export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
 
+/** A registered request handler and how it takes its input (internal to the peer). */
+export interface RequestHandlerEntry {
+  /**
+   * `buffer` (the whole payload; streaming requests are collected first, up to the payload
+   * limit) or `stream` (parts as they arrive).
+   */
+  readonly input: "buffer" | "stream";
+  /** How it was registered (fallbacks are `buffer`), for middleware and telemetry. */
+  readonly kind: "json" | "buffer" | "stream";
+  /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
+  readonly fn: BufferHandler | StreamHandler;
+}
+
 /**
  * A JSON request handler: gets the parsed request value, returns a value to send back as JSON
  * (or a `ReadableStream` of raw parts for a streaming result). A thrown error becomes an
@@ -102,9 +142,9 @@ export type HandlerResult = Uint8Array | ReadableStream<Uint8Array>;
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type JsonHandler<In = any, Out = unknown> = (
+export type JsonHandler<In = any, Out = unknown, Context = RequestContext> = (
   value: In,
-  context: RequestContext,
+  context: Context,
 ) => Out | Promise<Out>;
 
 /**
@@ -126,9 +166,9 @@ export type JsonHandler<In = any, Out = unknown> = (
  * server.abort();
  * ```
  */
-export type BufferHandler = (
+export type BufferHandler<Context = RequestContext> = (
   payload: Uint8Array,
-  context: RequestContext,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -153,9 +193,9 @@ export type BufferHandler = (
  * server.abort();
  * ```
  */
-export type StreamHandler = (
+export type StreamHandler<Context = RequestContext> = (
   parts: ReadableStream<Uint8Array>,
-  context: RequestContext,
+  context: Context,
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
@@ -179,9 +219,9 @@ export type StreamHandler = (
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type NotificationHandler<In = any> = (
+export type NotificationHandler<In = any, Context = NotificationContext> = (
   value: In,
-  context: NotificationContext,
+  context: Context,
 ) => void | Promise<void>;
 
 /**
@@ -204,7 +244,7 @@ export type NotificationHandler<In = any> = (
  * server.abort();
  * ```
  */
-export type BufferNotificationHandler = (
+export type BufferNotificationHandler<Context = NotificationContext> = (
   payload: Uint8Array,
-  context: NotificationContext,
+  context: Context,
 ) => void | Promise<void>;

@@ -1,57 +1,98 @@
 // This module is browser compatible.
 
+import {
+  type BytesNotification,
+  type BytesOp,
+  type Contract,
+  type HandlerInput,
+  type HandlerOutput,
+  inputSchema,
+  type NotificationInput,
+  type NotificationName,
+  notificationSchema,
+  type OpName,
+  type UntypedNotification,
+  type UntypedOp,
+} from "./contract.ts";
 import type {
   BufferHandler,
   BufferNotificationHandler,
-  HandlerResult,
-  JsonHandler,
-  NotificationHandler,
-  StreamHandler,
-} from "./handler_types.ts";
-import { decodeJson, encodeJson } from "./_payload.ts";
-
-export type {
-  BufferHandler,
-  BufferNotificationHandler,
-  HandlerResult,
   JsonHandler,
   NotificationContext,
   NotificationHandler,
   RequestContext,
+  RequestHandlerEntry,
   StreamHandler,
 } from "./handler_types.ts";
-
-/** A registered request handler and how it takes its input (internal to the peer). */
-export interface RequestHandlerEntry {
-  /**
-   * `buffer` (the whole payload; streaming requests are collected first, up to the payload
-   * limit) or `stream` (parts as they arrive).
-   */
-  readonly input: "buffer" | "stream";
-  /** The handler, in its raw form (JSON handlers are wrapped as buffer handlers). */
-  readonly fn: BufferHandler | StreamHandler;
-}
+import type { Middleware } from "./middleware.ts";
+import { jsonAsBuffer, jsonNotification } from "./_json_handlers.ts";
+import { HandlerTable } from "./_handler_table.ts";
 
 // Set by the Handlers class's static block: the peer's lookups, off the public surface.
 let findRequest: (h: Handlers, op: string) => RequestHandlerEntry | undefined;
 let findNotification: (h: Handlers, name: string) => BufferNotificationHandler | undefined;
+let findMiddleware: (h: Handlers) => readonly Middleware[] | undefined;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
+/**
+ * Options for {@linkcode Handlers}: a parent set and a contract value.
+ *
+ * @typeParam Local The contract the set serves.
+ *
+ * @example A child set that inherits its parent's handlers
+ * ```ts
+ * import { Handlers, type HandlersOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const parent = new Handlers().handle("ping", () => "pong");
+ * const options: HandlersOptions<{ ops: { ping: { output: string } } }> = { parent };
+ * assert.equal(new Handlers(options).handles("ping"), true);
+ * ```
+ */
+export interface HandlersOptions<Local extends Contract = Contract> {
+  /**
+   * A set to fall back to for names this one does not have.
+   *
+   * @default {undefined}
+   */
+  readonly parent?: Handlers<Contract, Contract>;
+  /**
+   * The contract, as a value (see {@linkcode defineContract}): its Standard Schemas validate
+   * each request's and notification's value before its handler runs; a failure answers a
+   * `ValidationError` (a notification's is reported to `onError`). It also types the set.
+   *
+   * @default {the parent's}
+   */
+  readonly contract?: Local;
 }
 
-function jsonAsBuffer(fn: JsonHandler): BufferHandler {
-  // A handler that returns a value is answered at once, without a promise; one that returns a
-  // promise is answered when it settles. (A synchronous throw is handled by the peer.)
-  const encode = (result: unknown, op: string): HandlerResult =>
-    result instanceof ReadableStream ? result : encodeJson(result, "result of", op);
-  return (payload, context) => {
-    const result = fn(decodeJson(payload), context);
-    return isThenable(result)
-      ? Promise.resolve(result).then((r) => encode(r, context.op))
-      : encode(result, context.op);
-  };
+/**
+ * The signatures of {@linkcode Handlers} typed by its contract, merged into the class (which
+ * holds the untyped ones, which a contract turns off).
+ */
+export interface Handlers<Local extends Contract = Contract, Remote extends Contract = Contract> {
+  /**
+   * Registers the handler of an op of this set's contract, typed by it; with a contract value,
+   * the request's value is validated first.
+   *
+   * @param op The operation name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   */
+  handle<K extends OpName<Local>>(
+    op: K,
+    fn: JsonHandler<HandlerInput<Local, K>, HandlerOutput<Local, K>, RequestContext<Local, Remote>>,
+  ): this;
+  /**
+   * Registers the handler of a notification of this set's contract, typed by it.
+   *
+   * @param name The notification name.
+   * @param fn The handler.
+   * @returns This set, for chaining.
+   */
+  handleNotification<K extends NotificationName<Local>>(
+    name: K,
+    fn: NotificationHandler<NotificationInput<Local, K>, NotificationContext<Local, Remote>>,
+  ): this;
 }
 
 /**
@@ -76,21 +117,50 @@ function jsonAsBuffer(fn: JsonHandler): BufferHandler {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @example A set typed by a contract, validating with its schemas
+ * ```ts
+ * import { defineContract, Handlers, Peer, pipePair, type StandardSchemaV1, ValidationError } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const count: StandardSchemaV1<number> = {
+ *   "~standard": {
+ *     version: 1,
+ *     vendor: "example",
+ *     validate: (v) => Number.isInteger(v) ? { value: v as number } : { issues: [{ message: "Not an integer" }] },
+ *   },
+ * };
+ * const contract = defineContract({ ops: { double: { input: count, output: count } } });
+ * const handlers = new Handlers({ contract }).handle("double", (n) => n * 2); // n: number
+ * const [a, b] = pipePair();
+ * const server = new Peer(a, { handlers, logger: null });
+ * const client = new Peer<typeof contract, typeof contract>(b);
+ * assert.equal(await client.request("double", 21), 42);
+ * await assert.rejects(client.request("double", 1.5), ValidationError);
+ * client.abort();
+ * server.abort();
+ * ```
+ *
+ * @typeParam Local The {@linkcode Contract} this set serves: with one, `handle` and
+ * `handleNotification` take only its names and are typed by it (untyped by default).
+ * @typeParam Remote The other side's contract: it types calls back through `context.peer`.
  */
-export class Handlers {
-  readonly #parent: Handlers | undefined;
-  readonly #requests = new Map<string, RequestHandlerEntry>();
-  readonly #notifications = new Map<string, BufferNotificationHandler>();
-  #requestFallback: RequestHandlerEntry | undefined;
-  #notificationFallback: BufferNotificationHandler | undefined;
+export class Handlers<Local extends Contract = Contract, Remote extends Contract = Contract> {
+  readonly #contract: Contract | undefined;
+  readonly #table: HandlerTable;
 
   /**
    * Creates a handler set.
    *
-   * @param parent A set to fall back to for names this one does not have.
+   * @param parent A set to fall back to for names this one does not have, or the options: a
+   * parent and a contract value, whose schemas validate the values of requests and
+   * notifications before their handlers run (a child set without one uses its parent's).
    */
-  constructor(parent?: Handlers) {
-    this.#parent = parent;
+  constructor(parent?: Handlers<Contract, Contract> | HandlersOptions<Local>) {
+    const options = parent instanceof Handlers ? { parent } : parent;
+    const up = options?.parent as Handlers | undefined;
+    this.#contract = options?.contract ?? (up && up.#contract);
+    this.#table = new HandlerTable(up && up.#table);
   }
 
   /**
@@ -115,8 +185,16 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handle<In = unknown, Out = unknown>(op: string, fn: JsonHandler<In, Out>): this {
-    this.#requests.set(op, { input: "buffer", fn: jsonAsBuffer(fn as JsonHandler) });
+  handle<In = unknown, Out = unknown>(
+    op: UntypedOp<Local>,
+    fn: JsonHandler<In, Out, RequestContext<Local, Remote>>,
+  ): this {
+    const schema = inputSchema(this.#contract, op);
+    this.#table.requests.set(op, {
+      input: "buffer",
+      kind: "json",
+      fn: jsonAsBuffer(fn as JsonHandler, schema),
+    });
     return this;
   }
 
@@ -142,8 +220,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBuffer(op: string, fn: BufferHandler): this {
-    this.#requests.set(op, { input: "buffer", fn });
+  handleBuffer(
+    op: BytesOp<Local, "buffer">,
+    fn: BufferHandler<RequestContext<Local, Remote>>,
+  ): this {
+    this.#table.requests.set(op, { input: "buffer", kind: "buffer", fn: fn as BufferHandler });
     return this;
   }
 
@@ -175,8 +256,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleStream(op: string, fn: StreamHandler): this {
-    this.#requests.set(op, { input: "stream", fn });
+  handleStream(
+    op: BytesOp<Local, "stream">,
+    fn: StreamHandler<RequestContext<Local, Remote>>,
+  ): this {
+    this.#table.requests.set(op, { input: "stream", kind: "stream", fn: fn as StreamHandler });
     return this;
   }
 
@@ -203,7 +287,7 @@ export class Handlers {
    * ```
    */
   handleFallback(fn: BufferHandler): this {
-    this.#requestFallback = { input: "buffer", fn };
+    this.#table.requestFallback = { input: "buffer", kind: "buffer", fn };
     return this;
   }
 
@@ -231,8 +315,12 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleNotification<In = unknown>(name: string, fn: NotificationHandler<In>): this {
-    this.#notifications.set(name, (payload, context) => fn(decodeJson(payload) as In, context));
+  handleNotification<In = unknown>(
+    name: UntypedNotification<Local>,
+    fn: NotificationHandler<In, NotificationContext<Local, Remote>>,
+  ): this {
+    const schema = notificationSchema(this.#contract, name);
+    this.#table.notifications.set(name, jsonNotification(fn as NotificationHandler, schema));
     return this;
   }
 
@@ -260,8 +348,11 @@ export class Handlers {
    * server.abort();
    * ```
    */
-  handleBufferNotification(name: string, fn: BufferNotificationHandler): this {
-    this.#notifications.set(name, fn);
+  handleBufferNotification(
+    name: BytesNotification<Local>,
+    fn: BufferNotificationHandler<NotificationContext<Local, Remote>>,
+  ): this {
+    this.#table.notifications.set(name, fn as BufferNotificationHandler);
     return this;
   }
 
@@ -290,7 +381,7 @@ export class Handlers {
    * ```
    */
   handleNotificationFallback(fn: BufferNotificationHandler): this {
-    this.#notificationFallback = fn;
+    this.#table.notificationFallback = fn;
     return this;
   }
 
@@ -312,7 +403,7 @@ export class Handlers {
    * ```
    */
   handles(op: string): boolean {
-    return this.#find(op) !== undefined;
+    return this.#table.find(op) !== undefined;
   }
 
   /**
@@ -332,52 +423,57 @@ export class Handlers {
    * ```
    */
   handlesNotification(name: string): boolean {
-    return this.#findNotification(name) !== undefined;
+    return this.#table.findNotification(name) !== undefined;
+  }
+
+  /**
+   * Adds a middleware around every request and notification this set, or a set extending it,
+   * dispatches: the ancestors' middleware first (the root's outermost), then this set's in the
+   * order added, the handler innermost; later additions apply to later requests. What `next()`
+   * and each kind of return or throw do: see {@linkcode Middleware}.
+   *
+   * @typeParam Data The connection's data (`peer.data`), as this middleware expects it.
+   * @param middleware The middleware.
+   * @returns This set, for chaining.
+   *
+   * @example Refusing some ops
+   * ```ts
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const handlers = new Handlers()
+   *   .use((ctx, next) => ctx.op.startsWith("admin.") ? Promise.reject(new Error("No")) : next())
+   *   .handle("echo", (v: string) => v).handle("admin.wipe", () => "wiped");
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers, logger: null });
+   * const client = new Peer(b);
+   * assert.equal(await client.request("echo", "hi"), "hi");
+   * await assert.rejects(client.request("admin.wipe"), /No/);
+   * client.abort();
+   * server.abort();
+   * ```
+   */
+  use<Data = unknown>(middleware: Middleware<Data>): this {
+    if (typeof middleware !== "function") throw new TypeError("middleware must be a function");
+    this.#table.middleware.add(middleware as Middleware);
+    return this;
   }
 
   static {
-    findRequest = (h, op) => h.#find(op);
-    findNotification = (h, name) => h.#findNotification(name);
-  }
-
-  /** An exact match in this set or an ancestor, else the nearest fallback. */
-  #find(op: string): RequestHandlerEntry | undefined {
-    // No callbacks: this runs for every request.
-    return this.#request(op) ?? this.#fallbackRequest();
-  }
-
-  #request(op: string): RequestHandlerEntry | undefined {
-    const entry = this.#requests.get(op);
-    return entry !== undefined || this.#parent === undefined ? entry : this.#parent.#request(op);
-  }
-
-  #fallbackRequest(): RequestHandlerEntry | undefined {
-    const entry = this.#requestFallback;
-    return entry !== undefined || this.#parent === undefined
-      ? entry
-      : this.#parent.#fallbackRequest();
-  }
-
-  #findNotification(name: string): BufferNotificationHandler | undefined {
-    return this.#notification(name) ?? this.#fallbackNotification();
-  }
-
-  #notification(name: string): BufferNotificationHandler | undefined {
-    const fn = this.#notifications.get(name);
-    return fn !== undefined || this.#parent === undefined ? fn : this.#parent.#notification(name);
-  }
-
-  #fallbackNotification(): BufferNotificationHandler | undefined {
-    const fn = this.#notificationFallback;
-    return fn !== undefined || this.#parent === undefined
-      ? fn
-      : this.#parent.#fallbackNotification();
+    findRequest = (h, op) => h.#table.find(op);
+    findNotification = (h, name) => h.#table.findNotification(name);
+    findMiddleware = (h) => h.#table.middleware.chain();
   }
 }
 
 /** The handler a request for `op` runs: an exact match in `h` or an ancestor, else a fallback. */
 export function findRequestHandler(h: Handlers, op: string): RequestHandlerEntry | undefined {
   return findRequest(h, op);
+}
+
+/** The middleware chain of requests dispatched by `h` (outermost first), if it has any. */
+export function middlewareOf(h: Handlers): readonly Middleware[] | undefined {
+  return findMiddleware(h);
 }
 
 /** The handler a notification `name` runs (exact match first, then the nearest fallback). */

@@ -1,8 +1,12 @@
 // This module is browser compatible.
 
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../protocol/mod.ts";
+import type { ValueCodec } from "./codec.ts";
+import type { Contract } from "./contract.ts";
 import { Handlers } from "./handlers.ts";
+import type { Interceptor } from "./middleware.ts";
 import type { Heartbeat, Session } from "./session.ts";
+import type { RequestEvent } from "./telemetry.ts";
 import { errorText } from "./_payload.ts";
 
 /**
@@ -77,14 +81,28 @@ export interface HandlerErrorInfo {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this peer serves: its handlers' contract.
+ * @typeParam Remote What the other side serves.
  */
-export interface PeerOptions {
+export interface PeerOptions<
+  Local extends Contract = Contract,
+  Remote extends Contract = Contract,
+> {
   /**
    * The request and notification handlers this peer serves.
    *
    * @default {new Handlers()}
    */
-  handlers?: Handlers;
+  handlers?: Handlers<Local, Remote>;
+  /**
+   * How request values, results and notification values are encoded (see
+   * {@linkcode ValueCodec}): both ends must use the same. The Go reference and gotalk.js speak
+   * JSON only.
+   *
+   * @default {jsonCodec}
+   */
+  codec?: ValueCodec;
   /**
    * The largest payload accepted from the remote, in bytes; also the most a buffer request
    * collects from a streaming result, and a buffer handler from a streaming request. A larger
@@ -254,6 +272,28 @@ export interface PeerOptions {
    * @default {true}
    */
   exposeHandlerErrors?: boolean;
+  /**
+   * The connection's data: `peer.data`, and `ctx.data` in middleware and handlers. A
+   * {@linkcode Server} sets it to what its `onConnect` returned.
+   *
+   * @default {undefined}
+   */
+  data?: unknown;
+  /**
+   * Interceptors around every request and notification this peer sends, the first outermost
+   * (see {@linkcode Interceptor}; `peer.intercept()` adds more).
+   *
+   * @default {[]}
+   */
+  interceptors?: readonly Interceptor[];
+  /**
+   * Called once for every request and notification this peer sends or handles, when it
+   * ended: op, id, kind, direction, bytes, duration, outcome (see {@linkcode RequestEvent}).
+   * Without a listener nothing is measured. A listener that throws is reported to `onError`.
+   *
+   * @default {undefined}
+   */
+  onRequestEvent?: (event: RequestEvent) => void;
 }
 
 /** {@linkcode PeerOptions} with every default applied and every value checked. */
@@ -285,6 +325,11 @@ export interface ResolvedOptions {
   readonly onHandlerError: ((error: unknown, info: HandlerErrorInfo) => void) | undefined;
   readonly logger: Logger | undefined;
   readonly exposeHandlerErrors: boolean;
+  readonly data: unknown;
+  readonly interceptors: readonly Interceptor[] | undefined;
+  readonly onRequestEvent: ((event: RequestEvent) => void) | undefined;
+  /** `undefined` for JSON. */
+  readonly codec: ValueCodec | undefined;
 }
 
 /**
@@ -292,7 +337,9 @@ export interface ResolvedOptions {
  *
  * @throws {RangeError} If an option is out of range.
  */
-export function resolveOptions(options: PeerOptions): ResolvedOptions {
+export function resolveOptions(
+  options: PeerOptions<Contract, Contract>,
+): ResolvedOptions {
   const retryWaitMinMs = finite(options.retryWaitMinMs ?? 500, "retryWaitMinMs");
   const retryWaitMaxMs = finite(options.retryWaitMaxMs ?? 5000, "retryWaitMaxMs");
   if (retryWaitMaxMs < retryWaitMinMs) {
@@ -300,7 +347,7 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
   }
   const writeBufferBytes = finite(options.writeBufferBytes ?? 1024 * 1024, "writeBufferBytes");
   return {
-    handlers: options.handlers ?? new Handlers(),
+    handlers: (options.handlers as Handlers | undefined) ?? new Handlers(),
     maxPayloadBytes: finite(
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
@@ -328,6 +375,10 @@ export function resolveOptions(options: PeerOptions): ResolvedOptions {
       ? (globalThis as { console?: Logger }).console
       : options.logger ?? undefined,
     exposeHandlerErrors: options.exposeHandlerErrors ?? true,
+    data: options.data,
+    interceptors: functions(options.interceptors, "interceptors"),
+    onRequestEvent: options.onRequestEvent,
+    codec: options.codec,
   };
 }
 
@@ -339,6 +390,15 @@ export function handlerFailed(o: ResolvedOptions, error: unknown, info: HandlerE
   } catch (hookError) {
     o.onError?.(hookError);
   }
+}
+
+/** A list of functions (copied), or `undefined` when empty. */
+function functions<T>(list: readonly T[] | undefined, name: string): readonly T[] | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.some((f) => typeof f !== "function")) {
+    throw new TypeError(`${name} must be an array of functions`);
+  }
+  return list.length === 0 ? undefined : [...list];
 }
 
 /** A count limit: any non-negative number, `Infinity` included. */

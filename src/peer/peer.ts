@@ -1,27 +1,27 @@
 // This module is browser compatible.
-// The Peer: the public API, and the wiring of its parts (the _*.ts files, narrow interfaces).
+// The Peer: the public API over its parts, wired in _wiring.ts (each behind a narrow interface).
 
-import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import {
-  handlerFailed,
-  type PeerOptions,
-  type ResolvedOptions,
-  resolveOptions,
-} from "./options.ts";
-import type { CloseOptions, Heartbeat, RequestOptions, Session, StreamRequest } from "./session.ts";
+import { decodeValue, encodeValue } from "./codec.ts";
+import type * as C from "./contract.ts";
+import type { Interceptor } from "./middleware.ts";
+import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import type * as S from "./session.ts";
+import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
-import { Closing } from "./_closing.ts";
-import { InboundFlow } from "./_flow.ts";
-import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
-import { Liveness } from "./_liveness.ts";
-import { OutgoingRequests } from "./_outgoing.ts";
-import { decodeJson, encodeJson, oversize } from "./_payload.ts";
-import { readLoop } from "./_reader.ts";
-import { RequestSignals } from "./_request_context.ts";
-import { registerStats } from "./_stats.ts";
-import { PeerState } from "./_state.ts";
-import { openStreamRequest, type StreamRequestHost } from "./_stream_request.ts";
-import { FrameWriter, registerFrameSink } from "./_writer.ts";
+import type { Closing } from "./_closing.ts";
+import type { Liveness } from "./_liveness.ts";
+import type { OutgoingRequests } from "./_outgoing.ts";
+import type { Sender } from "./_send.ts";
+import type { PeerState } from "./_state.ts";
+import { assemble } from "./_wiring.ts";
+
+/** {@linkcode Peer}'s signatures typed by the remote's contract (the class has the untyped). */
+export interface Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract> {
+  /** A request for an op of the remote's contract: its value and result typed by it. */
+  request<K extends C.OpName<R>>(op: K, ...args: S.RequestArgs<R, K>): Promise<C.OpResult<R, K>>;
+  /** A notification of the remote's contract, its value typed by it. */
+  notify<K extends C.NotificationName<R>>(name: K, ...args: S.NotifyArgs<R, K>): Promise<void>;
+}
 
 /**
  * One end of a Gotalk connection: it sends and serves requests, streams and notifications
@@ -47,20 +47,22 @@ import { FrameWriter, registerFrameSink } from "./_writer.ts";
  * await client.close();
  * await server.closed;
  * ```
+ *
+ * @typeParam L What this side serves (its handlers' {@linkcode Contract}; untyped by default).
+ * @typeParam R What the other side serves: with one, `request` and `notify` take only its
+ * names and are typed by it.
  */
-export class Peer implements Session {
+export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract>
+  implements Session<L, R> {
+  /** Type only, never set: the contracts, for inference (see {@linkcode Session}). */
+  declare readonly "~contract"?: { readonly local: L; readonly remote: R };
   readonly #transport: Transport;
   readonly #options: ResolvedOptions;
-  readonly #writer: FrameWriter;
   readonly #liveness: Liveness;
   readonly #outgoing: OutgoingRequests;
-  readonly #incoming: IncomingRequests;
-  /** What the parts see of this peer. */
-  readonly #parts: IncomingHost & StreamRequestHost;
   readonly #state: PeerState;
   readonly #closing: Closing;
-  /** Each handler's own `context.signal`, aborted when the connection closes. */
-  readonly #signals = new RequestSignals();
+  readonly #send: Sender;
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
@@ -69,48 +71,15 @@ export class Peer implements Session {
    * @param options Handlers, limits and timeouts.
    * @throws {RangeError} If an option is out of range.
    */
-  constructor(transport: Transport, options?: PeerOptions) {
-    const o = this.#options = resolveOptions(options === undefined ? {} : options);
+  constructor(transport: Transport, options?: PeerOptions<L, R>) {
+    const o = this.#options = resolveOptions(options === undefined ? {} : options as PeerOptions);
     this.#transport = transport;
-    const decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
-    const state = this.#state = new PeerState(() =>
-      this.#outgoing.size === 0 && this.#incoming.handling === 0 && this.#outgoing.uploads === 0
-    );
-    const wire = this.#writer = new FrameWriter(
-      transport.writable,
-      o.writeBufferBytes,
-      (error) => this.#closing.writeFailed(error),
-      { ms: o.writeStallTimeoutMs, stalled: () => this.#closing.writeStalled(o) },
-    );
-    const liveness = this.#liveness = new Liveness({
-      timedOut: (error) => this.#closing.protocolFailure(error),
-      sendHeartbeat: (load, time) => {
-        if (!state.closed) wire.send({ type: "h", load, time });
-      },
-    }, o);
-    const flow = new InboundFlow(state, () => liveness.read(), o);
-    const outgoing = this.#outgoing = new OutgoingRequests(wire, state, flow, o);
-    this.#parts = {
-      wire,
-      life: state,
-      flow,
-      outgoing,
-      maxPayloadBytes: o.maxPayloadBytes,
-      handlers: o.handlers,
-      requestContext: (op) => this.#signals.context(this, op),
-      notificationContext: (name) => ({ peer: this, name }),
-      reportError: (e) => o.onError?.(e),
-      handlerFailed: (e, op) => handlerFailed(o, e, { op, peer: this }),
-    };
-    const incoming = this.#incoming = new IncomingRequests(this.#parts, o);
-    const reader = transport.readable.getReader();
-    const closed = { state, liveness, abort: this.#signals, outgoing, incoming, writer: wire };
-    this.#closing = new Closing({ ...closed, reader, transport, logger: o.logger });
-    registerStats(this, closed);
-    wire.sendRaw(encodeHandshake());
-    registerFrameSink(this, wire);
-    const host = { outgoing, incoming, liveness, flow, writer: wire, closing: this.#closing };
-    readLoop(reader, decoder, { ...host, life: state }, o);
+    const parts = assemble(this, transport, o);
+    this.#state = parts.state;
+    this.#liveness = parts.liveness;
+    this.#outgoing = parts.outgoing;
+    this.#closing = parts.closing;
+    this.#send = parts.send;
   }
 
   /**
@@ -265,16 +234,15 @@ export class Peer implements Session {
   }
 
   /**
-   * Sends a JSON request and resolves with the JSON result.
+   * Sends a JSON request (or in the `codec` option's encoding) and resolves with the result.
    *
    * @typeParam T The result type (not checked).
    * @param op The operation.
    * @param value The request value (`JSON.stringify`-able; `undefined` sends an empty payload).
    * @param options A signal, a timeout, a retry budget.
    * @returns The parsed result (`undefined` for an empty result).
-   * @throws {RemoteError} When the remote answers with an ErrorResult.
-   * @throws {RetryLimitError} When the remote keeps answering with RetryResults.
-   * @throws {ConnectionClosedError} When the connection closes first.
+   * @throws {RemoteError} As {@linkcode Peer.bufferRequest} (a {@linkcode ValidationError} when
+   * the remote's schema refused `value`), and so {@linkcode RetryLimitError} and others.
    * @throws {SyntaxError} When the result is not valid JSON.
    * @throws {TypeError} When JSON cannot carry `value` faithfully (`undefined` inside it,
    * functions, symbols, `Map`, `Set`, `BigInt`, cycles): nothing is sent.
@@ -292,9 +260,10 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T> {
-    const payload = encodeJson(value, "request", op);
-    return decodeJson(await this.bufferRequest(op, payload, options)) as T;
+  async request<T>(op: C.UntypedOp<R>, value?: unknown, options?: RequestOptions): Promise<T> {
+    const codec = this.#options.codec;
+    const payload = encodeValue(codec, value, "request", op);
+    return decodeValue(codec, await this.#send.request(op, payload, options, "json")) as T;
   }
 
   /**
@@ -326,16 +295,12 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
-    if (!this.#state.open) return Promise.reject(this.#state.closedError());
-    if (payload.length > 0xffffffff) {
-      return Promise.reject(new RangeError(`A payload is at most 4294967295 bytes`));
-    }
-    const tooLarge = oversize(op, payload, this.#options.maxPayloadBytes, "request");
-    if (tooLarge) return Promise.reject(tooLarge);
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#outgoing.send(op, payload, options);
+  bufferRequest(
+    op: C.BytesOp<R, "buffer">,
+    payload: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array> {
+    return this.#send.request(op, payload, options, "buffer");
   }
 
   /**
@@ -368,8 +333,8 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest {
-    return openStreamRequest(this.#parts, op, options);
+  streamRequest(op: C.BytesOp<R, "stream">, options?: S.StreamOptions): S.StreamRequest {
+    return this.#send.stream(op, options);
   }
 
   /**
@@ -397,8 +362,9 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async notify(name: string, value?: unknown): Promise<void> {
-    return await this.bufferNotify(name, encodeJson(value, "notification", name));
+  async notify(name: C.UntypedNotification<R>, value?: unknown): Promise<void> {
+    const payload = encodeValue(this.#options.codec, value, "notification", name);
+    return await this.bufferNotify(name, payload);
   }
 
   /**
@@ -425,14 +391,56 @@ export class Peer implements Session {
    * server.abort();
    * ```
    */
-  async bufferNotify(name: string, payload: Uint8Array): Promise<void> {
-    const state = this.#state;
-    if (state.closed) throw state.closedError();
-    const tooLarge = oversize(name, payload, this.#options.maxPayloadBytes, "notification");
-    if (tooLarge) throw tooLarge;
-    while (!this.#writer.writable) await this.#writer.drained();
-    if (state.closed) throw state.closedError();
-    this.#writer.send({ type: "n", name, payload });
+  bufferNotify(name: C.BytesNotification<R>, payload: Uint8Array): Promise<void> {
+    return this.#send.notify(name, payload);
+  }
+
+  /**
+   * Adds an outgoing interceptor (see {@linkcode Interceptor}), inside those added before.
+   *
+   * @param interceptor Runs around every later request and notification this peer sends.
+   * @returns This peer.
+   *
+   * @example Logging every call a client makes
+   * ```ts
+   * import { Handlers, Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const server = new Peer(a, { handlers: new Handlers().handle("ping", () => "pong") });
+   * const log: string[] = [];
+   * const client = new Peer(b).intercept((call, next) => (log.push(call.op), next()));
+   * assert.equal(await client.request("ping"), "pong");
+   * assert.deepEqual(log, ["ping"]);
+   * client.abort();
+   * server.abort();
+   * ```
+   */
+  intercept(interceptor: Interceptor): this {
+    this.#send.intercept(interceptor);
+    return this;
+  }
+
+  /**
+   * The connection's data: the `data` option, which a {@linkcode Server} sets to what its
+   * `onConnect` returned. Handlers and middleware see it as `ctx.data`.
+   *
+   * @returns The data.
+   *
+   * @example Data of one's own
+   * ```ts
+   * import { Peer, pipePair } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const [a, b] = pipePair();
+   * const p = new Peer(a, { data: { user: "ada" } });
+   * assert.deepEqual(p.data, { user: "ada" });
+   * p.abort();
+   * b.close();
+   * ```
+   */
+  get data(): unknown {
+    return this.#options.data;
   }
 
   /**

@@ -144,6 +144,25 @@ export class ReconnectingPeer implements Session {
   }
 
   /**
+   * The `data` option: every connection's peer gets it as its `data`.
+   *
+   * @returns The data.
+   *
+   * @example Usage
+   * ```ts
+   * import { ReconnectingPeer } from "@gotalk/gotalk";
+   * import assert from "node:assert/strict";
+   *
+   * const client = new ReconnectingPeer({ connect: () => Promise.reject(new Error("offline")), data: 7 });
+   * assert.equal(client.data, 7);
+   * await client.close();
+   * ```
+   */
+  get data(): unknown {
+    return this.#options.data;
+  }
+
+  /**
    * Whether a connection is up and takes requests (as {@linkcode Peer.isOpen}); calls made
    * while it is not wait in the queue.
    *

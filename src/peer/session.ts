@@ -1,5 +1,18 @@
 // This module is browser compatible.
 
+import type {
+  BytesNotification,
+  BytesOp,
+  Contract,
+  NotificationName,
+  NotificationValue,
+  OpInput,
+  OpName,
+  OpResult,
+  UntypedNotification,
+  UntypedOp,
+} from "./contract.ts";
+
 /**
  * A heartbeat received from the remote.
  *
@@ -65,6 +78,27 @@ export interface RequestOptions {
    */
   maxRetries?: number;
 }
+
+/**
+ * Options for one streaming request: {@linkcode RequestOptions} but `maxRetries` (streaming
+ * requests are never retried).
+ *
+ * @example A streaming request that times out
+ * ```ts
+ * import { Peer, pipePair, type StreamOptions } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = pipePair();
+ * const server = new Peer(a);
+ * const client = new Peer(b);
+ * const options: StreamOptions = { timeoutMs: 1000 };
+ * const { readable } = client.streamRequest("nothing", options);
+ * await assert.rejects(readable.getReader().read());
+ * client.abort();
+ * server.abort();
+ * ```
+ */
+export type StreamOptions = Omit<RequestOptions, "maxRetries">;
 
 /**
  * A streaming request in flight: write the request parts to `writable` (closing it ends the
@@ -143,24 +177,94 @@ export interface CloseOptions {
  * client.abort();
  * server.abort();
  * ```
+ *
+ * @typeParam Local What this side serves (a {@linkcode Contract}; untyped by default).
+ * @typeParam Remote What the other side serves: it types `request` and `notify`.
  */
-export interface Session {
+export interface Session<Local extends Contract = Contract, Remote extends Contract = Contract> {
+  /** Type only, never set: the contracts, for inference (`remote(peer)` reads `Remote`). */
+  readonly "~contract"?: { readonly local: Local; readonly remote: Remote };
+  /**
+   * The connection's data (see `PeerOptions.data`; a `Server` sets it from `onConnect`). For a
+   * `ReconnectingPeer`, its own `data` option, which every connection's peer gets.
+   */
+  readonly data: unknown;
   /** Whether requests can be sent now (not closing or closed; for a reconnecting peer: connected). */
   readonly isOpen: boolean;
   /** Resolves when the session is closed for good (see {@linkcode Peer.closed}). Never rejects. */
   readonly closed: Promise<Error | undefined>;
+  /** Sends a request for an op of the remote's contract, typed by it (see {@linkcode Peer.request}). */
+  request<K extends OpName<Remote>>(
+    op: K,
+    ...args: RequestArgs<Remote, K>
+  ): Promise<OpResult<Remote, K>>;
   /** Sends a JSON request and resolves with the JSON result (see {@linkcode Peer.request}). */
-  request<T = unknown>(op: string, value?: unknown, options?: RequestOptions): Promise<T>;
+  request<T = unknown>(
+    op: UntypedOp<Remote>,
+    value?: unknown,
+    options?: RequestOptions,
+  ): Promise<T>;
   /** Sends a request with a raw payload (see {@linkcode Peer.bufferRequest}). */
-  bufferRequest(op: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  bufferRequest(
+    op: BytesOp<Remote, "buffer">,
+    payload: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array>;
   /** Starts a streaming request (see {@linkcode Peer.streamRequest}). */
-  streamRequest(op: string, options?: Omit<RequestOptions, "maxRetries">): StreamRequest;
+  streamRequest(op: BytesOp<Remote, "stream">, options?: StreamOptions): StreamRequest;
+  /** Sends a notification of the remote's contract, typed by it (see {@linkcode Peer.notify}). */
+  notify<K extends NotificationName<Remote>>(
+    name: K,
+    ...args: NotifyArgs<Remote, K>
+  ): Promise<void>;
   /** Sends a JSON notification (see {@linkcode Peer.notify}). */
-  notify(name: string, value?: unknown): Promise<void>;
+  notify(name: UntypedNotification<Remote>, value?: unknown): Promise<void>;
   /** Sends a notification with a raw payload (see {@linkcode Peer.bufferNotify}). */
-  bufferNotify(name: string, payload: Uint8Array): Promise<void>;
+  bufferNotify(name: BytesNotification<Remote>, payload: Uint8Array): Promise<void>;
   /** Closes gracefully (see {@linkcode Peer.close}). */
   close(options?: CloseOptions): Promise<void>;
   /** Closes at once (see {@linkcode Peer.abort}). */
   abort(reason?: unknown): void;
 }
+
+/**
+ * The arguments after the op of a typed `request`: the op's input (optional when it may be
+ * `undefined`) and the request's options.
+ *
+ * @typeParam C The remote's contract.
+ * @typeParam K The op.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RequestArgs } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * type Api = { ops: { join: { input: { room: string } }; rooms: { output: string[] } } };
+ * const join: RequestArgs<Api, "join"> = [{ room: "general" }, { timeoutMs: 100 }];
+ * const rooms: RequestArgs<Api, "rooms"> = [];
+ * assert.deepEqual([join.length, rooms.length], [2, 0]);
+ * ```
+ */
+export type RequestArgs<C, K extends PropertyKey> = undefined extends OpInput<C, K>
+  ? [value?: OpInput<C, K>, options?: RequestOptions]
+  : [value: OpInput<C, K>, options?: RequestOptions];
+
+/**
+ * The arguments after the name of a typed `notify`: the value (optional when it may be
+ * `undefined`).
+ *
+ * @typeParam C The remote's contract.
+ * @typeParam K The notification.
+ *
+ * @example Usage
+ * ```ts
+ * import type { NotifyArgs } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const args: NotifyArgs<{ notifications: { typing: { room: string } } }, "typing"> = [{ room: "a" }];
+ * assert.equal(args.length, 1);
+ * ```
+ */
+export type NotifyArgs<C, K extends PropertyKey> = undefined extends NotificationValue<C, K>
+  ? [value?: NotificationValue<C, K>]
+  : [value: NotificationValue<C, K>];

@@ -40,7 +40,80 @@ export interface Transport {
   readonly remoteAddr?: string;
   /** A description of the local end (for example `127.0.0.1:54321`), for logs and errors. */
   readonly localAddr?: string;
+  /**
+   * The HTTP request a WebSocket server upgraded to make this connection (its URL, headers,
+   * cookies); `undefined` for other transports.
+   */
+  readonly request?: Request;
 }
+
+/**
+ * What a `Server`'s `onConnect` hook sees of a new connection, before its peer starts.
+ *
+ * @example Reading the upgrade request of a WebSocket connection
+ * ```ts
+ * import type { ConnectionInfo } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const userOf = (info: ConnectionInfo) =>
+ *   info.request ? new URL(info.request.url).searchParams.get("user") : null;
+ * const info: ConnectionInfo = {
+ *   kind: "websocket",
+ *   remoteAddr: "127.0.0.1:50000",
+ *   request: new Request("http://localhost/gotalk/?user=ada"),
+ * };
+ * assert.equal(userOf(info), "ada");
+ * ```
+ */
+export interface ConnectionInfo {
+  /**
+   * The transport: `tcp`, `tls`, `websocket`, or what a listener of your own says (its
+   * `kind`); `unknown` when it says nothing.
+   */
+  readonly kind: string;
+  /** The remote end's address, if the transport knows it. */
+  readonly remoteAddr: string | undefined;
+  /** For WebSocket: the HTTP upgrade request (URL, headers, cookies), not yet answered. */
+  readonly request: Request | undefined;
+}
+
+/**
+ * What a {@linkcode ConnectionGate} decides: accept, or refuse with an HTTP status (WebSocket
+ * servers answer the upgrade request with it).
+ *
+ * @example A refusal
+ * ```ts
+ * import type { ConnectionVerdict } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const verdict: ConnectionVerdict = { accept: false, status: 401, message: "Sign in first" };
+ * assert.equal(verdict.accept, false);
+ * ```
+ */
+export type ConnectionVerdict =
+  | { readonly accept: true }
+  | { readonly accept: false; readonly status: number; readonly message: string };
+
+/**
+ * A check a `Server` installs on a listener that can run it before it accepts a connection
+ * (the WebSocket servers run it before they upgrade, so a refusal is an HTTP response).
+ *
+ * @example A gate that lets in requests with a token
+ * ```ts
+ * import type { ConnectionGate } from "@gotalk/gotalk";
+ * import assert from "node:assert/strict";
+ *
+ * const gate: ConnectionGate = (info) =>
+ *   Promise.resolve(
+ *     info.request?.headers.get("authorization") === "Bearer t"
+ *       ? { accept: true }
+ *       : { accept: false, status: 401, message: "Unauthorized" },
+ *   );
+ * const info = { kind: "websocket", remoteAddr: undefined, request: new Request("http://x/") };
+ * assert.deepEqual(await gate(info), { accept: false, status: 401, message: "Unauthorized" });
+ * ```
+ */
+export type ConnectionGate = (info: ConnectionInfo) => Promise<ConnectionVerdict>;
 
 /**
  * The address a {@linkcode Listener} is bound to.
@@ -98,4 +171,11 @@ export interface Listener extends AsyncIterable<Transport> {
   accept(): Promise<Transport | null>;
   /** Stops accepting; a pending `accept()` resolves with `null`. Idempotent. */
   close(): void;
+  /** The kind of its connections, for {@linkcode ConnectionInfo.kind} (such as `tcp`). */
+  readonly kind?: string;
+  /**
+   * Listeners that can check a connection before accepting it have this property: a `Server`
+   * with an `onConnect` hook sets it. The WebSocket servers run it before the upgrade.
+   */
+  gate?: ConnectionGate | undefined;
 }

@@ -3,7 +3,8 @@
 // so one server answers each request), and forwards the ops it has no handler for.
 
 import { RemoteError } from "../peer/errors.ts";
-import type { BufferHandler, Handlers, RequestContext } from "../peer/handlers.ts";
+import type { Handlers } from "../peer/handlers.ts";
+import type { BufferHandler, RequestContext } from "../peer/handler_types.ts";
 import { Peer } from "../peer/peer.ts";
 import type { Session } from "../peer/session.ts";
 import { pipePair } from "../transports/pipe.ts";

@@ -2,7 +2,8 @@
 
 import { encodeMessage } from "../protocol/mod.ts";
 import { frameSink } from "../peer/_frame_seam.ts";
-import type { BufferHandler, Handlers } from "../peer/handlers.ts";
+import type { Handlers } from "../peer/handlers.ts";
+import type { BufferHandler } from "../peer/handler_types.ts";
 import { encodeJson } from "../peer/_payload.ts";
 import type { Peer } from "../peer/peer.ts";
 import {

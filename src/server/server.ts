@@ -3,8 +3,11 @@
 import type { PeerOptions } from "../peer/options.ts";
 import { Peer } from "../peer/peer.ts";
 import type { CloseOptions } from "../peer/session.ts";
-import type { ListenAddr, Listener } from "../peer/transport.ts";
+import type { ConnectionInfo, ListenAddr, Listener, Transport } from "../peer/transport.ts";
 import { acceptLoop } from "./_accept_loop.ts";
+import { ConnectGate, type ConnectionRefused, NO_DATA } from "./_connect_gate.ts";
+
+export { ConnectionRefused, refuse } from "./_connect_gate.ts";
 
 /**
  * Options for a {@linkcode Server}: the options every accepted connection's {@linkcode Peer}
@@ -31,13 +34,28 @@ import { acceptLoop } from "./_accept_loop.ts";
  * await server.close();
  * ```
  */
-export interface ServerOptions extends PeerOptions {
+export interface ServerOptions<Data = unknown> extends PeerOptions {
   /**
    * Called with each new peer, right after it is created (before its handshake completes).
    *
    * @default {undefined}
    */
   onPeer?: (peer: Peer) => void;
+  /**
+   * Runs for each new connection before its peer starts: it sees the transport's kind, the
+   * remote address and, for WebSocket, the HTTP upgrade request (URL, headers, cookies). What
+   * it returns becomes the connection's data (`peer.data`, `ctx.data` in middleware and
+   * handlers; it replaces the `data` option). To refuse, return or throw
+   * {@linkcode refuse}`(status, message)`: a WebSocket server answers the upgrade request with
+   * that status (401, 403, …) and does not upgrade; a TCP or TLS connection is closed before
+   * anything is written (no handshake). Any other throw refuses too (a WebSocket gets 500) and
+   * goes to `onError`. Connections wait for it, so keep it quick (or bound it with a timeout).
+   *
+   * @default {undefined}
+   */
+  onConnect?: (
+    connection: ConnectionInfo,
+  ) => Data | ConnectionRefused | Promise<Data | ConnectionRefused>;
 }
 
 /**
@@ -62,27 +80,42 @@ export interface ServerOptions extends PeerOptions {
  * await server.close();
  * ```
  */
-export class Server {
+export class Server<Data = unknown> {
   readonly #listener: Listener;
   readonly #peers = new Set<Peer>();
   readonly #closing = new AbortController();
   readonly #accepting: Promise<void>;
+  /** Connections waiting for `onConnect`. */
+  readonly #admitting = new Set<Promise<void>>();
 
   /**
    * Starts accepting connections from `listener`.
    *
    * @param listener Where connections come from; the server owns it.
-   * @param options Options for each connection's peer.
+   * @param options Options for each connection's peer, and the hooks.
+   * @throws {TypeError} If `onConnect` is not a function.
    */
-  constructor(listener: Listener, options?: ServerOptions) {
+  constructor(listener: Listener, options?: ServerOptions<Data>) {
     const o = options === undefined ? {} : options;
     this.#listener = listener;
+    const open = (transport: Transport, data: unknown) => {
+      const peer = new Peer(transport, data === NO_DATA ? o : { ...o, data });
+      this.#peers.add(peer);
+      peer.closed.then(() => this.#peers.delete(peer));
+      o.onPeer?.(peer);
+    };
+    const gate = o.onConnect === undefined
+      ? undefined
+      : new ConnectGate(o.onConnect, listener, (e) => o.onError?.(e));
     this.#accepting = acceptLoop(listener, this.#closing.signal, {
       accepted: (transport) => {
-        const peer = new Peer(transport, o);
-        this.#peers.add(peer);
-        peer.closed.then(() => this.#peers.delete(peer));
-        o.onPeer?.(peer);
+        if (gate === undefined) return open(transport, NO_DATA);
+        const admitting = gate.check(transport).then((verdict) => {
+          this.#admitting.delete(admitting);
+          if (verdict.accept && !this.#closing.signal.aborted) open(transport, verdict.data);
+          else transport.close();
+        });
+        this.#admitting.add(admitting);
       },
       failed: (error) => o.onError?.(error),
     });
@@ -168,6 +201,7 @@ export class Server {
     this.#closing.abort();
     this.#listener.close();
     await this.#accepting;
+    await Promise.all(this.#admitting);
     await Promise.all([...this.#peers].map((p) => p.close(options)));
   }
 }

@@ -81,6 +81,8 @@ export interface DuplexOptions {
   remoteAddr?: string;
   /** The local end, for {@linkcode Transport.localAddr}. */
   localAddr?: string;
+  /** The upgrade request of a WebSocket, for {@linkcode Transport.request}. */
+  request?: Request;
   /** Push sources: the most bytes that may wait unread; past it `onOverflow` is called. */
   maxQueuedBytes?: number;
   /** Called (once per chunk past the bound) when more than `maxQueuedBytes` wait unread. */
@@ -116,6 +118,7 @@ export class SocketDuplex implements Transport {
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddr: string | undefined;
   readonly localAddr: string | undefined;
+  readonly request: Request | undefined;
   #driver: SocketDriver;
   #readController!: ReadableStreamDefaultController<Uint8Array>;
   #writeController!: WritableStreamDefaultController;
@@ -137,6 +140,7 @@ export class SocketDuplex implements Transport {
     this.#driver = driver;
     this.remoteAddr = options.remoteAddr;
     this.localAddr = options.localAddr;
+    this.request = options.request;
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
     this.#readAfterCancel = options.readAfterCancel ?? false;

@@ -33,6 +33,8 @@ export class AcceptQueue implements Listener {
   #ready: Transport[] = [];
   #waiters: ((transport: Transport | null) => void)[] = [];
   #closed = false;
+  /** The kind of connection (`tcp`, `tls`, `websocket`), set by the runtime adapter. */
+  kind: string | undefined;
 
   constructor(
     addr: ListenAddr = { hostname: "", port: 0 },

@@ -39,6 +39,30 @@ export function sh(cmd: string, args: string[], cwd: string): string {
 }
 
 /**
+ * Installs `names` into the project `dir` offline: each is packed from the workspace's
+ * node_modules (where `npm ci` put them) and installed from its tarball, so nothing is fetched.
+ */
+export function installPackages(dir: string, names: string[]): void {
+  if (!existsSync(join(dir, "package.json"))) {
+    writeFileSync(
+      join(dir, "package.json"),
+      '{ "name": "app", "private": true, "type": "module" }\n',
+    );
+  }
+  const tarballs = names.map((name) => {
+    const [packed] = JSON.parse(
+      sh(
+        "npm",
+        ["pack", "--json", "--pack-destination", dir, join(root, "node_modules", name)],
+        root,
+      ),
+    );
+    return packed.filename as string;
+  });
+  sh("npm", ["install", "--offline", "--no-audit", "--no-fund", ...tarballs], dir);
+}
+
+/**
  * A fresh project with the npm tarball installed, offline. `ws`, the package's one dependency,
  * is packed from the workspace's node_modules (where `npm ci` put it), so nothing is fetched.
  */

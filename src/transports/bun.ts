@@ -270,6 +270,7 @@ async function rootCertificates(): Promise<readonly string[]> {
 export async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls, reusePort } = listenParams(options);
   const queue = new AcceptQueue();
+  queue.kind = tls === undefined ? "tcp" : "tls";
   // Set once listening; the callbacks only run later.
   const guarded: { guard?: FdGuard } = {};
   const listenOn = (port: number) =>

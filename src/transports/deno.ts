@@ -195,7 +195,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const listener = tls === undefined
     ? Deno.listen(where)
     : Deno.listenTls({ ...where, cert: tls.cert, key: tls.key });
-  return new AcceptQueue(
+  const queue = new AcceptQueue(
     { hostname: listener.addr.hostname ?? "", port: listener.addr.port ?? 0 },
     () => closeQuietly(listener),
     async () => {
@@ -204,6 +204,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       return denoTransport(conn);
     },
   );
+  queue.kind = tls === undefined ? "tcp" : "tls";
+  return queue;
 }
 
 /**

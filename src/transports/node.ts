@@ -178,6 +178,7 @@ function tlsConnectOptions(
 export function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls, reusePort } = listenParams(options);
   const queue = new AcceptQueue();
+  queue.kind = tls === undefined ? "tcp" : "tls";
   const create = (): Server => {
     const server: Server = tls === undefined
       ? createTcpServer({ allowHalfOpen: true, noDelay: true })

@@ -13,22 +13,46 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeName } from "./_test_factories.ts";
-import { examples, installTarball, root, sh } from "./_test_readme.ts";
+import { examples, installPackages, installTarball, root, sh } from "./_test_readme.ts";
 
 const runtime = runtimeName();
 const title = { deno: "Deno", bun: "Bun", node: "Node" }[runtime];
 
-/** A project whose `@gotalk/gotalk` is this checkout, as `deno add` plus `links` makes it. */
+/**
+ * A project whose `@gotalk/gotalk` is this checkout, as `deno add` plus `links` makes it; the
+ * npm names (`gotalk`, `gotalk/otel`, …) of the examples written for every runtime map to it
+ * too, and npm packages come from the project's node_modules.
+ */
 function linkCheckout(dir: string): void {
-  const { version } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+  const { version, exports } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
   writeFileSync(
     join(dir, "deno.json"),
     JSON.stringify({
-      imports: { "@gotalk/gotalk": `jsr:@gotalk/gotalk@^${version}` },
+      imports: {
+        "@gotalk/gotalk": `jsr:@gotalk/gotalk@^${version}`,
+        ...Object.fromEntries(
+          Object.keys(exports).map((key) => [
+            key === "." ? "gotalk" : `gotalk/${key.slice(2)}`,
+            `jsr:@gotalk/gotalk@^${version}${key.slice(1)}`,
+          ]),
+        ),
+      },
       links: [root],
+      nodeModulesDir: "manual",
     }),
   );
 }
+
+/** The README's examples that every runtime runs as they are (npm names), and what they need. */
+const SHARED_EXAMPLES = ["middleware-auth.mjs", "telemetry.mjs"];
+const OTEL_PACKAGES = [
+  "api",
+  "core",
+  "resources",
+  "semantic-conventions",
+  "sdk-trace",
+  "sdk-trace-base",
+].map((name) => `@opentelemetry/${name}`);
 
 interface Running {
   child: ChildProcess;
@@ -92,6 +116,11 @@ describe(`README examples on ${title}, as installed`, () => {
   before(async () => {
     if (runtime === "deno") linkCheckout(dir);
     else packageFiles = installTarball(dir);
+    installPackages(dir, OTEL_PACKAGES);
+    for (const name of SHARED_EXAMPLES) {
+      assert.ok(readme.has(name), `README has ${name}`);
+      writeFileSync(join(dir, name), readme.get(name)!);
+    }
     const names = [
       `${prefix}-server.${ext}`,
       `${prefix}-client.${ext}`,
@@ -148,6 +177,23 @@ describe(`README examples on ${title}, as installed`, () => {
     assert.match(out, new RegExp(`^2 workers answered on port ${port}$`, "m"));
   });
 
+  test("middleware-auth.mjs: middleware, an interceptor, onConnect refusing before the upgrade", async () => {
+    const out = await runToEnd(dir, "middleware-auth.mjs", {});
+    assert.match(out, /^whoami: ada$/m);
+    assert.match(out, /^admin\.reset: .*Forbidden for ada$/m);
+    assert.match(out, /^no cookie: .*401/m);
+    assert.match(out, /^sent: whoami, admin\.reset$/m);
+    assert.match(out, /^ada: whoami in \d+\.\d ms$/m);
+    assert.match(out, /^ada: admin\.reset in \d+\.\d ms$/m);
+  });
+
+  test("telemetry.mjs: request events and OpenTelemetry spans", async () => {
+    const out = await runToEnd(dir, "telemetry.mjs", {});
+    assert.match(out, /^event: in upper ok, 7 B in, 7 B out$/m);
+    assert.match(out, /^HELLO$/m);
+    assert.equal(out.match(/^span: chat\/upper gotalk upper$/gm)?.length, 2, out);
+  });
+
   if (runtime !== "deno") {
     test("the npm package's gotalk command: npx gotalk --help, node_modules/.bin/gotalk call", () => {
       const help = sh("npx", ["--offline", "gotalk", "--help"], dir);
@@ -173,6 +219,10 @@ describe(`README examples on ${title}, as installed`, () => {
         assert.ok(pkg[field], `package.json has ${field}`);
       }
       assert.equal(pkg.engines.node, ">=20");
+      // The otel entry point's one import: an optional peer dependency, the app's own copy.
+      assert.equal(pkg.peerDependencies["@opentelemetry/api"], "^1.9.0");
+      assert.equal(pkg.peerDependenciesMeta["@opentelemetry/api"].optional, true);
+      assert.ok(packageFiles.includes("esm/src/otel/mod.js"));
       assert.ok(packageFiles.includes("esm/src/server/browser_bundle.js"));
       const stray = packageFiles.filter((f) =>
         /(_test|_bench)\.(js|d\.ts)$|\/_test_|(?<!\.d)\.ts$/.test(f)

@@ -164,7 +164,12 @@ export class WebSocketConnection implements SocketDriver {
   /** The socket closed, or its close was started: `destroy` has nothing more to do. */
   #wsClosed = false;
 
-  constructor(ws: WebSocketDriver, params: WebSocketTransportParams, remoteAddr?: string) {
+  constructor(
+    ws: WebSocketDriver,
+    params: WebSocketTransportParams,
+    remoteAddr?: string,
+    request?: Request,
+  ) {
     this.#ws = ws;
     this.#params = params;
     if (ws.pause && ws.resume) {
@@ -173,6 +178,7 @@ export class WebSocketConnection implements SocketDriver {
     }
     this.transport = new SocketDuplex(this, {
       remoteAddr,
+      request,
       maxQueuedBytes: params.maxReadBufferBytes,
       onOverflow: () => this.#overflow(),
       readAfterCancel: true,
@@ -292,6 +298,7 @@ export function attachWebSocket(
   params: WebSocketTransportParams,
   remoteAddr: string | undefined,
   early: MessageEvent[] = [],
+  request?: Request,
 ): Transport {
   const pausable = isPausable(ws) ? ws : undefined;
   // The `ws` package hands messages over as Buffers, views into its reads; "arraybuffer" would
@@ -304,7 +311,7 @@ export function attachWebSocket(
     pause: pausable && (() => pausable.pause()),
     resume: pausable && (() => pausable.resume()),
   };
-  const connection = new WebSocketConnection(driver, params, remoteAddr);
+  const connection = new WebSocketConnection(driver, params, remoteAddr, request);
   const onMessage = (event: MessageEvent) => {
     const bytes = messageBytes(event.data);
     if (bytes === null) {

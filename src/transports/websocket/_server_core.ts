@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ListenAddr, Listener } from "../../peer/transport.ts";
+import type { ConnectionGate, ListenAddr, Listener } from "../../peer/transport.ts";
 import { AcceptQueue } from "../_listener.ts";
 import { checkHostname, checkPort } from "../_socket_util.ts";
 import {
@@ -285,11 +285,32 @@ export function listenerUrl(addr: ListenAddr, path: string): string {
 export class WebSocketAcceptor extends AcceptQueue implements WebSocketListener {
   #path: string;
   #url: string;
+  /** Set by a `Server` with `onConnect`: run for each upgrade, before it happens. */
+  gate: ConnectionGate | undefined = undefined;
 
   constructor(path: string) {
     super();
     this.#path = path;
     this.#url = path;
+    this.kind = "websocket";
+  }
+
+  /**
+   * Runs the gate for an upgrade `route` let through: the refusal to answer with (the gate's
+   * status, 500 if it failed, 503 once closed), or `null` to upgrade.
+   */
+  async admit(request: Request, remoteAddr: string | undefined): Promise<Response | null> {
+    const gate = this.gate;
+    if (gate !== undefined) {
+      let verdict;
+      try {
+        verdict = await gate({ kind: "websocket", remoteAddr, request });
+      } catch {
+        return textResponse(500, "Internal Server Error");
+      }
+      if (!verdict.accept) return textResponse(verdict.status, verdict.message);
+    }
+    return this.closed ? textResponse(503, "Service Unavailable") : null;
   }
 
   get url(): string {

@@ -64,6 +64,8 @@ export { ConnectError } from "../../peer/errors.ts";
 // The few Bun APIs used, declared here so that the file also compiles without Bun's types.
 interface BunSocketData {
   remoteAddr: string;
+  /** The upgrade request, for the transport. */
+  request?: Request;
   connection?: WebSocketConnection;
 }
 
@@ -338,11 +340,11 @@ class BunAcceptor extends WebSocketAcceptor implements BunWebSocketHandler {
   }
 
   readonly fetch = async (request: Request, server: BunServer): Promise<Response | undefined> => {
-    const refusal = await route(request, this.#params);
-    if (refusal !== null) return refusal;
-    if (this.closed) return new Response("Service Unavailable\n", { status: 503 });
     const ip = server.requestIP(request);
-    const data: BunSocketData = { remoteAddr: formatAddr(ip?.address, ip?.port) };
+    const remoteAddr = formatAddr(ip?.address, ip?.port);
+    const refusal = await route(request, this.#params) ?? await this.admit(request, remoteAddr);
+    if (refusal !== null) return refusal;
+    const data: BunSocketData = { remoteAddr, request };
     if (server.upgrade(request, { data })) return undefined;
     return new Response("Bad Request: not a valid WebSocket upgrade\n", { status: 400 });
   };
@@ -381,6 +383,7 @@ function websocketHandlers(
         },
         params,
         data.remoteAddr,
+        data.request,
       );
       data.connection = connection;
       acceptor.push(connection.transport);

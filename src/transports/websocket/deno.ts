@@ -229,6 +229,7 @@ class DenoAcceptor extends WebSocketAcceptor implements DenoWebSocketHandler {
 interface Sink {
   readonly closed: boolean;
   push(transport: Transport): void;
+  admit(request: Request, remoteAddr: string | undefined): Promise<Response | null>;
 }
 
 /** A `Deno.serve` handler whose upgraded connections go to `acceptor`. */
@@ -241,7 +242,7 @@ function upgradeHandler(
     const remoteAddr = info
       ? formatAddr(info.remoteAddr.hostname, info.remoteAddr.port)
       : undefined;
-    const refusal = await route(request, params);
+    const refusal = await route(request, params) ?? await acceptor.admit(request, remoteAddr);
     if (refusal !== null) return refusal;
     if (acceptor.closed) return new Response("Service Unavailable\n", { status: 503 });
     const { socket, response } = deno().upgradeWebSocket(request);
@@ -251,7 +252,13 @@ function upgradeHandler(
         return;
       }
       // Attached inside the "open" event: no message can have arrived before.
-      const transport: Transport = attachWebSocket(socket, params.transport, remoteAddr);
+      const transport: Transport = attachWebSocket(
+        socket,
+        params.transport,
+        remoteAddr,
+        [],
+        request,
+      );
       acceptor.push(transport);
     }, { once: true });
     return response;

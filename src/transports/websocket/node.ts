@@ -359,17 +359,14 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
     onError: () => void,
   ): Promise<void> {
     const request = toRequest(req);
-    let refusal = request === null
+    const remoteAddr = formatAddr(req.socket.remoteAddress, req.socket.remotePort);
+    const refusal = request === null
       ? new Response("Bad Request\n", { status: 400 })
-      : await route(request, this.#params);
-    if (refusal === null && this.closed) {
-      refusal = new Response("Service Unavailable\n", { status: 503 });
-    }
+      : await route(request, this.#params) ?? await this.admit(request, remoteAddr);
     if (refusal !== null) {
       socket.end(await rawResponse(refusal));
       return;
     }
-    const remoteAddr = formatAddr(req.socket.remoteAddress, req.socket.remotePort);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off("error", onError);
       // Attached in `ws`'s callback, before any message can be emitted.
@@ -378,6 +375,8 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
           closeWithGrace(ws as WebSocket & WsLike),
           this.#params.transport,
           remoteAddr,
+          [],
+          request!,
         ),
       );
     });
