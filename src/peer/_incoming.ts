@@ -18,12 +18,12 @@ import {
 } from "./handlers.ts";
 import { RetryResult } from "./middleware.ts";
 import type { InboundFlow } from "./_flow.ts";
-import { runMiddleware } from "./_middleware.ts";
+import { middlewareContext, runMiddleware } from "./_middleware.ts";
 import { notifyThrough, refusedEvent } from "./_observed.ts";
 import { type EventSink, idText, Probe } from "./_telemetry.ts";
 import { concatParts, encodeText, errorText } from "./_payload.ts";
 import type { SettlingContext } from "./_request_context.ts";
-import type { Lifecycle, Wire } from "./_seams.ts";
+import { countedWire, type Lifecycle, type Wire } from "./_seams.ts";
 import { sendStream } from "./_send_stream.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -106,21 +106,7 @@ export class IncomingRequests {
     this.#life = host.life;
     this.#handlers = host.handlers;
     this.#options = options;
-    const wire = this.#wire;
-    this.#replyWire = {
-      send: (m) => wire.send(m),
-      get writable() {
-        return wire.writable;
-      },
-      drained: async () => {
-        this.waitingReplies++;
-        try {
-          await wire.drained();
-        } finally {
-          this.waitingReplies--;
-        }
-      },
-    };
+    this.#replyWire = countedWire(this.#wire, this);
     this.#events = host.events;
     this.#probes = host.events ? new Map() : undefined;
   }
@@ -366,20 +352,10 @@ export class IncomingRequests {
     ) => HandlerResult | Promise<HandlerResult>;
     const chain = middlewareOf(this.#handlers);
     try {
-      result = chain === undefined ? fn(input, ctx) : runMiddleware(
-        chain,
-        {
-          peer: ctx.peer,
-          op: ctx.op,
-          kind: entry.kind,
-          id: idText(id),
-          payload: input instanceof Uint8Array ? input : undefined,
-          signal: ctx.signal,
-          data: ctx.data,
-        },
-        () => fn(input, ctx),
-        ctx.codec,
-      ) as Promise<HandlerResult>;
+      result = chain === undefined
+        ? fn(input, ctx)
+        : runMiddleware(chain, middlewareContext(ctx, entry.kind, idText(id), input), () =>
+          fn(input, ctx), ctx.codec) as Promise<HandlerResult>;
     } catch (e) {
       this.#sendError(id, e, ctx.op);
       done(ctx);

@@ -2,7 +2,7 @@
 // Running middleware chains (incoming) and interceptor chains (outgoing). Only reached when
 // some are installed: the peer calls handlers and sends directly otherwise.
 
-import type { HandlerResult } from "./handler_types.ts";
+import type { HandlerResult, RequestContext, RequestHandlerEntry } from "./handler_types.ts";
 import type {
   Interceptor,
   Middleware,
@@ -106,4 +106,24 @@ export function runInterceptors(
     );
   };
   return step(0, call);
+}
+
+/** What middleware sees of a request (its signal made only if middleware reads it). */
+export function middlewareContext(
+  ctx: RequestContext,
+  kind: RequestHandlerEntry["kind"],
+  id: string,
+  input: Uint8Array | ReadableStream<Uint8Array>,
+): MiddlewareContext {
+  return {
+    peer: ctx.peer,
+    op: ctx.op,
+    kind,
+    id,
+    payload: input instanceof Uint8Array ? input : undefined,
+    get signal(): AbortSignal {
+      return ctx.signal;
+    },
+    data: ctx.data,
+  };
 }

@@ -25,3 +25,21 @@ export interface Lifecycle {
   /** Something that counts toward idleness (pending, handling, uploads) went down. */
   idleChanged(): void;
 }
+
+/** `wire` as seen by producers whose waits for the backlog are counted in `waits`. */
+export function countedWire(wire: Wire, waits: { waitingReplies: number }): Wire {
+  return {
+    send: (m) => wire.send(m),
+    get writable() {
+      return wire.writable;
+    },
+    drained: async () => {
+      waits.waitingReplies++;
+      try {
+        await wire.drained();
+      } finally {
+        waits.waitingReplies--;
+      }
+    },
+  };
+}
