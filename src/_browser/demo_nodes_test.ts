@@ -51,7 +51,7 @@ async function chatReady(page: Page, room: string): Promise<void> {
     (room) => {
       const chat = (globalThis as any).chat;
       return (globalThis as any).document.body.dataset.status === "connected" &&
-        chat?.state.current === room && chat.state.stats.whoami > 0;
+        chat?.state.current === room && chat.state.stats.welcomes > 0;
     },
     room,
     { timeout: 15_000 },
