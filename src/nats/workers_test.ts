@@ -10,6 +10,7 @@ import type { StartWorkersOptions, Workers } from "../transports/workers_options
 import { runtimeName } from "../transports/_test_factories.ts";
 import { scriptPath } from "../transports/_test_stdio_util.ts";
 import { NatsServer } from "./_test_nats_server.ts";
+import { within } from "../peer/_test_within.ts";
 
 const runtime = runtimeName();
 const adapter: {
@@ -21,17 +22,6 @@ const adapter: {
   : runtime === "bun"
   ? await import("../transports/bun.ts")
   : await import("../transports/node.ts");
-
-/** Rejects if `p` does not settle within `ms`: a hang guard, not a timing assertion. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 interface Client {
   peer: Peer;

@@ -20,6 +20,7 @@ import type { PeerOptions } from "./options.ts";
 import { Peer } from "./peer.ts";
 import type { Heartbeat } from "./session.ts";
 import type { Transport } from "./transport.ts";
+import { within } from "./_test_within.ts";
 
 /** Makes connected transport pairs for the suite. */
 export interface ConnectionFactory {
@@ -42,17 +43,6 @@ const text = (b: Uint8Array) => dec.decode(b);
 
 /** Resolves after `ms`, for handlers that must take time (never to wait for an outcome). */
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Rejects if `p` does not settle within `ms`: every wait in the suite is bounded. */
-function within<T>(p: Promise<T>, ms = 10_000, what = "operation"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Polls `cond` every few ms, up to a bound. */
 async function until(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {

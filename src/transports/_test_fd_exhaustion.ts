@@ -14,6 +14,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { Peer } from "../peer/peer.ts";
 import type { Transport } from "../peer/transport.ts";
 import { childCommand, scriptPath } from "./_test_stdio_util.ts";
+import { within } from "../peer/_test_within.ts";
 
 /** What {@linkcode exhaustFds} runs. */
 export interface FdExhaustionOptions {
@@ -61,17 +62,6 @@ function cpuTicks(pid: number): number {
 const TICKS_PER_SECOND = 100;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Rejects if `p` does not settle within `ms` (a hang guard, not a timing assertion). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 async function echoes(transport: Transport, value: string): Promise<boolean> {
   const peer = new Peer(transport);

@@ -9,6 +9,7 @@ import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
 import type { StartWorkersOptions, Workers } from "./workers_options.ts";
 import { runtimeName } from "./_test_factories.ts";
 import { scriptPath } from "./_test_stdio_util.ts";
+import { within } from "../peer/_test_within.ts";
 
 const runtime = runtimeName();
 const adapter: {
@@ -21,17 +22,6 @@ const adapter: {
   : runtime === "bun"
   ? await import("./bun.ts")
   : await import("./node.ts");
-
-/** Rejects if `p` does not settle within `ms`: a hang guard, not a timing assertion. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** The processes (Linux: /proc) whose command line has `token`. */
 function running(token: string): number[] {

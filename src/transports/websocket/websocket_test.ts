@@ -19,6 +19,7 @@ import { runtimeName } from "../_test_factories.ts";
 import { wsAdapter } from "./_test_factories.ts";
 import type { WebSocketListener } from "./_server_core.ts";
 import { webSocketTransport } from "./client.ts";
+import { within } from "../../peer/_test_within.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -28,21 +29,6 @@ const adapter = await wsAdapter();
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const text = (b: Uint8Array) => dec.decode(b);
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves with `"timeout"` unless `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<string> {
