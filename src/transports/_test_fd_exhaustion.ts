@@ -148,8 +148,9 @@ export async function exhaustFds(options: FdExhaustionOptions): Promise<FdExhaus
     await early.close().catch(() => {});
     for (const socket of sockets.splice(0)) socket.destroy();
     // A listener paused while exhausted (Bun, the node: servers on Deno and Bun) refuses
-    // connections until it listens again (at most 1 s after the fds came back): retry as a
-    // client would.
+    // connections until it listens again (at most 1 s after the fds came back), and Node (libuv)
+    // resets a connection it accepts while still out of fds (before it has seen the closes):
+    // retry as a client would.
     let transport: Transport | undefined;
     let refused = 0;
     for (let attempt = 0; transport === undefined; attempt++) {
@@ -158,7 +159,8 @@ export async function exhaustFds(options: FdExhaustionOptions): Promise<FdExhaus
       } catch (error) {
         // (Deno's WebSocket client says ECONNECT for a refused connection.)
         const code = (error as { code?: unknown }).code;
-        if ((code !== "ECONNREFUSED" && code !== "ECONNECT") || attempt >= 60) throw error;
+        const retry = code === "ECONNREFUSED" || code === "ECONNECT" || code === "ECONNRESET";
+        if (!retry || attempt >= 60) throw error;
         refused++;
         await delay(50);
       }
