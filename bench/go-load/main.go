@@ -16,7 +16,7 @@
 //	go-load gotalk-client --addr HOST:PORT [--conns 1] [--inflight 64] [--size 16]
 //	                      [--warmup 1s] [--duration 3s]
 //	    gotalk's own client (Sock.BufferRequest), one goroutine per request in flight.
-//	go-load idle --addr HOST:PORT [--conns 1000] [--hold 2s]
+//	go-load idle --addr HOST:PORT [--conns 1000] [--hold 2s] [--ws /gotalk/]
 //	    Opens --conns connections (handshake done), prints {"ready":N}, holds them, closes.
 //	go-load sleepers --addr HOST:PORT [--conns 10] [--inflight 1000] [--ms 2000]
 //	    Sends conns x inflight `sleep` requests at once, prints {"sent":N}, waits for answers.
@@ -736,6 +736,7 @@ func runIdle(args []string) (any, error) {
 	addr := fs.String("addr", "", "server address HOST:PORT")
 	conns := fs.Int("conns", 1000, "connections")
 	hold := fs.Duration("hold", 2*time.Second, "how long to hold them")
+	wsPath := fs.String("ws", "", "connect over WebSocket at this path (e.g. /gotalk/)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -746,7 +747,13 @@ func runIdle(args []string) (any, error) {
 		}
 	}()
 	for i := 0; i < *conns; i++ {
-		c, _, err := dial(*addr)
+		var c net.Conn
+		var err error
+		if *wsPath != "" {
+			c, err = dialWS(*addr, *wsPath)
+		} else {
+			c, _, err = dial(*addr)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("connection %d: %w", i, err)
 		}
