@@ -6,7 +6,7 @@
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
- *   [--clients go,deno,bun,node] [--parts servers,clients,memory,workers,fanout] [--no-build]
+ *   [--clients go,deno,bun,node] [--parts servers,clients,memory,workers,fanout,connmem] [--no-build]
  *   [--rounds N] [--warmup-ms N] [--duration-ms N]
  * ```
  *
@@ -47,6 +47,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { benchWorkers } from "./workers.ts";
 import { buildFanout, type FanoutRow, fanoutTable, runFanout } from "./fanout.ts";
+import { benchConnMemory } from "./_memory.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -69,7 +70,7 @@ const list = (v: string | undefined, all: readonly string[]) =>
   (v ?? all.join(",")).split(",").filter((x) => x !== "");
 const servers = list(arg("--servers"), IMPLS) as Impl[];
 const clients = list(arg("--clients"), IMPLS) as Impl[];
-const PARTS = ["servers", "clients", "memory", "workers", "fanout"];
+const PARTS = ["servers", "clients", "memory", "workers", "fanout", "connmem"];
 const parts = list(arg("--parts"), PARTS);
 for (const p of parts) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`);
 for (const i of [...servers, ...clients]) {
@@ -588,6 +589,11 @@ if (parts.includes("fanout")) {
   fanoutRows = await runFanout({ runtimes: servers, rounds, quick });
   failures += fanoutRows.filter((r) => r.error).length;
 }
+// Per-connection memory: one idle connection's cost, bare / ours / Go (bench/_memory.ts).
+const connmem = parts.includes("connmem")
+  ? await benchConnMemory({ root, goLoad, goPeer, runtimes: servers, quick })
+  : { rows: [], markdown: [], failures: 0 };
+failures += connmem.failures;
 
 // ---------------------------------------------------------------------------------------------
 // Reports
@@ -681,6 +687,7 @@ if (memoryRows.length) {
 }
 md.push(...workers.markdown);
 if (fanoutRows.length) md.push(...fanoutTable(fanoutRows));
+md.push(...connmem.markdown);
 const report = md.join("\n");
 writeFileSync(join(out, "bench.md"), report);
 writeFileSync(
@@ -698,6 +705,7 @@ writeFileSync(
       memory: memoryRows,
       workers: workers.rows,
       fanout: fanoutRows,
+      connmem: connmem.rows,
     },
     null,
     2,

@@ -1,0 +1,291 @@
+// deno-lint-ignore-file no-console
+/**
+ * The per-connection memory rows of `npm run bench` (part `connmem`): what one handshaken idle
+ * connection costs a server, in KiB of RSS. For each server (a fresh process each time): read
+ * the RSS of its whole process tree (the pid and its descendants, from `/proc`), open N
+ * connections with `go-load idle` (it prints `{"ready":N}` once all are handshaken, then holds
+ * them), sample the RSS until it settles (bounded), and take (after - before) / N. N is 1,000
+ * and 10,000 (`--quick`: 50 and 200). The servers, per runtime and transport (TCP, WebSocket):
+ * bare (`bench/_bare.mjs`, the runtime's socket API without the library), ours (`serve` of
+ * `conformance/peer.ts`) and the Go reference (`go-peer serve`). The open-file limit of the
+ * server and of the load generator is raised to what the hard limit allows (at most 65,536).
+ *
+ * Run alone: `deno run -A bench/bench.ts --parts connmem [--quick]`.
+ *
+ * @module
+ */
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+
+/** One server at one N. */
+export interface ConnMemRow {
+  transport: "tcp" | "ws";
+  runtime: string;
+  /** `bare`, `ours` or `go`. */
+  server: string;
+  conns: number;
+  /** RSS of the server's process tree before and after (KiB). */
+  before_kib?: number;
+  after_kib?: number;
+  /** (after - before) / conns. */
+  kib_per_conn?: number;
+  /** Whether the RSS settled before the sampling gave up. */
+  settled?: boolean;
+  /** How many processes the tree had. */
+  procs?: number;
+  error?: string;
+}
+
+/** What to run. */
+export interface ConnMemOptions {
+  root: string;
+  goLoad: string;
+  goPeer: string;
+  /** Of deno, bun, node, go (go: the Go reference rows). */
+  runtimes: readonly string[];
+  quick: boolean;
+}
+
+const env = () => ({ ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The open-file limit to ask for: 65,536 or the hard limit if lower. */
+export function fileLimit(): number {
+  const hard = execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim();
+  return hard === "unlimited" ? 65536 : Math.min(65536, Number(hard));
+}
+
+/** Spawns `cmd` under `sh -c 'ulimit -n L && exec ...'` (so the pid is the command's own). */
+function spawnLimited(cmd: string[], root: string, limit: number): ChildProcess {
+  return spawn("sh", ["-c", `ulimit -n ${limit} && exec ${cmd.map(quote).join(" ")}`], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: env(),
+  });
+}
+
+/** The pid and all its descendants (from the ppid field of `/proc/PID/stat`). */
+function tree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length && out.length < 10_000) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Sum of VmRSS over the tree (KiB) and how many processes it has. */
+function treeRss(pid: number): { kib: number; procs: number } {
+  let kib = 0;
+  const pids = tree(pid);
+  for (const p of pids) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) kib += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return { kib, procs: pids.length };
+}
+
+/** Samples until two in a row are within 1% (or 256 KiB), at most `max` samples. */
+async function settle(pid: number, everyMs: number, max: number) {
+  let last = treeRss(pid);
+  for (let i = 0; i < max; i++) {
+    await sleep(everyMs);
+    const now = treeRss(pid);
+    if (Math.abs(now.kib - last.kib) <= Math.max(256, last.kib * 0.01)) {
+      return { ...now, settled: true };
+    }
+    last = now;
+  }
+  return { ...last, settled: false };
+}
+
+/** Resolves with the first stdout line matching `re` (bounded), rejects if the child exits. */
+function waitLine(child: ChildProcess, re: RegExp, ms: number, what: string): Promise<string[]> {
+  let buf = "";
+  let stderr = "";
+  child.stderr!.on("data", (d) => stderr = (stderr + d).slice(-2000));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+    child.stdout!.on("data", (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve([...m]);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited ${code}: ${stderr.trim().slice(-400)}`));
+    });
+  });
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.on("exit", r));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+function serverCmd(o: ConnMemOptions, runtime: string, server: string, t: string): string[] {
+  if (server === "go") return [o.goPeer, "serve", "--transport", t, "--addr", "127.0.0.1:0"];
+  const run: Record<string, string[]> = {
+    deno: [join(o.root, "node_modules/.bin/deno"), "run", "-A"],
+    bun: [join(o.root, "node_modules/.bin/bun")],
+    node: ["node"],
+  };
+  if (server === "bare") return [...run[runtime], "bench/_bare.mjs", t, "127.0.0.1:0"];
+  const script = runtime === "node" ? ".build/node/conformance/peer.js" : "conformance/peer.ts";
+  return [...run[runtime], script, "serve", "--transport", t, "--addr", "127.0.0.1:0"];
+}
+
+async function measure(
+  o: ConnMemOptions,
+  row: ConnMemRow,
+  limit: number,
+): Promise<void> {
+  let server: ChildProcess | undefined;
+  let load: ChildProcess | undefined;
+  try {
+    server = spawnLimited(serverCmd(o, row.runtime, row.server, row.transport), o.root, limit);
+    const [, addr, path] = await waitLine(
+      server,
+      /^READY (?:tcp|ws):\/\/([^/\s]+)(\/\S*)?$/m,
+      30_000,
+      `${row.runtime} ${row.server} serve`,
+    );
+    const before = await settle(server.pid!, o.quick ? 100 : 300, o.quick ? 5 : 10);
+    row.before_kib = before.kib;
+    const hold = o.quick ? "30s" : "300s";
+    const ws = row.transport === "ws" ? ["--ws", path ?? "/gotalk/"] : [];
+    load = spawnLimited(
+      [o.goLoad, "idle", "--conns", String(row.conns), "--hold", hold, "--addr", addr, ...ws],
+      o.root,
+      limit,
+    );
+    await waitLine(load, /^\{"ready":\d+\}$/m, 120_000, "go-load idle");
+    const after = await settle(server.pid!, o.quick ? 100 : 500, o.quick ? 5 : 20);
+    row.after_kib = after.kib;
+    row.settled = after.settled;
+    row.procs = after.procs;
+    row.kib_per_conn = (after.kib - before.kib) / row.conns;
+  } catch (e) {
+    row.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    await stop(load);
+    await stop(server);
+  }
+}
+
+/** Runs the rows; returns them with the markdown of the table. */
+export async function benchConnMemory(
+  o: ConnMemOptions,
+): Promise<{ rows: ConnMemRow[]; markdown: string[]; failures: number; limit: number }> {
+  const limit = fileLimit();
+  const counts = o.quick ? [50, 200] : [1000, 10_000];
+  console.log(`per-connection memory: open-file limit ${limit}, N = ${counts.join(", ")}`);
+  const rows: ConnMemRow[] = [];
+  const js = o.runtimes.filter((r) => r !== "go");
+  for (const transport of ["tcp", "ws"] as const) {
+    const servers: Array<[string, string]> = [];
+    for (const rt of js) servers.push([rt, "bare"], [rt, "ours"]);
+    if (o.runtimes.includes("go")) servers.push(["go", "go"]);
+    for (const [runtime, server] of servers) {
+      for (const conns of counts) {
+        const row: ConnMemRow = { transport, runtime, server, conns };
+        await measure(o, row, limit);
+        console.log(
+          `${transport.padEnd(3)} ${runtime.padEnd(4)} ${server.padEnd(4)} ${
+            String(conns).padStart(6)
+          } conns: ` +
+            (row.error ??
+              `${
+                  row.kib_per_conn!.toFixed(1)
+                } KiB/conn (${row.before_kib} -> ${row.after_kib} KiB` +
+                `, ${row.procs} proc${row.procs === 1 ? "" : "s"}` +
+                `${row.settled ? "" : ", not settled"})`),
+        );
+        rows.push(row);
+      }
+    }
+  }
+  return {
+    rows,
+    markdown: connMemTable(rows, counts, limit, o.quick),
+    failures: rows.filter((r) => r.error).length,
+    limit,
+  };
+}
+
+function cell(r: ConnMemRow | undefined): string {
+  if (!r) return "–";
+  if (r.error || r.kib_per_conn === undefined) return "failed";
+  return r.kib_per_conn.toFixed(1) + (r.settled ? "" : "*");
+}
+
+/** The markdown table: KiB per connection at each N, and ours / max(Go, 1.25 x bare). */
+export function connMemTable(
+  rows: ConnMemRow[],
+  counts: number[],
+  limit: number,
+  quick: boolean,
+): string[] {
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const md = [
+    "### Memory per idle connection (RSS of the server's process tree)",
+    "",
+    `KiB per handshaken idle connection: (RSS with N connections held by \`go-load idle\` - RSS ` +
+    `before) / N, a fresh server each time; open-file limit ${fmt(limit)}. Target: ours ÷ ` +
+    `max(Go, 1.25 × bare) ≤ 1 (at the largest N). \\* RSS had not settled when sampling stopped.` +
+    (quick ? " **--quick: the numbers mean nothing.**" : ""),
+    "",
+    `| Transport | Runtime | Server | ${counts.map((n) => `KiB/conn @ ${fmt(n)}`).join(" | ")} ` +
+    `| ours ÷ max(Go, 1.25 × bare) |`,
+    `|---|---|---|${counts.map(() => "---:").join("|")}|---:|`,
+  ];
+  const big = counts.at(-1)!;
+  const at = (t: string, rt: string, s: string, n: number) =>
+    rows.find((r) => r.transport === t && r.runtime === rt && r.server === s && r.conns === n);
+  for (const t of ["tcp", "ws"]) {
+    for (const r of rows.filter((r) => r.transport === t && r.conns === counts[0])) {
+      let ratio = "";
+      if (r.server === "ours") {
+        const ours = at(t, r.runtime, "ours", big)?.kib_per_conn;
+        const go = at(t, "go", "go", big)?.kib_per_conn;
+        const bare = at(t, r.runtime, "bare", big)?.kib_per_conn;
+        const ref = Math.max(go ?? -Infinity, bare === undefined ? -Infinity : 1.25 * bare);
+        ratio = ours !== undefined && ref > 0 ? (ours / ref).toFixed(2) : "–";
+      }
+      const label = r.server === "go" ? "Go" : r.server;
+      md.push(
+        `| ${t === "tcp" ? "TCP" : "WebSocket"} | ${r.runtime} | ${label} | ${
+          counts.map((n) => cell(at(t, r.runtime, r.server, n))).join(" | ")
+        } | ${ratio} |`,
+      );
+    }
+  }
+  md.push("");
+  return md;
+}
