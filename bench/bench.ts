@@ -6,7 +6,7 @@
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/bench.ts [--quick] [--out DIR] [--servers go,deno,bun,node]
- *   [--clients go,deno,bun,node] [--parts servers,clients,memory,workers,fanout,connmem] [--no-build]
+ *   [--clients go,deno,bun,node] [--parts servers,websocket,clients,memory,workers,fanout,connmem] [--no-build]
  *   [--rounds N] [--warmup-ms N] [--duration-ms N]
  * ```
  *
@@ -17,6 +17,10 @@
  *   row reports each implementation's median round. A round is a warm-up (1 s in the first
  *   round, 250 ms after) and then a fixed `--duration-ms` (default 1000); the stream row's round
  *   is a fixed 256 MiB (after a 32 MiB warm-up stream in the first round).
+ * - WebSocket rows (`websocket`): the pipeline rows (and 50 connections) over `serve --transport
+ *   ws` of each implementation, go-load `--ws`: each request's header and payload as two binary
+ *   messages, as gotalk.js sends them; the "1 msg" rows send each request as one message
+ *   (`--coalesce`, as our coalescing client does). Results are read as a byte stream.
  * - Client rows: `bench/_client.ts bench` (our Peer as a client) and `go-load
  *   gotalk-client` (gotalk's `Sock.BufferRequest`) against one Go server, in rounds likewise.
  * - Workers (`bench/workers.ts`): 100 connections against one port served by 1 and by 2
@@ -70,7 +74,7 @@ const list = (v: string | undefined, all: readonly string[]) =>
   (v ?? all.join(",")).split(",").filter((x) => x !== "");
 const servers = list(arg("--servers"), IMPLS) as Impl[];
 const clients = list(arg("--clients"), IMPLS) as Impl[];
-const PARTS = ["servers", "clients", "memory", "workers", "fanout", "connmem"];
+const PARTS = ["servers", "websocket", "clients", "memory", "workers", "fanout", "connmem"];
 const parts = list(arg("--parts"), PARTS);
 for (const p of parts) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`);
 for (const i of [...servers, ...clients]) {
@@ -162,6 +166,30 @@ const SERVER_ROWS: Scenario[] = [
   },
   pipeline(`${manyConns}c-x16`, `16 B, ${manyConns} conns x 16 in flight`, 16, 16, manyConns),
 ];
+/** A server row over WebSocket: two messages per request, or one (`coalesce`). */
+function overWebSocket(s: Scenario, coalesce = false): Scenario {
+  return {
+    ...s,
+    id: `ws-${s.id}${coalesce ? "-1msg" : ""}`,
+    label: `ws: ${s.label}${coalesce ? ", 1 msg" : ""}`,
+    load: (round) => [...s.load(round), "--ws", "/gotalk/", ...(coalesce ? ["--coalesce"] : [])],
+  };
+}
+const wsConns = quick ? 10 : 50;
+const WS_ROWS: Scenario[] = [
+  ...SERVER_ROWS.filter((s) => !s.id.startsWith("stream") && s.conns === 1).map((s) =>
+    overWebSocket(s)
+  ),
+  overWebSocket(
+    pipeline(`${wsConns}c-x16`, `16 B, ${wsConns} conns x 16 in flight`, 16, 16, wsConns),
+  ),
+  overWebSocket(SERVER_ROWS[1], true),
+  overWebSocket(SERVER_ROWS[2], true),
+  overWebSocket(
+    pipeline(`${wsConns}c-x16`, `16 B, ${wsConns} conns x 16 in flight`, 16, 16, wsConns),
+    true,
+  ),
+];
 const CLIENT_ROWS: Scenario[] = [
   pipeline("client-16b-x1", "client: 16 B, 1 in flight", 16, 1),
   pipeline("client-16b-x64", "client: 16 B, 64 in flight", 16, 64),
@@ -220,9 +248,9 @@ function childEnv(): Record<string, string | undefined> {
 }
 
 /** Starts `serve` and waits (bounded) for its READY line. */
-function startServer(impl: Impl): Promise<Running> {
+function startServer(impl: Impl, transport: "tcp" | "ws" = "tcp"): Promise<Running> {
   const [cmd, ...pre] = SERVE[impl];
-  const child = spawn(cmd, [...pre, "serve", "--transport", "tcp", "--addr", "127.0.0.1:0"], {
+  const child = spawn(cmd, [...pre, "serve", "--transport", transport, "--addr", "127.0.0.1:0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: childEnv(),
@@ -238,7 +266,7 @@ function startServer(impl: Impl): Promise<Running> {
     }, 30_000);
     child.stdout!.on("data", (d) => {
       buf += d;
-      const m = /^READY tcp:\/\/(\S+)$/m.exec(buf);
+      const m = /^READY (?:tcp|ws):\/\/([^\s/]+)\S*$/m.exec(buf);
       if (!m) return;
       clearTimeout(timer);
       resolve({
@@ -468,6 +496,30 @@ const serverRows = await measureRounds(
 await Promise.all([...running.values()].map((r) => r.stop()));
 addRatios(serverRows);
 
+// WebSocket rows: the same load over `serve --transport ws`.
+const wsRunning = new Map<string, Running>();
+for (const impl of parts.includes("websocket") ? servers : []) {
+  try {
+    wsRunning.set(impl, await startServer(impl, "ws"));
+  } catch (e) {
+    failures++;
+    console.log(`${impl} (ws): ${errorText(e)}`);
+  }
+}
+const wsRows = await measureRounds(
+  parts.includes("websocket") ? WS_ROWS : [],
+  servers.filter((i) => wsRunning.has(i)),
+  async (s, impl, round) =>
+    measured(
+      await runJson(
+        [goLoad, ...s.load(round), "--addr", wsRunning.get(impl)!.addr],
+        loadTimeout(s),
+      ),
+    ),
+);
+await Promise.all([...wsRunning.values()].map((r) => r.stop()));
+addRatios(wsRows);
+
 // ---------------------------------------------------------------------------------------------
 // Client rows: each client against one Go server.
 
@@ -655,6 +707,15 @@ const md: string[] = [
   "",
   ...throughputTable("Servers (load: go-load, raw-socket pipelined framer)", serverRows, "Go"),
 ];
+if (wsRows.length) {
+  md.push(
+    ...throughputTable(
+      "WebSocket servers (load: go-load --ws, header and payload as two messages; 1 msg: one)",
+      wsRows,
+      "Go",
+    ),
+  );
+}
 if (clientRows.length) {
   md.push(
     ...throughputTable(
@@ -701,6 +762,7 @@ writeFileSync(
       duration_ms: durationMs,
       env,
       servers: serverRows,
+      websocket: wsRows,
       clients: clientRows,
       memory: memoryRows,
       workers: workers.rows,

@@ -5,10 +5,12 @@
 // exits 0, or prints the error on stderr and exits 1. Every mode is bounded in time.
 //
 //	go-load pipeline --addr HOST:PORT [--conns 1] [--inflight 64] [--size 16] [--op echo]
-//	                 [--warmup 1s] [--duration 3s]
+//	                 [--warmup 1s] [--duration 3s] [--ws /gotalk/ [--coalesce]]
 //	    Raw-socket pipelined framer: per connection one writer and one reader goroutine keep
 //	    --inflight buffer requests outstanding; requests written back to back are coalesced
-//	    into one write. Reports requests/s, MB/s (payload bytes each way) and latency.
+//	    into one write. Reports requests/s, MB/s (payload bytes each way) and latency. With
+//	    --ws over WebSocket (ws.go): each request as two messages, header and payload, as
+//	    gotalk.js sends them, or as one with --coalesce.
 //	go-load stream --addr HOST:PORT [--bytes 256MiB] [--part 64KiB] [--window 4MiB]
 //	               [--warmup-bytes 32MiB]
 //	    One streaming request to stream-echo, parts written while the echoed parts are read,
@@ -430,6 +432,8 @@ func runPipeline(args []string) (any, error) {
 	op := fs.String("op", "echo", "operation")
 	warmup := fs.Duration("warmup", time.Second, "warm-up")
 	duration := fs.Duration("duration", 3*time.Second, "measured time")
+	wsPath := fs.String("ws", "", "connect over WebSocket at this path (e.g. /gotalk/)")
+	coalesce := fs.Bool("coalesce", false, "WebSocket: a request's header and payload in one message")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -441,7 +445,7 @@ func runPipeline(args []string) (any, error) {
 	start := time.Now()
 	cs := make([]*pipeConn, *conns)
 	for i := range cs {
-		c, r, err := dial(*addr)
+		c, r, err := dialPipeline(*addr, *wsPath)
 		if err != nil {
 			return nil, err
 		}
@@ -449,6 +453,9 @@ func runPipeline(args []string) (any, error) {
 			frames: make([][]byte, *inflight), sentAt: make([]int64, *inflight)}
 		for s := 0; s < *inflight; s++ {
 			pc.frames[s] = requestFrame(slotID(s), *op, payload)
+			if *wsPath != "" {
+				pc.frames[s] = wsRequest(pc.frames[s], len(payload), *coalesce)
+			}
 		}
 		cs[i] = pc
 	}
