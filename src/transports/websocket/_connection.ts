@@ -64,6 +64,12 @@ export interface WebSocketTransportOptions {
   maxReadBufferBytes?: number;
 }
 
+/**
+ * Chunks at least this long (several frames, or one large one) are sent in a batch; a chunk of
+ * one small frame goes at once (holding its two messages back costs latency and saves nothing).
+ */
+const BATCH_BYTES = 256;
+
 /** What a {@linkcode WebSocketConnection} drives: one WebSocket, whatever its API. */
 export interface WebSocketDriver {
   /** Sends one binary message; throws if the socket cannot take it. */
@@ -76,6 +82,11 @@ export interface WebSocketDriver {
   pause?(): void;
   /** Delivers messages again. */
   resume?(): void;
+  /**
+   * Runs `sends` (several `send` calls) so that their messages leave together, in one write,
+   * where the socket can hold its writes back (the `ws` package's socket cork, Bun's `cork`).
+   */
+  batch?(sends: () => void): void;
 }
 
 /** Checked transport options. */
@@ -215,13 +226,21 @@ export class WebSocketConnection implements SocketDriver {
   write(chunk: Uint8Array): void | Promise<void> {
     try {
       if (this.#params.coalesceWrites) this.#ws.send(chunk);
-      else this.#splitter.push(chunk, (segment) => this.#ws.send(segment));
+      else if (this.#ws.batch === undefined || chunk.length < BATCH_BYTES) this.#split(chunk);
+      else this.#ws.batch(() => this.#split(chunk));
     } catch (error) {
       this.transport.finish(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
     if (this.#ws.bufferedAmount() > this.#params.writeHighWaterMark) return this.#drainWrite();
   }
+
+  /** Sends `chunk` as its frames' messages: the handshake, each header and each payload. */
+  #split(chunk: Uint8Array): void {
+    this.#splitter.push(chunk, this.#sendSegment);
+  }
+
+  readonly #sendSegment = (segment: Uint8Array): void => this.#ws.send(segment);
 
   async #drainWrite(): Promise<void> {
     await this.#drain(this.#params.writeHighWaterMark);
@@ -284,6 +303,20 @@ interface PausableWebSocket {
   resume(): void;
 }
 
+/** The `ws` package's socket (a `node:net` one), which can hold writes back. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** The socket under a `ws` package WebSocket, if it can be corked. */
+function corkable(ws: unknown): Corkable | undefined {
+  const socket = (ws as { _socket?: Partial<Corkable> })._socket;
+  return typeof socket?.cork === "function" && typeof socket.uncork === "function"
+    ? socket as Corkable
+    : undefined;
+}
+
 function isPausable(ws: unknown): ws is PausableWebSocket {
   const w = ws as Partial<PausableWebSocket>;
   return typeof w.pause === "function" && typeof w.resume === "function";
@@ -311,6 +344,18 @@ export function attachWebSocket(
     pause: pausable && (() => pausable.pause()),
     resume: pausable && (() => pausable.resume()),
   };
+  // The frames of one chunk as one write: `ws` corks each message's header and data, not more.
+  const socket = pausable ? corkable(ws) : undefined;
+  if (socket !== undefined) {
+    driver.batch = (sends) => {
+      socket.cork();
+      try {
+        sends();
+      } finally {
+        socket.uncork();
+      }
+    };
+  }
   const connection = new WebSocketConnection(driver, params, remoteAddr, request);
   const onMessage = (event: MessageEvent) => {
     const bytes = messageBytes(event.data);

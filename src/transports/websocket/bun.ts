@@ -107,6 +107,8 @@ export interface BunServerWebSocket {
   close(code?: number, reason?: string): void;
   /** Bytes queued and not yet sent. */
   getBufferedAmount(): number;
+  /** Runs `f` with the socket's writes held back, sent together after it (Bun 1.1+). */
+  cork?(f: () => void): void;
   /** Stops reading from the socket. */
   pause?(): void;
   /** Reads again. */
@@ -380,6 +382,8 @@ function websocketHandlers(
           close: (code, reason) => ws.close(code, reason),
           pause: ws.pause && (() => ws.pause!()),
           resume: ws.resume && (() => ws.resume!()),
+          // The messages of one chunk (its frames' headers and payloads) in one write.
+          batch: ws.cork && ((sends) => ws.cork!(sends)),
         },
         params,
         data.remoteAddr,
