@@ -472,53 +472,44 @@ console.log(
 // Server rows
 
 let failures = 0;
-const running = new Map<string, Running>();
-const serverImpls = parts.includes("servers") ? servers : [];
-for (const impl of serverImpls) {
-  try {
-    running.set(impl, await startServer(impl));
-  } catch (e) {
-    failures++;
-    console.log(`${impl}: ${errorText(e)}`);
-  }
-}
-const serverRows = await measureRounds(
-  SERVER_ROWS,
-  serverImpls.filter((i) => running.has(i)),
-  async (s, impl, round) =>
-    measured(
-      await runJson(
-        [goLoad, ...s.load(round), "--addr", running.get(impl)!.addr],
-        loadTimeout(s),
-      ),
-    ),
-);
-await Promise.all([...running.values()].map((r) => r.stop()));
-addRatios(serverRows);
 
-// WebSocket rows: the same load over `serve --transport ws`.
-const wsRunning = new Map<string, Running>();
-for (const impl of parts.includes("websocket") ? servers : []) {
-  try {
-    wsRunning.set(impl, await startServer(impl, "ws"));
-  } catch (e) {
-    failures++;
-    console.log(`${impl} (ws): ${errorText(e)}`);
+/**
+ * Starts `impls`' servers over `transport`, all at once (an idle one costs nothing), and measures
+ * `scenarios` against them with go-load.
+ */
+async function serverTable(
+  scenarios: Scenario[],
+  impls: Impl[],
+  transport: "tcp" | "ws",
+): Promise<Row[]> {
+  const running = new Map<string, Running>();
+  for (const impl of impls) {
+    try {
+      running.set(impl, await startServer(impl, transport));
+    } catch (e) {
+      failures++;
+      console.log(`${impl} (${transport}): ${errorText(e)}`);
+    }
   }
-}
-const wsRows = await measureRounds(
-  parts.includes("websocket") ? WS_ROWS : [],
-  servers.filter((i) => wsRunning.has(i)),
-  async (s, impl, round) =>
-    measured(
-      await runJson(
-        [goLoad, ...s.load(round), "--addr", wsRunning.get(impl)!.addr],
-        loadTimeout(s),
+  const rows = await measureRounds(
+    scenarios,
+    impls.filter((i) => running.has(i)),
+    async (s, impl, round) =>
+      measured(
+        await runJson(
+          [goLoad, ...s.load(round), "--addr", running.get(impl)!.addr],
+          loadTimeout(s),
+        ),
       ),
-    ),
-);
-await Promise.all([...wsRunning.values()].map((r) => r.stop()));
-addRatios(wsRows);
+  );
+  await Promise.all([...running.values()].map((r) => r.stop()));
+  addRatios(rows);
+  return rows;
+}
+
+const serverRows = parts.includes("servers") ? await serverTable(SERVER_ROWS, servers, "tcp") : [];
+// WebSocket rows: the same load over `serve --transport ws`.
+const wsRows = parts.includes("websocket") ? await serverTable(WS_ROWS, servers, "ws") : [];
 
 // ---------------------------------------------------------------------------------------------
 // Client rows: each client against one Go server.
