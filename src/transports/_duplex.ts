@@ -6,7 +6,9 @@
  * per-runtime {@linkcode SocketDriver}. Internal: not part of the public API.
  *
  * Reading. A pull source (Deno: `driver.read`) is read when the `readable` wants bytes, starting
- * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; a large read is handed over
+ * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; after a read of a few bytes
+ * (a handshake, a heartbeat: what an idle connection gets) the next read is 512 B, so that an idle
+ * connection's pending read holds little, and any larger read returns to the full size; a large read is handed over
  * as a view and the next read fills the rest of that buffer, a short one is copied out so that
  * small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
  * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the `readable` wants bytes
@@ -42,6 +44,10 @@ export const READ_HIGH_WATER_MARK = 64 * 1024;
 
 /** A pull source's first read size, and the smallest: what an idle connection's read holds. */
 const MIN_READ = 4 * 1024;
+/** The read size after a tiny read (an idle connection's, most likely). */
+const IDLE_READ = 512;
+/** Reads shorter than this are tiny: the next one is {@linkcode IDLE_READ}. */
+const TINY_READ = 64;
 /** The largest read size, reached by doubling while reads fill their buffer. */
 const MAX_READ = 256 * 1024;
 /** Reads shorter than this are copied out of the read buffer, which is then reused. */
@@ -135,6 +141,8 @@ export class SocketDuplex implements Transport {
   // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
   #buffer: Uint8Array | undefined;
   #readSize = MIN_READ;
+  /** The last read was tiny: the next one is {@linkcode IDLE_READ}. */
+  #idle = false;
 
   constructor(driver: SocketDriver, options: DuplexOptions = {}) {
     this.#driver = driver;
@@ -290,7 +298,9 @@ export class SocketDuplex implements Transport {
 
   async #read(): Promise<void> {
     let buffer = this.#buffer;
-    if (buffer === undefined || buffer.length < this.#readSize >> 1) {
+    if (this.#idle) {
+      if (buffer === undefined || buffer.length > IDLE_READ) buffer = new Uint8Array(IDLE_READ);
+    } else if (buffer === undefined || buffer.length < this.#readSize >> 1) {
       buffer = new Uint8Array(this.#readSize);
     }
     this.#buffer = undefined;
@@ -308,8 +318,13 @@ export class SocketDuplex implements Transport {
       return;
     }
     // Read more at once while reads fill their buffer; less once they stay small.
-    if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
-    else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
+    const idleRead = this.#idle;
+    this.#idle = n < TINY_READ;
+    if (!idleRead) {
+      // (A read into the small buffer says nothing of the full size.)
+      if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
+      else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
+    }
     if (n < COPY_BELOW) {
       // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
       this.#readController.enqueue(buffer.slice(0, n));

@@ -198,4 +198,31 @@ describe("SocketDuplex", () => {
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
     duplex.close();
   });
+
+  test("a pull source: after a tiny read the next is 512 B, after a larger one full size again", async () => {
+    const sizes: number[] = [];
+    const script = [2, 10, 600, 30, 5000, null];
+    const duplex = new SocketDuplex({
+      read(into) {
+        sizes.push(into.byteLength);
+        const n = script.shift() ?? null;
+        if (n !== null) into.fill(sizes.length, 0, Math.min(n, into.byteLength));
+        return Promise.resolve(n === null ? null : Math.min(n, into.byteLength));
+      },
+      write() {},
+      end() {},
+      destroy() {},
+    });
+    const chunks: Uint8Array[] = [];
+    const reader = duplex.readable.getReader();
+    for (let r = await reader.read(); !r.done && chunks.length < 10; r = await reader.read()) {
+      chunks.push(r.value);
+    }
+    // The handshake (2 B) and a heartbeat-sized read leave an idle connection reading into 512 B;
+    // a read that fills it (512 of 600) goes back to 4 KiB.
+    assert.deepEqual(sizes, [4096, 512, 512, 4096, 512, 4096]);
+    assert.deepEqual(chunks.map((c) => c.byteLength), [2, 10, 512, 30, 512]);
+    assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
+    duplex.close();
+  });
 });
