@@ -754,13 +754,7 @@ func runIdle(args []string) (any, error) {
 		}
 	}()
 	for i := 0; i < *conns; i++ {
-		var c net.Conn
-		var err error
-		if *wsPath != "" {
-			c, err = dialWS(*addr, *wsPath)
-		} else {
-			c, _, err = dial(*addr)
-		}
+		c, _, err := dialPipeline(*addr, *wsPath)
 		if err != nil {
 			return nil, fmt.Errorf("connection %d: %w", i, err)
 		}

@@ -101,7 +101,7 @@ func (w *wsReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// dialPipeline connects over TCP, or over WebSocket at wsPath if given, and exchanges the
+// dialPipeline (pipeline and idle) connects over TCP, or over WebSocket at wsPath if given, and exchanges the
 // handshake; the reader yields the server's bytes.
 func dialPipeline(addr, wsPath string) (net.Conn, *bufio.Reader, error) {
 	if wsPath == "" {
