@@ -171,13 +171,18 @@ describe("SocketDuplex", () => {
     duplex.close();
   });
 
-  test("a pull source: reads double while full, small reads are copied, large ones views", async () => {
+  /**
+   * A pull source that returns `script`'s byte counts in turn (at most what fits; `null`: the
+   * end), filling read k with the value k; reads it to the end. The read sizes asked for, and the
+   * chunks read.
+   */
+  async function pullThrough(script: Array<number | null>) {
     const sizes: number[] = [];
-    const script = [4096, 8192, 100, 16384, null];
     const duplex = new SocketDuplex({
       read(into) {
         sizes.push(into.byteLength);
-        const n = script.shift() ?? null;
+        const wanted = script.shift() ?? null;
+        const n = wanted === null ? null : Math.min(wanted, into.byteLength);
         if (n !== null) into.fill(sizes.length, 0, n);
         return Promise.resolve(n);
       },
@@ -190,39 +195,26 @@ describe("SocketDuplex", () => {
     for (let r = await reader.read(); !r.done && chunks.length < 10; r = await reader.read()) {
       chunks.push(r.value);
     }
+    duplex.close();
+    return { sizes, chunks };
+  }
+
+  test("a pull source: reads double while full, small reads are copied, large ones views", async () => {
+    const { sizes, chunks } = await pullThrough([4096, 8192, 100, 16384, null]);
     assert.deepEqual(chunks.map((c) => c.byteLength), [4096, 8192, 100, 16384]);
     // Full reads grow the next read; the 100-byte read is copied and its buffer read into again.
     assert.deepEqual(sizes, [4096, 8192, 16384, 16384, 16384]);
     assert.notEqual(chunks[2].buffer, chunks[3].buffer);
     assert.equal(chunks[2].byteLength, chunks[2].buffer.byteLength);
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
-    duplex.close();
   });
 
   test("a pull source: after a tiny read the next is 512 B, after a larger one full size again", async () => {
-    const sizes: number[] = [];
-    const script = [2, 10, 600, 30, 5000, null];
-    const duplex = new SocketDuplex({
-      read(into) {
-        sizes.push(into.byteLength);
-        const n = script.shift() ?? null;
-        if (n !== null) into.fill(sizes.length, 0, Math.min(n, into.byteLength));
-        return Promise.resolve(n === null ? null : Math.min(n, into.byteLength));
-      },
-      write() {},
-      end() {},
-      destroy() {},
-    });
-    const chunks: Uint8Array[] = [];
-    const reader = duplex.readable.getReader();
-    for (let r = await reader.read(); !r.done && chunks.length < 10; r = await reader.read()) {
-      chunks.push(r.value);
-    }
+    const { sizes, chunks } = await pullThrough([2, 10, 600, 30, 5000, null]);
     // The handshake (2 B) and a heartbeat-sized read leave an idle connection reading into 512 B;
     // a read that fills it (512 of 600) goes back to 4 KiB.
     assert.deepEqual(sizes, [4096, 512, 512, 4096, 512, 4096]);
     assert.deepEqual(chunks.map((c) => c.byteLength), [2, 10, 512, 30, 512]);
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
-    duplex.close();
   });
 });
