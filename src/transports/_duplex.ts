@@ -8,9 +8,9 @@
  * Reading. A pull source (Deno: `driver.read`) is read when the `readable` wants bytes, starting
  * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; after a read of a few bytes
  * (a handshake, a heartbeat: what an idle connection gets) the next read is 512 B, so that an idle
- * connection's pending read holds little, and any larger read returns to the full size; a large read is handed over
- * as a view and the next read fills the rest of that buffer, a short one is copied out so that
- * small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
+ * connection's pending read holds little, and any larger read returns to the full size. A large
+ * read is handed over as a view and the next read fills the rest of that buffer, a short one is
+ * copied out so that small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
  * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the `readable` wants bytes
  * and paused again once 64 KiB wait unread. A source that cannot pause may be bounded instead
  * (`maxQueuedBytes`).
