@@ -15,10 +15,21 @@
  * @module
  */
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import process from "node:process";
+import type { ChildProcess } from "node:child_process";
+import {
+  errorText,
+  fileLimit,
+  goLoad,
+  READY,
+  RUN,
+  SERVE,
+  serveArgs,
+  sleep,
+  spawnLimited,
+  stopChild,
+  treeRss,
+  waitLine,
+} from "./_procs.ts";
 
 /** One server at one N. */
 export interface ConnMemRow {
@@ -41,67 +52,9 @@ export interface ConnMemRow {
 
 /** What to run. */
 export interface ConnMemOptions {
-  root: string;
-  goLoad: string;
-  goPeer: string;
   /** Of deno, bun, node, go (go: the Go reference rows). */
   runtimes: readonly string[];
   quick: boolean;
-}
-
-const env = () => ({ ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
-/** The open-file limit to ask for: 65,536 or the hard limit if lower. */
-export function fileLimit(): number {
-  const hard = execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim();
-  return hard === "unlimited" ? 65536 : Math.min(65536, Number(hard));
-}
-
-/** Spawns `cmd` under `sh -c 'ulimit -n L && exec ...'` (so the pid is the command's own). */
-function spawnLimited(cmd: string[], root: string, limit: number): ChildProcess {
-  return spawn("sh", ["-c", `ulimit -n ${limit} && exec ${cmd.map(quote).join(" ")}`], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: env(),
-  });
-}
-
-/** The pid and all its descendants (from the ppid field of `/proc/PID/stat`). */
-function tree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch { /* gone */ }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length && out.length < 10_000) {
-    const p = todo.pop()!;
-    out.push(p);
-    todo.push(...(children.get(p) ?? []));
-  }
-  return out;
-}
-
-/** Sum of VmRSS over the tree (KiB) and how many processes it has. */
-function treeRss(pid: number): { kib: number; procs: number } {
-  let kib = 0;
-  const pids = tree(pid);
-  for (const p of pids) {
-    try {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      if (m) kib += Number(m[1]);
-    } catch { /* gone */ }
-  }
-  return { kib, procs: pids.length };
 }
 
 /** Samples until two in a row are within 1% (or 256 KiB), at most `max` samples. */
@@ -118,47 +71,21 @@ async function settle(pid: number, everyMs: number, max: number) {
   return { ...last, settled: false };
 }
 
-/** Resolves with the first stdout line matching `re` (bounded), rejects if the child exits. */
-function waitLine(child: ChildProcess, re: RegExp, ms: number, what: string): Promise<string[]> {
-  let buf = "";
-  let stderr = "";
-  child.stderr!.on("data", (d) => stderr = (stderr + d).slice(-2000));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    child.stdout!.on("data", (d) => {
-      buf += d;
-      const m = re.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve([...m]);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited ${code}: ${stderr.trim().slice(-400)}`));
-    });
+/** Waits (bounded) for `child`'s first stdout line matching `re`; its groups. */
+function waitFor(child: ChildProcess, re: RegExp, ms: number, what: string): Promise<string[]> {
+  return waitLine(child, re, {
+    ms,
+    stderrTail: 2000,
+    timeout: () => `${what}: nothing within ${ms} ms`,
+    exited: (code, stderr) => `${what} exited ${code}: ${stderr.trim().slice(-400)}`,
   });
 }
 
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.on("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
-function serverCmd(o: ConnMemOptions, runtime: string, server: string, t: string): string[] {
-  if (server === "go") return [o.goPeer, "serve", "--transport", t, "--addr", "127.0.0.1:0"];
-  const run: Record<string, string[]> = {
-    deno: [join(o.root, "node_modules/.bin/deno"), "run", "-A"],
-    bun: [join(o.root, "node_modules/.bin/bun")],
-    node: ["node"],
-  };
-  if (server === "bare") return [...run[runtime], "bench/_bare.mjs", t, "127.0.0.1:0"];
-  const script = runtime === "node" ? ".build/node/conformance/peer.js" : "conformance/peer.ts";
-  return [...run[runtime], script, "serve", "--transport", t, "--addr", "127.0.0.1:0"];
+function serverCmd(runtime: string, server: string, t: "tcp" | "ws"): string[] {
+  if (server === "go") return [...SERVE.go, ...serveArgs(t)];
+  const rt = runtime as keyof typeof RUN;
+  if (server === "bare") return [...RUN[rt], "bench/_bare.mjs", t, "127.0.0.1:0"];
+  return [...SERVE[rt], ...serveArgs(t)];
 }
 
 async function measure(
@@ -169,10 +96,10 @@ async function measure(
   let server: ChildProcess | undefined;
   let load: ChildProcess | undefined;
   try {
-    server = spawnLimited(serverCmd(o, row.runtime, row.server, row.transport), o.root, limit);
-    const [, addr, path] = await waitLine(
+    server = spawnLimited(serverCmd(row.runtime, row.server, row.transport), limit);
+    const [, addr, path] = await waitFor(
       server,
-      /^READY (?:tcp|ws):\/\/([^/\s]+)(\/\S*)?$/m,
+      READY,
       30_000,
       `${row.runtime} ${row.server} serve`,
     );
@@ -181,21 +108,20 @@ async function measure(
     const hold = o.quick ? "30s" : "300s";
     const ws = row.transport === "ws" ? ["--ws", path ?? "/gotalk/"] : [];
     load = spawnLimited(
-      [o.goLoad, "idle", "--conns", String(row.conns), "--hold", hold, "--addr", addr, ...ws],
-      o.root,
+      [goLoad, "idle", "--conns", String(row.conns), "--hold", hold, "--addr", addr, ...ws],
       limit,
     );
-    await waitLine(load, /^\{"ready":\d+\}$/m, 120_000, "go-load idle");
+    await waitFor(load, /^\{"ready":\d+\}$/m, 120_000, "go-load idle");
     const after = await settle(server.pid!, o.quick ? 100 : 500, o.quick ? 5 : 20);
     row.after_kib = after.kib;
     row.settled = after.settled;
     row.procs = after.procs;
     row.kib_per_conn = (after.kib - before.kib) / row.conns;
   } catch (e) {
-    row.error = e instanceof Error ? e.message : String(e);
+    row.error = errorText(e);
   } finally {
-    await stop(load);
-    await stop(server);
+    await stopChild(load);
+    await stopChild(server);
   }
 }
 
