@@ -4,6 +4,7 @@
 
 import { ProtocolError } from "../protocol/mod.ts";
 import { ConnectionClosedError, WriteStallError } from "./errors.ts";
+import type { ChunkReader } from "./_direct.ts";
 import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
@@ -32,7 +33,7 @@ export interface ClosingParts {
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
   readonly writer: FrameWriter;
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly reader: ChunkReader;
   readonly transport: Transport;
   /** Where protocol errors, sent or received, are logged. */
   readonly logger: Logger | undefined;

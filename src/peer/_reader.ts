@@ -14,6 +14,7 @@ import {
   type RequestMessage,
   type RetryMessage,
 } from "../protocol/mod.ts";
+import type { ChunkReader } from "./_direct.ts";
 import type { InboundFlow } from "./_flow.ts";
 import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
@@ -72,7 +73,7 @@ export interface ReaderHost {
 
 /** Reads `reader` until it ends, the peer closes, or the input is invalid. */
 export async function readLoop(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   decoder: MessageDecoder,
   host: ReaderHost,
   options: ReadOptions,

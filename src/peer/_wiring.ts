@@ -7,6 +7,7 @@ import type { ResolvedOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing } from "./_closing.ts";
+import { directOf } from "./_direct.ts";
 import { handlerHooks } from "./_contexts.ts";
 import { InboundFlow } from "./_flow.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
@@ -38,8 +39,10 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
   const state: PeerState = new PeerState((): boolean =>
     outgoing.size === 0 && incoming.handling === 0 && outgoing.uploads === 0
   );
+  // Our own transports hand over a reader and a writer of their own: no Web streams in between.
+  const direct = directOf(transport);
   const wire = new FrameWriter(
-    transport.writable,
+    direct?.writer ?? transport.writable.getWriter(),
     o.writeBufferBytes,
     (error) => closing.writeFailed(error),
     { ms: o.writeStallTimeoutMs, stalled: () => closing.writeStalled(o) },
@@ -74,7 +77,7 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
     events,
     interceptors: o.interceptors,
   });
-  const reader = transport.readable.getReader();
+  const reader = direct?.reader ?? transport.readable.getReader();
   const closed = { state, liveness, abort, outgoing, incoming, writer: wire };
   const closing: Closing = new Closing({ ...closed, reader, transport, logger: o.logger });
   registerStats(peer, closed);

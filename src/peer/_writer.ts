@@ -6,6 +6,7 @@
 // taking requests from a remote that does not read their results, and it notices a transport
 // that takes nothing for `stallMs` (a write stall).
 
+import type { ChunkWriter } from "./_direct.ts";
 import type { TimerHandle } from "./_timer.ts";
 import { unrefTimer } from "./_timer.ts";
 import {
@@ -51,9 +52,9 @@ export interface WriteStall {
   readonly stalled: () => void;
 }
 
-/** Writes Gotalk frames to a transport's writable. */
+/** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
 export class FrameWriter {
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ChunkWriter;
   readonly #highWater: number;
   /** Messages waiting for the microtask flush, and their encoded lengths. */
   #queue: Queued[] = [];
@@ -81,12 +82,12 @@ export class FrameWriter {
   #onError: (error: unknown) => void;
 
   constructor(
-    writable: WritableStream<Uint8Array>,
+    writer: ChunkWriter,
     highWaterBytes: number,
     onError: (error: unknown) => void,
     stall?: WriteStall,
   ) {
-    this.#writer = writable.getWriter();
+    this.#writer = writer;
     this.#highWater = highWaterBytes;
     this.#onError = onError;
     this.#stall = stall !== undefined && stall.ms > 0 ? stall : undefined;
@@ -211,17 +212,22 @@ export class FrameWriter {
     if (this.#inFlight === 0 && this.#stall !== undefined) this.#armStall();
     this.#inFlight += n;
     this.#replyInFlight += replies;
-    this.#writer.write(chunk).then(() => {
-      if (this.#failed) return; // dropped or closing: the counts were zeroed then
-      this.#inFlight -= n;
-      this.#replyInFlight -= replies;
-      this.#progressAt = Date.now();
-      if (this.#drainWaiters.length > 0 && this.writable) {
-        const waiters = this.#drainWaiters;
-        this.#drainWaiters = [];
-        for (const w of waiters) w();
-      }
-    }, (error) => this.#fail(error));
+    const written = this.#writer.write(chunk);
+    if (written === undefined) this.#written(n, replies);
+    else written.then(() => this.#written(n, replies), (error) => this.#fail(error));
+  }
+
+  /** A chunk of `n` bytes, `replies` of them replies, was written. */
+  #written(n: number, replies: number): void {
+    if (this.#failed) return; // dropped or closing: the counts were zeroed then
+    this.#inFlight -= n;
+    this.#replyInFlight -= replies;
+    if (this.#stall !== undefined) this.#progressAt = Date.now();
+    if (this.#drainWaiters.length > 0 && this.writable) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   /** Starts watching for a stall: bytes go out after none were waiting. */

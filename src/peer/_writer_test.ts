@@ -27,7 +27,7 @@ function payload(size: number, seed: number): Uint8Array {
 
 test("frames queued together come out as their exact encoding, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable, 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
   // Small frames, frames that overflow a 1 MiB batch, zero-copy payloads (256 KiB and more)
   // between them, and names and ids of every shape.
   const sizes = [0, 16, 300 << 10, 1, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 7];
@@ -53,7 +53,7 @@ test("frames queued together come out as their exact encoding, in order", async 
 
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable, 1 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 1 << 20, (e) => assert.fail(String(e)));
   const a: Message = { type: "R", id: 1, payload: payload(10, 1) };
   const b: Message = { type: "R", id: 2, payload: payload(20, 2) };
   writer.send(a);
@@ -65,7 +65,7 @@ test("frames sent in different microtasks go out in different flushes, in order"
 
 test("frames encoded already (a topic's) go out byte for byte, in order with the others", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable, 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
   const small = encodeMessage({ type: "n", name: "n", payload: payload(64, 1) });
   const large = encodeMessage({ type: "n", name: "big", payload: payload(300 << 10, 2) });
   const r: Message = { type: "R", id: 0x61616161, payload: payload(10, 3) };

@@ -2,16 +2,22 @@
 
 /**
  * The one socket state machine behind every socket transport (TCP and TLS on Deno, Bun and Node,
- * and the WebSocket connection): a {@linkcode Transport} whose Web streams drive a small
- * per-runtime {@linkcode SocketDriver}. Internal: not part of the public API.
+ * and the WebSocket connection): a {@linkcode Transport} that drives a small per-runtime
+ * {@linkcode SocketDriver}. Internal: not part of the public API.
  *
- * Reading. A pull source (Deno: `driver.read`) is read when the `readable` wants bytes, starting
+ * Two ways in. Its Web streams (`readable`, `writable`) are made when first used; a Peer instead
+ * takes its direct reader and writer (`src/peer/_direct.ts`, `./_duplex_direct.ts`), which keep
+ * the streams' semantics at a fraction of their memory, and the streams are locked from then on.
+ * Nothing is read before either asks: a push source's chunks that come earlier (one that cannot
+ * pause) are kept for whichever comes.
+ *
+ * Reading. A pull source (Deno: `driver.read`) is read when the reader wants bytes, starting
  * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; after a read of a few bytes
  * (a handshake, a heartbeat: what an idle connection gets) the next read is 512 B, so that an idle
  * connection's pending read holds little, and any larger read returns to the full size. A large
  * read is handed over as a view and the next read fills the rest of that buffer, a short one is
  * copied out so that small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
- * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the `readable` wants bytes
+ * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the reader wants bytes
  * and paused again once 64 KiB wait unread. A source that cannot pause may be bounded instead
  * (`maxQueuedBytes`).
  *
@@ -37,7 +43,9 @@
  */
 
 import { ConnectionClosedError } from "../peer/errors.ts";
+import { type DirectIO, type DirectTransport, openDirect } from "../peer/_direct.ts";
 import type { Transport } from "../peer/transport.ts";
+import { DirectReader, DirectWriter, type ReadSide } from "./_duplex_direct.ts";
 
 /** Bytes a push source's readable queues before the source is paused. */
 export const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -119,19 +127,28 @@ export function pending(): Pending {
 }
 
 /** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
-export class SocketDuplex implements Transport {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
+export class SocketDuplex implements Transport, DirectTransport {
   readonly remoteAddr: string | undefined;
   readonly localAddr: string | undefined;
   readonly request: Request | undefined;
   #driver: SocketDriver;
-  #readController!: ReadableStreamDefaultController<Uint8Array>;
-  #writeController!: WritableStreamDefaultController;
+  // Made when first wanted: the streams, or the direct reader and writer (not both).
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #direct: DirectIO | undefined;
+  #readSide: ReadSide | undefined;
+  #writeSide: { error(error: unknown): void } | undefined;
+  /** A push source's chunks that came before there was a read side. */
+  #early: Uint8Array[] | undefined;
+  #earlyBytes = 0;
   #readDone = false;
   #writeDone = false;
   #closed = false;
   #error: Error | undefined;
+  /** How the read side ended before it existed: cleanly, or with this error. */
+  #readEnd: { error: Error | undefined } | undefined;
+  /** The error the write side failed with before it existed. */
+  #writeEnd: Error | undefined;
   // Push sources.
   #pausable: boolean;
   #paused = false;
@@ -152,63 +169,57 @@ export class SocketDuplex implements Transport {
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
     this.#readAfterCancel = options.readAfterCancel ?? false;
-    const pull = driver.read !== undefined;
-    this.#pausable = !pull && driver.pause !== undefined && driver.resume !== undefined;
+    this.#pausable = driver.read === undefined && driver.pause !== undefined &&
+      driver.resume !== undefined;
     if (this.#pausable) {
-      // Nothing flows until the readable asks for it.
+      // Nothing flows until the reader asks for it.
       this.#paused = true;
       driver.pause!();
     }
-    this.readable = new ReadableStream<Uint8Array>(
+  }
+
+  /** Bytes from the remote side (made when first used; locked if a peer reads directly). */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable === undefined) {
+      this.#readable = this.#direct === undefined ? this.#makeReadable() : lockedReadable();
+    }
+    return this.#readable;
+  }
+
+  /** Bytes to the remote side (made when first used; locked if a peer writes directly). */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === undefined) {
+      this.#writable = this.#direct === undefined ? this.#makeWritable() : lockedWritable();
+    }
+    return this.#writable;
+  }
+
+  /** The direct reader and writer for the peer, unless a stream was made already. */
+  [openDirect](): DirectIO | undefined {
+    if (this.#direct !== undefined || this.#readable !== undefined) return undefined;
+    if (this.#writable !== undefined) return undefined;
+    const pull = this.#driver.read !== undefined;
+    const reader = new DirectReader(
       {
-        start: (controller) => {
-          this.#readController = controller;
-        },
         pull: pull ? () => this.#read() : () => this.#resume(),
-        cancel: () => {
-          this.#readDone = true;
-          if (this.#readAfterCancel) {
-            this.#resume();
-          } else if (this.#pausable && !this.#paused) {
-            this.#paused = true;
-            this.#driver.pause!();
-          }
-          this.#releaseIfDone();
-        },
+        cancel: () => this.#cancelRead(),
       },
-      pull ? undefined : new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+      pull ? 1 : READ_HIGH_WATER_MARK,
+      !pull,
     );
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writeController = controller;
-        // An abort waits for the write in flight; tearing down ends that write. (Erroring the
-        // controller here would make `abort()` reject.)
-        controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
-          this.close();
-        });
-      },
-      write: (chunk) => {
-        if (this.#closed) throw this.#closedError();
-        try {
-          // Handed back as it is: no promise of our own per write. The driver settles it.
-          return this.#driver.write(chunk);
-        } catch (error) {
-          throw this.#writeFailed(error);
-        }
-      },
-      close: async () => {
-        if (this.#closed) throw this.#closedError();
-        try {
-          await this.#driver.end();
-        } catch (error) {
-          throw this.#writeFailed(error);
-        }
+    const writer = new DirectWriter({
+      write: (chunk) => this.#write(chunk),
+      end: () => this.#end(),
+      abort: () => {
         this.#writeDone = true;
-        this.#releaseIfDone();
+        this.close();
       },
-      abort: () => this.close(),
     });
+    this.#direct = { reader, writer };
+    this.#attachRead(reader);
+    this.#attachWrite(writer);
+    reader.start();
+    return this.#direct;
   }
 
   /** Whether the transport was torn down. */
@@ -224,9 +235,16 @@ export class SocketDuplex implements Transport {
   /** A push source's chunk arrived; it must be a fresh buffer the source never reuses. */
   push(chunk: Uint8Array): void {
     if (this.#readDone) return;
-    const controller = this.#readController;
-    controller.enqueue(chunk);
-    const desired = controller.desiredSize ?? 0;
+    const side = this.#readSide;
+    if (side === undefined) {
+      // Nobody reads yet (a source that cannot pause): keep it for the read side.
+      (this.#early ??= []).push(chunk);
+      this.#earlyBytes += chunk.byteLength;
+      if (this.#earlyBytes > this.#maxQueued) this.#onOverflow?.();
+      return;
+    }
+    side.enqueue(chunk);
+    const desired = side.desiredSize ?? 0;
     if (READ_HIGH_WATER_MARK - desired > this.#maxQueued) {
       this.#onOverflow?.();
     } else if (desired <= 0 && this.#pausable && !this.#paused) {
@@ -239,7 +257,8 @@ export class SocketDuplex implements Transport {
   pushEnd(): void {
     if (this.#readDone) return;
     this.#readDone = true;
-    this.#readController.close();
+    if (this.#readSide !== undefined) this.#readSide.close();
+    else this.#readEnd = { error: undefined };
     this.#releaseIfDone();
   }
 
@@ -259,18 +278,105 @@ export class SocketDuplex implements Transport {
     this.finish();
   }
 
+  #makeReadable(): ReadableStream<Uint8Array> {
+    const pull = this.#driver.read !== undefined;
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => this.#attachRead(controller),
+        pull: pull ? () => this.#read() : () => this.#resume(),
+        cancel: () => this.#cancelRead(),
+      },
+      pull ? undefined : new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+    );
+  }
+
+  #makeWritable(): WritableStream<Uint8Array> {
+    return new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#attachWrite(controller);
+        // An abort waits for the write in flight; tearing down ends that write. (Erroring the
+        // controller here would make `abort()` reject.)
+        controller.signal.addEventListener("abort", () => {
+          this.#writeDone = true;
+          this.close();
+        });
+      },
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#end(),
+      abort: () => this.close(),
+    });
+  }
+
+  /** The read side exists: what came before it (chunks, the end) is handed over. */
+  #attachRead(side: ReadSide): void {
+    this.#readSide = side;
+    const early = this.#early;
+    if (early !== undefined) {
+      this.#early = undefined;
+      this.#earlyBytes = 0;
+      for (const chunk of early) side.enqueue(chunk);
+    }
+    const end = this.#readEnd;
+    if (end !== undefined) {
+      if (end.error !== undefined) side.error(end.error);
+      else side.close();
+    }
+  }
+
+  /** The write side exists: a teardown before it fails it at once. */
+  #attachWrite(side: { error(error: unknown): void }): void {
+    this.#writeSide = side;
+    if (this.#writeEnd !== undefined) side.error(this.#writeEnd);
+  }
+
+  #write(chunk: Uint8Array): void | Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    try {
+      // Handed back as it is: no promise of our own per write. The driver settles it.
+      return this.#driver.write(chunk);
+    } catch (error) {
+      throw this.#writeFailed(error);
+    }
+  }
+
+  async #end(): Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    try {
+      await this.#driver.end();
+    } catch (error) {
+      throw this.#writeFailed(error);
+    }
+    this.#writeDone = true;
+    this.#releaseIfDone();
+  }
+
+  #cancelRead(): void {
+    this.#readDone = true;
+    if (this.#readAfterCancel) {
+      this.#resume();
+    } else if (this.#pausable && !this.#paused) {
+      this.#paused = true;
+      this.#driver.pause!();
+    }
+    this.#releaseIfDone();
+  }
+
   #teardown(error: Error | undefined, writeError: Error | undefined): void {
     this.#closed = true;
     this.#error = error;
     // In the order the module docs give.
     if (!this.#readDone) {
       this.#readDone = true;
-      if (error) this.#readController.error(error);
-      else this.#readController.close();
+      const side = this.#readSide;
+      if (side === undefined) this.#readEnd = { error };
+      else if (error) side.error(error);
+      else side.close();
     }
     if (!this.#writeDone) {
       this.#writeDone = true;
-      this.#writeController.error(writeError ?? this.#closedError());
+      const failure = writeError ?? this.#closedError();
+      if (this.#writeSide === undefined) this.#writeEnd = failure;
+      else this.#writeSide.error(failure);
     }
   }
 
@@ -327,13 +433,27 @@ export class SocketDuplex implements Transport {
     }
     if (n < COPY_BELOW) {
       // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
-      this.#readController.enqueue(buffer.slice(0, n));
+      this.#readSide!.enqueue(buffer.slice(0, n));
       this.#buffer = buffer;
     } else {
       // Handed over as a view; the next read fills the rest of the buffer, which is never
       // written twice, so chunks already handed over stay intact.
-      this.#readController.enqueue(buffer.subarray(0, n));
+      this.#readSide!.enqueue(buffer.subarray(0, n));
       if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
     }
   }
+}
+
+/** A readable that is locked already: a peer reads the transport directly. */
+function lockedReadable(): ReadableStream<Uint8Array> {
+  const stream = new ReadableStream<Uint8Array>();
+  stream.getReader();
+  return stream;
+}
+
+/** A writable that is locked already: a peer writes the transport directly. */
+function lockedWritable(): WritableStream<Uint8Array> {
+  const stream = new WritableStream<Uint8Array>();
+  stream.getWriter();
+  return stream;
 }

@@ -43,12 +43,15 @@ describe("SocketDuplex", () => {
     const duplex = new SocketDuplex(driver);
     assert.deepEqual(driver.log, ["pause"]);
     await settle();
+    assert.deepEqual(driver.log, ["pause"], "nothing flows before there is a readable");
+    const readable = duplex.readable;
+    await settle();
     assert.deepEqual(driver.log, ["pause", "resume"]);
     duplex.push(new Uint8Array(READ_HIGH_WATER_MARK - 1));
     assert.deepEqual(driver.log, ["pause", "resume"]);
     duplex.push(new Uint8Array(1));
     assert.deepEqual(driver.log, ["pause", "resume", "pause"]);
-    const reader = duplex.readable.getReader();
+    const reader = readable.getReader();
     assert.equal((await reader.read()).value?.byteLength, READ_HIGH_WATER_MARK - 1);
     await settle();
     assert.deepEqual(driver.log, ["pause", "resume", "pause", "resume"]);
@@ -144,14 +147,16 @@ describe("SocketDuplex", () => {
   test("cancelling the readable pauses the source, or (readAfterCancel) keeps it reading", async () => {
     const paused = new FakePush();
     const a = new SocketDuplex(paused);
+    const readableA = a.readable;
     await settle();
-    await a.readable.cancel();
+    await readableA.cancel();
     assert.deepEqual(paused.log, ["pause", "resume", "pause"]);
     const reading = new FakePush();
     const b = new SocketDuplex(reading, { readAfterCancel: true });
+    const readableB = b.readable;
     await settle();
     b.push(new Uint8Array(READ_HIGH_WATER_MARK)); // pauses
-    await b.readable.cancel();
+    await readableB.cancel();
     assert.deepEqual(reading.log, ["pause", "resume", "pause", "resume"]);
     b.push(new Uint8Array(1)); // dropped
     a.close();

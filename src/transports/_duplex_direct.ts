@@ -1,0 +1,236 @@
+// This module is browser compatible.
+/**
+ * The direct reader and writer of a {@linkcode SocketDuplex}: what a Peer reads and writes when
+ * no Web stream sits between it and the socket (see `src/peer/_direct.ts`). They keep the
+ * streams' semantics that the duplex relies on: the reader queues what arrives while nobody
+ * reads, asks for more while it holds less than its high-water mark, and ends cleanly (what was
+ * queued stays readable) or with an error (what was queued is dropped); the writer hands chunks
+ * to the socket one at a time, in order, and fails every later write once one failed.
+ * Internal: not part of the public API.
+ *
+ * @module
+ */
+
+import type { ChunkReader, ChunkWriter } from "../peer/_direct.ts";
+
+/** The end of the input, as a read result. */
+const DONE: ReadableStreamReadResult<Uint8Array> = { done: true, value: undefined };
+
+/** What a duplex's read side is fed through: a stream's controller has this shape too. */
+export interface ReadSide {
+  enqueue(chunk: Uint8Array): void;
+  close(): void;
+  error(error: unknown): void;
+  /** The high-water mark less what waits unread (bytes, or chunks for a pull source). */
+  readonly desiredSize: number | null;
+}
+
+/** How a {@linkcode DirectReader} asks its source for more, and tells it it was cancelled. */
+export interface ReadSource {
+  /** Wants more: a pull source reads (the promise settles after it enqueued), a push resumes. */
+  pull(): void | Promise<void>;
+  /** The reader was cancelled. */
+  cancel(): void;
+}
+
+/** The direct reader: a queue, at most one waiting `read`, and pulls while below its mark. */
+export class DirectReader implements ReadSide, ChunkReader {
+  readonly #source: ReadSource;
+  /** Chunks (a pull source) or bytes (a push source) queued before `pull` is no longer called. */
+  readonly #highWater: number;
+  readonly #countBytes: boolean;
+  #queue: Uint8Array[] | undefined;
+  #head = 0;
+  #queued = 0;
+  /** 0: open, 1: ended (cleanly or cancelled), 2: failed. */
+  #state = 0;
+  #error: unknown;
+  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #pulling = false;
+  readonly #pulled = (): void => {
+    this.#pulling = false;
+    this.#pullIfWanted();
+  };
+
+  /** `countBytes`: the mark counts bytes (a push source), else chunks (a pull source). */
+  constructor(source: ReadSource, highWater: number, countBytes: boolean) {
+    this.#source = source;
+    this.#highWater = highWater;
+    this.#countBytes = countBytes;
+  }
+
+  /** Starts asking the source for bytes. */
+  start(): void {
+    this.#pullIfWanted();
+  }
+
+  get desiredSize(): number | null {
+    return this.#state === 0 ? this.#highWater - this.#queued : 0;
+  }
+
+  enqueue(chunk: Uint8Array): void {
+    if (this.#state !== 0) return;
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = this.#reject = undefined;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    (this.#queue ??= []).push(chunk);
+    this.#queued += this.#countBytes ? chunk.byteLength : 1;
+  }
+
+  close(): void {
+    if (this.#state !== 0) return;
+    this.#state = 1;
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(DONE);
+  }
+
+  error(error: unknown): void {
+    if (this.#state !== 0) return;
+    this.#state = 2;
+    this.#error = error;
+    this.#drop();
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(error);
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const queue = this.#queue;
+    if (queue !== undefined && this.#head < queue.length) {
+      const value = queue[this.#head];
+      if (++this.#head === queue.length) {
+        queue.length = 0;
+        this.#head = 0;
+      } else {
+        queue[this.#head - 1] = EMPTY;
+      }
+      this.#queued -= this.#countBytes ? value.byteLength : 1;
+      this.#pullIfWanted();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.#state === 1) return Promise.resolve(DONE);
+    if (this.#state === 2) return Promise.reject(this.#error);
+    if (this.#resolve !== undefined) {
+      return Promise.reject(new TypeError("The direct reader has a read pending already"));
+    }
+    const read = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#pullIfWanted();
+    return read;
+  }
+
+  cancel(): Promise<void> {
+    if (this.#state === 0) {
+      this.#state = 1;
+      this.#drop();
+      const resolve = this.#resolve;
+      this.#resolve = this.#reject = undefined;
+      resolve?.(DONE);
+      this.#source.cancel();
+    }
+    return Promise.resolve();
+  }
+
+  #drop(): void {
+    this.#queue = undefined;
+    this.#head = this.#queued = 0;
+  }
+
+  #pullIfWanted(): void {
+    if (this.#pulling || this.#state !== 0 || this.#queued >= this.#highWater) return;
+    this.#pulling = true;
+    const pulled = this.#source.pull();
+    if (pulled === undefined) this.#pulling = false;
+    else pulled.then(this.#pulled, this.#pulled);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What a {@linkcode DirectWriter} writes to: the duplex's write side. */
+export interface WriteSink {
+  /** Writes one chunk (throws or rejects if it cannot); `undefined`: taken at once. */
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** Ends the output after what was written. */
+  end(): Promise<void>;
+  /** The writer was aborted: tear down. */
+  abort(): void;
+}
+
+/** The direct writer: one chunk at the socket at a time, the others chained behind it. */
+export class DirectWriter implements ChunkWriter {
+  readonly #sink: WriteSink;
+  /** The last write still in flight, and how many are. */
+  #tail: Promise<void> | undefined;
+  #inFlight = 0;
+  /** Set once a write failed, the writer closed or was aborted, or the transport tore down. */
+  #error: unknown;
+  #failed = false;
+  readonly #send = (chunk: Uint8Array): void | Promise<void> => {
+    if (this.#failed) throw this.#error;
+    try {
+      return this.#sink.write(chunk);
+    } catch (error) {
+      this.error(error);
+      throw error;
+    }
+  };
+
+  constructor(sink: WriteSink) {
+    this.#sink = sink;
+  }
+
+  /** Fails the writer: later writes, and those waiting, reject with `error`. */
+  error(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+  }
+
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.#failed) return Promise.reject(this.#error);
+    if (this.#tail !== undefined) {
+      return this.#track(this.#tail.then(() => this.#send(chunk)));
+    }
+    let written: void | Promise<void>;
+    try {
+      written = this.#send(chunk);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return written === undefined ? undefined : this.#track(written);
+  }
+
+  async close(): Promise<void> {
+    if (this.#failed) throw this.#error;
+    if (this.#tail !== undefined) await this.#tail;
+    this.error(new TypeError("The writer was closed"));
+    await this.#sink.end();
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    this.error(reason ?? new TypeError("The writer was aborted"));
+    this.#sink.abort();
+    return Promise.resolve();
+  }
+
+  #track(write: Promise<void>): Promise<void> {
+    this.#inFlight++;
+    const tracked = write.then(() => {
+      if (--this.#inFlight === 0) this.#tail = undefined;
+    }, (error) => {
+      if (--this.#inFlight === 0) this.#tail = undefined;
+      this.error(error);
+      throw error;
+    });
+    this.#tail = tracked;
+    return tracked;
+  }
+}
