@@ -106,6 +106,11 @@ export interface DuplexOptions {
    * cancelled, instead of pausing it. A WebSocket needs this to see the closing handshake.
    */
   readAfterCancel?: boolean;
+  /**
+   * Push sources: read from the start, before a reader asks (a TLS handshake needs its socket
+   * read); what comes waits for the reader, and the source pauses once 64 KiB wait.
+   */
+  readEarly?: boolean;
 }
 
 /** A promise with its settle functions, for a driver's one pending write or end. */
@@ -171,7 +176,7 @@ export class SocketDuplex implements Transport, DirectTransport {
     this.#readAfterCancel = options.readAfterCancel ?? false;
     this.#pausable = driver.read === undefined && driver.pause !== undefined &&
       driver.resume !== undefined;
-    if (this.#pausable) {
+    if (this.#pausable && !options.readEarly) {
       // Nothing flows until the reader asks for it.
       this.#paused = true;
       driver.pause!();
@@ -240,7 +245,12 @@ export class SocketDuplex implements Transport, DirectTransport {
       // Nobody reads yet (a source that cannot pause): keep it for the read side.
       (this.#early ??= []).push(chunk);
       this.#earlyBytes += chunk.byteLength;
-      if (this.#earlyBytes > this.#maxQueued) this.#onOverflow?.();
+      if (this.#earlyBytes > this.#maxQueued) {
+        this.#onOverflow?.();
+      } else if (this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#pausable && !this.#paused) {
+        this.#paused = true;
+        this.#driver.pause!();
+      }
       return;
     }
     side.enqueue(chunk);

@@ -196,7 +196,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
     socket: {
       ...common,
       open(socket) {
-        socket.data = new BunDriver(socket);
+        socket.data = new BunDriver(socket, tls !== undefined);
         if (tls === undefined) succeed(socket);
       },
       handshake: tls === undefined ? undefined : (socket, success, authorizationError) => {
@@ -220,7 +220,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const socket = await connected;
-    return (socket.data ??= new BunDriver(socket)).duplex;
+    return (socket.data ??= new BunDriver(socket, tls !== undefined)).duplex;
   } catch (error) {
     connecting.then((socket) => socket.terminate(), () => {});
     throw error;
@@ -287,7 +287,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
             socket.terminate();
             return;
           }
-          socket.data = new BunDriver(socket);
+          socket.data = new BunDriver(socket, tls !== undefined);
           guarded.guard?.accepted();
           if (tls === undefined) queue.push(socket.data.duplex);
         },
@@ -322,7 +322,8 @@ class BunDriver {
   #unsent: Uint8Array | undefined;
   #waiter: Pending | undefined;
 
-  constructor(socket: BunSocket) {
+  /** `tls`: the socket is read from the start, for its handshake (see `readEarly`). */
+  constructor(socket: BunSocket, tls: boolean) {
     this.#socket = socket;
     this.duplex = new SocketDuplex({
       write: (chunk) => this.#write(chunk),
@@ -337,6 +338,7 @@ class BunDriver {
     }, {
       remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
       localAddr: formatAddr(socket.localAddress, socket.localPort),
+      readEarly: tls,
     });
     socket.setNoDelay(true);
   }
