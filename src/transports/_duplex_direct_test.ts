@@ -69,6 +69,21 @@ describe("SocketDuplex, direct", () => {
     duplex.close();
   });
 
+  test("readEarly: the source reads from the start and pauses at 64 KiB until the peer reads", async () => {
+    const driver = new FakePush();
+    const duplex = new SocketDuplex(driver, { readEarly: true });
+    assert.deepEqual(driver.log, [], "not paused: a TLS handshake needs the socket read");
+    duplex.push(new Uint8Array(READ_HIGH_WATER_MARK - 1));
+    assert.deepEqual(driver.log, []);
+    duplex.push(new Uint8Array(1));
+    assert.deepEqual(driver.log, ["pause"]);
+    const { reader } = open(duplex);
+    assert.equal((await reader.read()).value?.byteLength, READ_HIGH_WATER_MARK - 1);
+    assert.equal((await reader.read()).value?.byteLength, 1);
+    assert.deepEqual(driver.log, ["pause", "resume"]);
+    duplex.close();
+  });
+
   test("close(): a waiting read ends, queued bytes first; writes fail as closed", async () => {
     const driver = new FakePush();
     driver.blockWrites = true;
