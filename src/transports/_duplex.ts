@@ -107,8 +107,9 @@ export interface DuplexOptions {
    */
   readAfterCancel?: boolean;
   /**
-   * Push sources: read from the start, before a reader asks (a TLS handshake needs its socket
-   * read); what comes waits for the reader, and the source pauses once 64 KiB wait.
+   * Push sources: read from the start, before a reader asks (a TLS handshake, a WebSocket's
+   * closing handshake need their socket read); what comes waits for the reader, and the source
+   * pauses once 64 KiB wait.
    */
   readEarly?: boolean;
 }

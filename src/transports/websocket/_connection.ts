@@ -193,6 +193,8 @@ export class WebSocketConnection implements SocketDriver {
       maxQueuedBytes: params.maxReadBufferBytes,
       onOverflow: () => this.#overflow(),
       readAfterCancel: true,
+      // Control frames (a close, a ping) are only seen while the socket is read.
+      readEarly: true,
     });
   }
 
