@@ -28,7 +28,8 @@ export interface LivenessOptions {
 export class Liveness {
   readonly #owner: LivenessOwner;
   readonly #options: LivenessOptions;
-  #lastRead = Date.now();
+  /** When bytes last arrived (kept only with a read timeout). */
+  #lastRead = 0;
   #lastHeartbeat: Heartbeat | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #readTimer: TimerHandle | undefined;
@@ -38,20 +39,48 @@ export class Liveness {
   constructor(owner: LivenessOwner, options: LivenessOptions) {
     this.#owner = owner;
     this.#options = options;
+    // The timers call shared functions with this liveness as their argument: no closure each.
     if (options.handshakeTimeoutMs > 0) {
-      this.#handshakeTimer = setTimeout(() => {
-        this.#owner.timedOut(
-          new ProtocolError("The remote sent no handshake in time", {
-            code: ProtocolErrorCode.Timeout,
-          }),
-        );
-      }, options.handshakeTimeoutMs);
+      this.#handshakeTimer = setTimeout(
+        Liveness.#handshakeTimedOut,
+        options.handshakeTimeoutMs,
+        this,
+      );
       unrefTimer(this.#handshakeTimer);
     }
-    if (options.readTimeoutMs > 0) this.#armReadTimer(options.readTimeoutMs);
+    if (options.readTimeoutMs > 0) {
+      this.#lastRead = Date.now();
+      this.#armReadTimer(options.readTimeoutMs);
+    }
     if (options.heartbeatIntervalMs > 0) {
-      this.#heartbeatTimer = setInterval(() => this.#beat(), options.heartbeatIntervalMs);
+      this.#heartbeatTimer = setInterval(Liveness.#beatOf, options.heartbeatIntervalMs, this);
       unrefTimer(this.#heartbeatTimer);
+    }
+  }
+
+  static #handshakeTimedOut(l: Liveness): void {
+    l.#owner.timedOut(
+      new ProtocolError("The remote sent no handshake in time", {
+        code: ProtocolErrorCode.Timeout,
+      }),
+    );
+  }
+
+  static #beatOf(l: Liveness): void {
+    l.#beat();
+  }
+
+  static #readTimerFired(l: Liveness): void {
+    const timeout = l.#options.readTimeoutMs;
+    const idle = Date.now() - l.#lastRead;
+    if (idle >= timeout) {
+      l.#owner.timedOut(
+        new ProtocolError(`Nothing was received for ${timeout} ms`, {
+          code: ProtocolErrorCode.Timeout,
+        }),
+      );
+    } else {
+      l.#armReadTimer(timeout - idle);
     }
   }
 
@@ -89,19 +118,7 @@ export class Liveness {
   }
 
   #armReadTimer(ms: number): void {
-    this.#readTimer = setTimeout(() => {
-      const timeout = this.#options.readTimeoutMs;
-      const idle = Date.now() - this.#lastRead;
-      if (idle >= timeout) {
-        this.#owner.timedOut(
-          new ProtocolError(`Nothing was received for ${timeout} ms`, {
-            code: ProtocolErrorCode.Timeout,
-          }),
-        );
-      } else {
-        this.#armReadTimer(timeout - idle);
-      }
-    }, ms);
+    this.#readTimer = setTimeout(Liveness.#readTimerFired, ms, this);
     unrefTimer(this.#readTimer);
   }
 

@@ -1,9 +1,29 @@
 // This module is browser compatible.
 // The state of a peer: open, closing (no new work), closed; the `ready` and `closed` promises;
-// and waiting for in-flight work to finish.
+// and waiting for in-flight work to finish. An idle peer holds none of its promises until
+// someone asks for them (a server's peers are rarely asked for `ready`), nor a waiter list.
 
 import { ConnectionClosedError } from "./errors.ts";
 import type { Lifecycle } from "./_seams.ts";
+
+const noop = (): void => {};
+
+/** A promise and how to settle it, made on first use. */
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A peer's state, as its parts see it ({@linkcode Lifecycle}) and as the peer drives it. */
 export class PeerState implements Lifecycle {
@@ -11,22 +31,42 @@ export class PeerState implements Lifecycle {
   /** Why it closed (undefined: a normal close). */
   #error: Error | undefined;
   readonly #isIdle: () => boolean;
-  #idleWaiters: Array<() => void> = [];
-  readonly ready: Promise<void>;
-  #resolveReady!: () => void;
-  #rejectReady!: (error: unknown) => void;
-  readonly closedPromise: Promise<Error | undefined>;
-  #resolveClosed!: (error: Error | undefined) => void;
+  /** Woken when the peer goes idle while draining, or closes (made by `drain`). */
+  #idleWaiters: Array<() => void> | undefined;
+  /** `ready`'s outcome: pending, resolved (the handshake came) or rejected (closed first). */
+  #readyState: "pending" | "resolved" | "rejected" = "pending";
+  #readyError: ConnectionClosedError | undefined;
+  #ready: Promise<void> | undefined;
+  #readySettle: Deferred<void> | undefined;
+  #released = false;
+  #closed: Promise<Error | undefined> | undefined;
+  #closedSettle: Deferred<Error | undefined> | undefined;
 
   /** @param isIdle Whether no work is in flight (nothing pending, handled or uploading). */
   constructor(isIdle: () => boolean) {
     this.#isIdle = isIdle;
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {});
-    this.closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Resolves when the remote's handshake arrived; rejects if the peer closed first. */
+  get ready(): Promise<void> {
+    if (this.#ready !== undefined) return this.#ready;
+    if (this.#readyState === "resolved") return this.#ready = Promise.resolve();
+    if (this.#readyState === "rejected") {
+      const rejected = Promise.reject(this.#readyError);
+      rejected.catch(noop);
+      return this.#ready = rejected;
+    }
+    const d = this.#readySettle = deferred<void>();
+    d.promise.catch(noop);
+    return this.#ready = d.promise;
+  }
+
+  /** Resolves when the transport is released, with the error that closed the peer, if any. */
+  get closedPromise(): Promise<Error | undefined> {
+    if (this.#closed !== undefined) return this.#closed;
+    if (this.#released) return this.#closed = Promise.resolve(this.#error);
+    const d = this.#closedSettle = deferred<Error | undefined>();
+    return this.#closed = d.promise;
   }
 
   get open(): boolean {
@@ -45,12 +85,18 @@ export class PeerState implements Lifecycle {
   }
 
   idleChanged(): void {
-    if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#wakeIdle();
+    if (this.#idleWaiters !== undefined && this.#idleWaiters.length > 0 && this.#isIdle()) {
+      this.#wakeIdle();
+    }
   }
 
   /** The remote's handshake arrived. */
   handshaken(): void {
-    this.#resolveReady();
+    if (this.#readyState !== "pending") return;
+    this.#readyState = "resolved";
+    const d = this.#readySettle;
+    this.#readySettle = undefined;
+    d?.resolve();
   }
 
   /**
@@ -63,7 +109,7 @@ export class PeerState implements Lifecycle {
     if (this.#isIdle()) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+      new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve)),
       new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs)),
     ]);
     clearTimeout(timer);
@@ -83,19 +129,30 @@ export class PeerState implements Lifecycle {
       error ? `The connection closed: ${error.message}` : "The connection closed",
       error ? { cause: error } : reason !== undefined ? { cause: reason } : undefined,
     );
-    this.#rejectReady(closedError);
+    if (this.#readyState === "pending") {
+      this.#readyState = "rejected";
+      this.#readyError = closedError;
+      const d = this.#readySettle;
+      this.#readySettle = undefined;
+      d?.reject(closedError);
+    }
     this.#wakeIdle();
     return closedError;
   }
 
   /** The transport is released: `closed` resolves. */
   released(): void {
-    this.#resolveClosed(this.#error);
+    if (this.#released) return;
+    this.#released = true;
+    const d = this.#closedSettle;
+    this.#closedSettle = undefined;
+    d?.resolve(this.#error);
   }
 
   #wakeIdle(): void {
     const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
+    if (waiters === undefined) return;
+    this.#idleWaiters = undefined;
     for (const w of waiters) w();
   }
 }

@@ -332,6 +332,9 @@ export interface ResolvedOptions {
   readonly codec: ValueCodec | undefined;
 }
 
+/** The default `heartbeatLoad` (one function for every peer). */
+const noLoad = (): number => 0;
+
 /**
  * Applies the defaults to `options` and checks every value.
  *
@@ -360,7 +363,7 @@ export function resolveOptions(
     handshakeTimeoutMs: finite(options.handshakeTimeoutMs ?? 10_000, "handshakeTimeoutMs"),
     readTimeoutMs: finite(options.readTimeoutMs ?? 0, "readTimeoutMs"),
     heartbeatIntervalMs: finite(options.heartbeatIntervalMs ?? 15_000, "heartbeatIntervalMs"),
-    heartbeatLoad: options.heartbeatLoad ?? (() => 0),
+    heartbeatLoad: options.heartbeatLoad ?? noLoad,
     requestTimeoutMs: finite(options.requestTimeoutMs ?? 0, "requestTimeoutMs"),
     streamBufferBytes: finite(options.streamBufferBytes ?? 4 * 1024 * 1024, "streamBufferBytes"),
     streamStallTimeoutMs: finite(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs"),
