@@ -10,7 +10,8 @@
  * the Peer itself adds over the least a consumer of the two streams holds. Each row is the median
  * of `--rounds` rounds.
  *
- * Run: `deno run --v8-flags=--expose-gc bench/_peer_heap.ts [--n 2000] [--rounds 3] [--json]`
+ * Run: `deno run --v8-flags=--expose-gc bench/_peer_heap.ts [--n 2000] [--rounds 3] [--json]
+ * [--options '{"heartbeatIntervalMs":0}']` (`--options`: more PeerOptions, as JSON)
  * (also on Node from the npm build, or on Bun, if `gc` is exposed: `node --expose-gc`,
  * `bun run`: Bun has `Bun.gc`). With `--snapshot PREFIX` it writes a heap snapshot (node:v8) of
  * each row's first round while its items are alive (`PREFIX-peers.heapsnapshot`, ...);
@@ -104,7 +105,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** A server's peers: shared handlers and options, the defaults otherwise (heartbeats on). */
 const handlers = new Handlers().handle("echo", (v: unknown) => v);
-const serverOptions: PeerOptions = { handlers, logger: null };
+const serverOptions: PeerOptions = { handlers, logger: null, ...JSON.parse(arg("options", "{}")) };
 
 const rows: Record<string, number[]> = { transports: [], consumed: [], peers: [] };
 for (let round = 0; round < ROUNDS; round++) {

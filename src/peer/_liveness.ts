@@ -6,6 +6,7 @@ import type { HeartbeatMessage } from "../protocol/mod.ts";
 import { ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
 import type { Heartbeat } from "./session.ts";
 import { type TimerHandle, unrefTimer } from "./_timer.ts";
+import { type Beating, HeartbeatClock } from "./_heartbeats.ts";
 
 /** What liveness sees of its owner. */
 export interface LivenessOwner {
@@ -25,7 +26,7 @@ export interface LivenessOptions {
 }
 
 /** Timers and heartbeats of one peer; {@linkcode stop} clears them all. */
-export class Liveness {
+export class Liveness implements Beating {
   readonly #owner: LivenessOwner;
   readonly #options: LivenessOptions;
   /** When bytes last arrived (kept only with a read timeout). */
@@ -33,7 +34,8 @@ export class Liveness {
   #lastHeartbeat: Heartbeat | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #readTimer: TimerHandle | undefined;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** This peer's tick on the heartbeat clock of its interval (-1: none), for leaving it. */
+  #heartbeatSlot = -1;
 
   /** Arms the handshake deadline, the read timeout and the heartbeat interval. */
   constructor(owner: LivenessOwner, options: LivenessOptions) {
@@ -53,8 +55,7 @@ export class Liveness {
       this.#armReadTimer(options.readTimeoutMs);
     }
     if (options.heartbeatIntervalMs > 0) {
-      this.#heartbeatTimer = setInterval(Liveness.#beatOf, options.heartbeatIntervalMs, this);
-      unrefTimer(this.#heartbeatTimer);
+      this.#heartbeatSlot = HeartbeatClock.join(options.heartbeatIntervalMs, this);
     }
   }
 
@@ -64,10 +65,6 @@ export class Liveness {
         code: ProtocolErrorCode.Timeout,
       }),
     );
-  }
-
-  static #beatOf(l: Liveness): void {
-    l.#beat();
   }
 
   static #readTimerFired(l: Liveness): void {
@@ -113,8 +110,11 @@ export class Liveness {
   stop(): void {
     clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#readTimer);
-    clearInterval(this.#heartbeatTimer);
-    this.#handshakeTimer = this.#readTimer = this.#heartbeatTimer = undefined;
+    if (this.#heartbeatSlot >= 0) {
+      HeartbeatClock.leave(this.#options.heartbeatIntervalMs, this.#heartbeatSlot, this);
+      this.#heartbeatSlot = -1;
+    }
+    this.#handshakeTimer = this.#readTimer = undefined;
   }
 
   #armReadTimer(ms: number): void {
@@ -122,7 +122,8 @@ export class Liveness {
     unrefTimer(this.#readTimer);
   }
 
-  #beat(): void {
+  /** Sends a heartbeat now (the heartbeat clock calls it once per interval). */
+  beat(): void {
     let load = Math.round(this.#options.heartbeatLoad());
     load = Math.min(0xffff, Math.max(0, Number.isFinite(load) ? load : 0));
     this.#owner.sendHeartbeat(load, Math.floor(Date.now() / 1000) >>> 0);
