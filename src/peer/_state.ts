@@ -33,14 +33,13 @@ export class PeerState implements Lifecycle {
   readonly #isIdle: () => boolean;
   /** Woken when the peer goes idle while draining, or closes (made by `drain`). */
   #idleWaiters: Array<() => void> | undefined;
-  /** `ready`'s outcome: pending, resolved (the handshake came) or rejected (closed first). */
-  #readyState: "pending" | "resolved" | "rejected" = "pending";
-  #readyError: ConnectionClosedError | undefined;
-  #ready: Promise<void> | undefined;
-  #readySettle: Deferred<void> | undefined;
+  /** `ready`'s outcome: `undefined` while pending, `true` (the handshake came) or the error. */
+  #readyOutcome: true | ConnectionClosedError | undefined;
+  /** `ready` once asked for: settled, or pending with how to settle it. */
+  #ready: Promise<void> | Deferred<void> | undefined;
   #released = false;
-  #closed: Promise<Error | undefined> | undefined;
-  #closedSettle: Deferred<Error | undefined> | undefined;
+  /** `closed` once asked for (as `#ready`). */
+  #closed: Promise<Error | undefined> | Deferred<Error | undefined> | undefined;
 
   /** @param isIdle Whether no work is in flight (nothing pending, handled or uploading). */
   constructor(isIdle: () => boolean) {
@@ -49,24 +48,26 @@ export class PeerState implements Lifecycle {
 
   /** Resolves when the remote's handshake arrived; rejects if the peer closed first. */
   get ready(): Promise<void> {
-    if (this.#ready !== undefined) return this.#ready;
-    if (this.#readyState === "resolved") return this.#ready = Promise.resolve();
-    if (this.#readyState === "rejected") {
-      const rejected = Promise.reject(this.#readyError);
+    const r = this.#ready;
+    if (r !== undefined) return r instanceof Promise ? r : r.promise;
+    const outcome = this.#readyOutcome;
+    if (outcome === true) return this.#ready = Promise.resolve();
+    if (outcome !== undefined) {
+      const rejected = Promise.reject(outcome);
       rejected.catch(noop);
       return this.#ready = rejected;
     }
-    const d = this.#readySettle = deferred<void>();
+    const d = this.#ready = deferred<void>();
     d.promise.catch(noop);
-    return this.#ready = d.promise;
+    return d.promise;
   }
 
   /** Resolves when the transport is released, with the error that closed the peer, if any. */
   get closedPromise(): Promise<Error | undefined> {
-    if (this.#closed !== undefined) return this.#closed;
+    const c = this.#closed;
+    if (c !== undefined) return c instanceof Promise ? c : c.promise;
     if (this.#released) return this.#closed = Promise.resolve(this.#error);
-    const d = this.#closedSettle = deferred<Error | undefined>();
-    return this.#closed = d.promise;
+    return (this.#closed = deferred<Error | undefined>()).promise;
   }
 
   get open(): boolean {
@@ -92,11 +93,13 @@ export class PeerState implements Lifecycle {
 
   /** The remote's handshake arrived. */
   handshaken(): void {
-    if (this.#readyState !== "pending") return;
-    this.#readyState = "resolved";
-    const d = this.#readySettle;
-    this.#readySettle = undefined;
-    d?.resolve();
+    if (this.#readyOutcome !== undefined) return;
+    this.#readyOutcome = true;
+    const r = this.#ready;
+    if (r !== undefined && !(r instanceof Promise)) {
+      this.#ready = r.promise;
+      r.resolve();
+    }
   }
 
   /**
@@ -129,12 +132,13 @@ export class PeerState implements Lifecycle {
       error ? `The connection closed: ${error.message}` : "The connection closed",
       error ? { cause: error } : reason !== undefined ? { cause: reason } : undefined,
     );
-    if (this.#readyState === "pending") {
-      this.#readyState = "rejected";
-      this.#readyError = closedError;
-      const d = this.#readySettle;
-      this.#readySettle = undefined;
-      d?.reject(closedError);
+    if (this.#readyOutcome === undefined) {
+      this.#readyOutcome = closedError;
+      const r = this.#ready;
+      if (r !== undefined && !(r instanceof Promise)) {
+        this.#ready = r.promise;
+        r.reject(closedError);
+      }
     }
     this.#wakeIdle();
     return closedError;
@@ -144,9 +148,11 @@ export class PeerState implements Lifecycle {
   released(): void {
     if (this.#released) return;
     this.#released = true;
-    const d = this.#closedSettle;
-    this.#closedSettle = undefined;
-    d?.resolve(this.#error);
+    const c = this.#closed;
+    if (c !== undefined && !(c instanceof Promise)) {
+      this.#closed = c.promise;
+      c.resolve(this.#error);
+    }
   }
 
   #wakeIdle(): void {
