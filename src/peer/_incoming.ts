@@ -99,8 +99,7 @@ export class IncomingRequests {
   handling = 0;
   /** Results (single, or a stream's next part) waiting for the write backlog to drain. */
   waitingReplies = 0;
-  /** The wire as streaming results see it: their waits for the backlog are counted (made
-   * with the first streaming result). */
+  /** The wire of streaming results, their waits counted (made with the first such result). */
   #replyWire: Wire | undefined;
 
   constructor(host: IncomingHost, options: IncomingOptions) {
@@ -113,30 +112,17 @@ export class IncomingRequests {
     this.#probes = host.events ? new Map() : undefined;
   }
 
-  /**
-   * Releases the slot of a buffer request: made with the first request, once (no closure per
-   * request, none on a peer that never served one).
-   */
+  /** Release the slot of a buffer, a streaming request: each made once, with the first such
+   * request (no closure per request, none on a peer that never served one). */
   #bufferDone: Done | undefined;
-  /** Releases the slot of a streaming request (made as `#bufferDone`). */
   #streamDone: Done | undefined;
 
-  #makeBufferDone(): Done {
-    return this.#bufferDone = (ctx) => {
-      ctx.settled();
-      this.#activeBuffer--;
-      this.handling--;
-      this.#life.idleChanged();
-    };
-  }
-
-  #makeStreamDone(): Done {
-    return this.#streamDone = (ctx) => {
-      ctx.settled();
-      this.#activeStream--;
-      this.handling--;
-      this.#life.idleChanged();
-    };
+  #release(ctx: SettlingContext, stream: boolean): void {
+    ctx.settled();
+    if (stream) this.#activeStream--;
+    else this.#activeBuffer--;
+    this.handling--;
+    this.#life.idleChanged();
   }
 
   /** Adds an incoming stream (its own table made with the first). */
@@ -175,8 +161,8 @@ export class IncomingRequests {
     else this.#activeBuffer++;
     this.handling++;
     let done = stream
-      ? this.#streamDone ?? this.#makeStreamDone()
-      : this.#bufferDone ?? this.#makeBufferDone();
+      ? this.#streamDone ??= (c) => this.#release(c, true)
+      : this.#bufferDone ??= (c) => this.#release(c, false);
     const ctx = this.#host.requestContext(m.name);
     let probe: Probe | undefined;
     if (this.#events) {

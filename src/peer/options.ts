@@ -169,7 +169,9 @@ export interface PeerOptions<
   readTimeoutMs?: number;
   /**
    * How often to send a heartbeat, in milliseconds; 0 disables them. The default is well below
-   * the 30 s read timeout of Go peers, so idle connections to Go stay open.
+   * the 30 s read timeout of Go peers, so idle connections to Go stay open. The peers of a
+   * process with the same interval share one timer: a peer's first heartbeat goes out within one
+   * interval of its start, and each next one an interval after the last.
    *
    * @default {15000}
    */
