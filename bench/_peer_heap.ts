@@ -6,14 +6,16 @@
  *
  * The rows: `transports` (N transports alone, untouched), `consumed` (N transports with what any
  * reader of them holds: a reader with a read pending, a writer, the handshake read and one chunk
- * written), and `peers` (N Peers over N transports). `peer own` is `peers` minus `consumed`: what
- * the Peer itself adds over the least a consumer of the two streams holds. Each row is the median
- * of `--rounds` rounds.
+ * written), and `peers` (N Peers over N transports, made as a server makes them: one options
+ * object with one handler set, the defaults otherwise, heartbeats on; each handshaken, its
+ * `ready` awaited). `peer own` is `peers` minus `consumed`: what the Peer itself adds over the
+ * least a consumer of the two streams holds. Each row is the median of `--rounds` rounds.
  *
  * Run: `deno run --v8-flags=--expose-gc bench/_peer_heap.ts [--n 2000] [--rounds 3] [--json]
- * [--options '{"heartbeatIntervalMs":0}']` (`--options`: more PeerOptions, as JSON)
- * (also on Node from the npm build, or on Bun, if `gc` is exposed: `node --expose-gc`,
- * `bun run`: Bun has `Bun.gc`). With `--snapshot PREFIX` it writes a heap snapshot (node:v8) of
+ * [--options '{"heartbeatIntervalMs":0}']` (`--options`: more PeerOptions, as JSON). On Bun:
+ * `bun run bench/_peer_heap.ts` (it has `Bun.gc`); on Node, bundled first:
+ * `esbuild bench/_peer_heap.ts --bundle --platform=node --format=esm --outfile=/tmp/h.mjs`,
+ * then `node --expose-gc /tmp/h.mjs`. With `--snapshot PREFIX` it writes a heap snapshot (node:v8) of
  * each row's first round while its items are alive (`PREFIX-peers.heapsnapshot`, ...);
  * `bench/_heap_diff.ts` counts what one has more than another, per item, by constructor.
  *
