@@ -31,14 +31,11 @@ export class InboundFlow {
   readonly #bufferBytes: number;
   readonly #stallMs: number;
   /** Streams whose consumer is `bufferBytes` behind: the read loop waits for them. */
-  #pressured: Pressured[] = [];
+  #pressured: Pressured[] | undefined;
   /** Woken by any inbound stream's `pull` (its consumer caught up below the limit). */
   #pullWaiter: (() => void) | undefined;
-  readonly #onPull = (): void => {
-    const w = this.#pullWaiter;
-    this.#pullWaiter = undefined;
-    w?.();
-  };
+  /** Every inbound stream's `pull`; made with the first stream (an idle peer has none). */
+  #onPull: (() => void) | undefined;
 
   /**
    * @param life Whether the peer is closed (waiting ends).
@@ -59,7 +56,7 @@ export class InboundFlow {
 
   /** Whether a consumer is behind: the read loop must call {@linkcode relieve}. */
   get pressured(): boolean {
-    return this.#pressured.length > 0;
+    return this.#pressured !== undefined;
   }
 
   /** A readable for an inbound stream, buffering up to `bufferBytes` for its consumer. */
@@ -68,7 +65,7 @@ export class InboundFlow {
     cancel?: () => void,
   ): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>(
-      { start, pull: this.#onPull, cancel },
+      { start, pull: this.#onPull ??= () => this.#pulled(), cancel },
       { highWaterMark: this.#bufferBytes, size: byteSize },
     );
   }
@@ -84,13 +81,22 @@ export class InboundFlow {
     fail: () => void,
   ): void {
     controller.enqueue(part);
-    if ((controller.desiredSize ?? 1) <= 0) this.#pressured.push({ controller, active, fail });
+    if ((controller.desiredSize ?? 1) <= 0) {
+      (this.#pressured ??= []).push({ controller, active, fail });
+    }
+  }
+
+  #pulled(): void {
+    const w = this.#pullWaiter;
+    this.#pullWaiter = undefined;
+    w?.();
   }
 
   /** Waits while any consumer is behind and still reading; fails the ones that stall. */
   async relieve(): Promise<void> {
     const pressured = this.#pressured;
-    this.#pressured = [];
+    if (pressured === undefined) return;
+    this.#pressured = undefined;
     const life = this.#life;
     const check = Math.max(1, Math.min(100, this.#stallMs));
     for (const p of pressured) {

@@ -25,6 +25,7 @@ import { concatParts, encodeText, errorText } from "./_payload.ts";
 import type { SettlingContext } from "./_request_context.ts";
 import { countedWire, type Lifecycle, type Wire } from "./_seams.ts";
 import { sendStream } from "./_send_stream.ts";
+import { emptyMap, isEmptyMap } from "./_empty.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -82,7 +83,8 @@ export class IncomingRequests {
   readonly #life: Lifecycle;
   readonly #handlers: Handlers;
   readonly #options: IncomingOptions;
-  readonly #streams = new Map<RequestId, IncomingStream>();
+  /** The shared empty map until the first streaming request (an idle peer keeps none). */
+  #streams: Map<RequestId, IncomingStream> = emptyMap();
   readonly #events: EventSink | undefined;
   /** Telemetry of the requests being handled (only with an event listener). */
   readonly #probes: Map<RequestId, Probe> | undefined;
@@ -97,8 +99,8 @@ export class IncomingRequests {
   handling = 0;
   /** Results (single, or a stream's next part) waiting for the write backlog to drain. */
   waitingReplies = 0;
-  /** The wire as streaming results see it: their waits for the backlog are counted. */
-  readonly #replyWire: Wire;
+  /** The wire of streaming results, their waits counted (made with the first such result). */
+  #replyWire: Wire | undefined;
 
   constructor(host: IncomingHost, options: IncomingOptions) {
     this.#host = host;
@@ -106,26 +108,28 @@ export class IncomingRequests {
     this.#life = host.life;
     this.#handlers = host.handlers;
     this.#options = options;
-    this.#replyWire = countedWire(this.#wire, this);
     this.#events = host.events;
     this.#probes = host.events ? new Map() : undefined;
   }
 
-  /** Releases the slot of a buffer request (made once: no closure per request). */
-  readonly #bufferDone = (ctx: SettlingContext): void => {
-    ctx.settled();
-    this.#activeBuffer--;
-    this.handling--;
-    this.#life.idleChanged();
-  };
+  /** Release the slot of a buffer, a streaming request: each made once, with the first such
+   * request (no closure per request, none on a peer that never served one). */
+  #bufferDone: Done | undefined;
+  #streamDone: Done | undefined;
 
-  /** Releases the slot of a streaming request. */
-  readonly #streamDone = (ctx: SettlingContext): void => {
+  #release(ctx: SettlingContext, stream: boolean): void {
     ctx.settled();
-    this.#activeStream--;
+    if (stream) this.#activeStream--;
+    else this.#activeBuffer--;
     this.handling--;
     this.#life.idleChanged();
-  };
+  }
+
+  /** Adds an incoming stream (its own table made with the first). */
+  #addStream(id: RequestId, s: IncomingStream): void {
+    if (isEmptyMap(this.#streams)) this.#streams = new Map();
+    this.#streams.set(id, s);
+  }
 
   /**
    * A request (`r`) or the first part of a streaming request (`s`): refuse it (closing, over
@@ -139,7 +143,7 @@ export class IncomingRequests {
     if (!this.#life.open) {
       if (this.#events) this.#refused(m, "closed");
       this.#wire.send({ type: "E", id, payload: encodeText("The connection is closing") });
-      if (stream) this.#streams.set(id, dropStream());
+      if (stream) this.#addStream(id, dropStream());
       return;
     }
     if (stream && this.#streams.has(id)) {
@@ -150,13 +154,15 @@ export class IncomingRequests {
     }
     const entry = this.#admit(m, stream);
     if (entry === undefined) {
-      if (stream) this.#streams.set(id, dropStream());
+      if (stream) this.#addStream(id, dropStream());
       return;
     }
     if (stream) this.#activeStream++;
     else this.#activeBuffer++;
     this.handling++;
-    let done = stream ? this.#streamDone : this.#bufferDone;
+    let done = stream
+      ? this.#streamDone ??= (c) => this.#release(c, true)
+      : this.#bufferDone ??= (c) => this.#release(c, false);
     const ctx = this.#host.requestContext(m.name);
     let probe: Probe | undefined;
     if (this.#events) {
@@ -194,7 +200,7 @@ export class IncomingRequests {
       onEnd: null,
       release: null,
     };
-    this.#streams.set(id, incoming);
+    this.#addStream(id, incoming);
     if (entry.input === "stream") {
       let parts = this.#host.flow.readable((c) => incoming.controller = c);
       if (probe) {
@@ -419,7 +425,7 @@ export class IncomingRequests {
     const probe = this.#probes?.get(id);
     if (probe) stream = probe.count(stream, "bytesOut");
     sendStream(
-      this.#replyWire,
+      this.#replyWire ??= countedWire(this.#wire, this),
       this.#life,
       id,
       op,

@@ -6,6 +6,7 @@ import type { HeartbeatMessage } from "../protocol/mod.ts";
 import { ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
 import type { Heartbeat } from "./session.ts";
 import { type TimerHandle, unrefTimer } from "./_timer.ts";
+import { type Beating, HeartbeatClock } from "./_heartbeats.ts";
 
 /** What liveness sees of its owner. */
 export interface LivenessOwner {
@@ -25,33 +26,58 @@ export interface LivenessOptions {
 }
 
 /** Timers and heartbeats of one peer; {@linkcode stop} clears them all. */
-export class Liveness {
+export class Liveness implements Beating {
   readonly #owner: LivenessOwner;
   readonly #options: LivenessOptions;
-  #lastRead = Date.now();
+  /** When bytes last arrived (kept only with a read timeout). */
+  #lastRead = 0;
   #lastHeartbeat: Heartbeat | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #readTimer: TimerHandle | undefined;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** This peer's tick on the heartbeat clock of its interval (-1: none), for leaving it. */
+  #heartbeatSlot = -1;
 
   /** Arms the handshake deadline, the read timeout and the heartbeat interval. */
   constructor(owner: LivenessOwner, options: LivenessOptions) {
     this.#owner = owner;
     this.#options = options;
+    // The timers call shared functions with this liveness as their argument: no closure each.
     if (options.handshakeTimeoutMs > 0) {
-      this.#handshakeTimer = setTimeout(() => {
-        this.#owner.timedOut(
-          new ProtocolError("The remote sent no handshake in time", {
-            code: ProtocolErrorCode.Timeout,
-          }),
-        );
-      }, options.handshakeTimeoutMs);
+      this.#handshakeTimer = setTimeout(
+        Liveness.#handshakeTimedOut,
+        options.handshakeTimeoutMs,
+        this,
+      );
       unrefTimer(this.#handshakeTimer);
     }
-    if (options.readTimeoutMs > 0) this.#armReadTimer(options.readTimeoutMs);
+    if (options.readTimeoutMs > 0) {
+      this.#lastRead = Date.now();
+      this.#armReadTimer(options.readTimeoutMs);
+    }
     if (options.heartbeatIntervalMs > 0) {
-      this.#heartbeatTimer = setInterval(() => this.#beat(), options.heartbeatIntervalMs);
-      unrefTimer(this.#heartbeatTimer);
+      this.#heartbeatSlot = HeartbeatClock.join(options.heartbeatIntervalMs, this);
+    }
+  }
+
+  static #handshakeTimedOut(l: Liveness): void {
+    l.#owner.timedOut(
+      new ProtocolError("The remote sent no handshake in time", {
+        code: ProtocolErrorCode.Timeout,
+      }),
+    );
+  }
+
+  static #readTimerFired(l: Liveness): void {
+    const timeout = l.#options.readTimeoutMs;
+    const idle = Date.now() - l.#lastRead;
+    if (idle >= timeout) {
+      l.#owner.timedOut(
+        new ProtocolError(`Nothing was received for ${timeout} ms`, {
+          code: ProtocolErrorCode.Timeout,
+        }),
+      );
+    } else {
+      l.#armReadTimer(timeout - idle);
     }
   }
 
@@ -84,28 +110,20 @@ export class Liveness {
   stop(): void {
     clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#readTimer);
-    clearInterval(this.#heartbeatTimer);
-    this.#handshakeTimer = this.#readTimer = this.#heartbeatTimer = undefined;
+    if (this.#heartbeatSlot >= 0) {
+      HeartbeatClock.leave(this.#options.heartbeatIntervalMs, this.#heartbeatSlot, this);
+      this.#heartbeatSlot = -1;
+    }
+    this.#handshakeTimer = this.#readTimer = undefined;
   }
 
   #armReadTimer(ms: number): void {
-    this.#readTimer = setTimeout(() => {
-      const timeout = this.#options.readTimeoutMs;
-      const idle = Date.now() - this.#lastRead;
-      if (idle >= timeout) {
-        this.#owner.timedOut(
-          new ProtocolError(`Nothing was received for ${timeout} ms`, {
-            code: ProtocolErrorCode.Timeout,
-          }),
-        );
-      } else {
-        this.#armReadTimer(timeout - idle);
-      }
-    }, ms);
+    this.#readTimer = setTimeout(Liveness.#readTimerFired, ms, this);
     unrefTimer(this.#readTimer);
   }
 
-  #beat(): void {
+  /** Sends a heartbeat now (the heartbeat clock calls it once per interval). */
+  beat(): void {
     let load = Math.round(this.#options.heartbeatLoad());
     load = Math.min(0xffff, Math.max(0, Number.isFinite(load) ? load : 0));
     this.#owner.sendHeartbeat(load, Math.floor(Date.now() / 1000) >>> 0);

@@ -10,6 +10,7 @@ import type { InboundFlow } from "./_flow.ts";
 import { concatParts, decodeText } from "./_payload.ts";
 import type { Lifecycle, Wire } from "./_seams.ts";
 import { MAX_TIMER_MS, type TimerHandle } from "./_timer.ts";
+import { emptyMap, isEmptyMap } from "./_empty.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Printable id characters: ids stay valid text for gotalk.js, which reads them as a string. */
@@ -55,7 +56,8 @@ export class OutgoingRequests {
   readonly #life: Lifecycle;
   readonly #flow: InboundFlow;
   readonly #options: OutgoingOptions;
-  readonly #pending = new Map<RequestId, Outgoing>();
+  /** The shared empty map until the first request: an idle peer keeps no table of its own. */
+  #pending: Map<RequestId, Outgoing> = emptyMap();
   #nextId = 0;
   /** Streaming requests whose request side is still open (they keep the peer busy). */
   uploads = 0;
@@ -248,6 +250,7 @@ export class OutgoingRequests {
   }
 
   #allocId(out: Outgoing): RequestId {
+    if (isEmptyMap(this.#pending)) this.#pending = new Map();
     for (let i = 0; i < ID_SPACE; i++) {
       const n = this.#nextId;
       this.#nextId = (n + 1) % ID_SPACE;

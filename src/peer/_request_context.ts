@@ -16,15 +16,15 @@ export interface SettlingContext extends RequestContext {
 
 /** The incoming requests whose handlers took their signal: aborted together on close. */
 export class RequestSignals {
-  /** The contexts with a controller, each until its request settles. */
-  readonly #live = new Set<IncomingContext>();
+  /** The contexts with a controller, each until its request settles (made with the first). */
+  #live: Set<IncomingContext> | undefined;
   /** Set once the connection closed: signals made from then on start aborted. */
   #reason: unknown = undefined;
   #closed = false;
 
   /** How many requests hold a live signal. */
   get size(): number {
-    return this.#live.size;
+    return this.#live === undefined ? 0 : this.#live.size;
   }
 
   /** A context for a request of `op` from `peer`. */
@@ -37,8 +37,9 @@ export class RequestSignals {
     if (this.#closed) return;
     this.#closed = true;
     this.#reason = reason;
-    const live = [...this.#live];
-    this.#live.clear();
+    const live = this.#live;
+    if (live === undefined) return;
+    this.#live = undefined;
     for (const ctx of live) ctx.abortNow(reason);
   }
 
@@ -46,13 +47,13 @@ export class RequestSignals {
   controller(ctx: IncomingContext): AbortController {
     const c = new AbortController();
     if (this.#closed) c.abort(this.#reason);
-    else this.#live.add(ctx);
+    else (this.#live ??= new Set()).add(ctx);
     return c;
   }
 
   /** The request of `ctx` settled: its signal is no longer the connection's to abort. */
   release(ctx: IncomingContext): void {
-    this.#live.delete(ctx);
+    this.#live?.delete(ctx);
   }
 }
 

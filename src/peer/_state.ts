@@ -1,9 +1,29 @@
 // This module is browser compatible.
 // The state of a peer: open, closing (no new work), closed; the `ready` and `closed` promises;
-// and waiting for in-flight work to finish.
+// and waiting for in-flight work to finish. An idle peer holds none of its promises until
+// someone asks for them (a server's peers are rarely asked for `ready`), nor a waiter list.
 
 import { ConnectionClosedError } from "./errors.ts";
 import type { Lifecycle } from "./_seams.ts";
+
+const noop = (): void => {};
+
+/** A promise and how to settle it, made on first use. */
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A peer's state, as its parts see it ({@linkcode Lifecycle}) and as the peer drives it. */
 export class PeerState implements Lifecycle {
@@ -11,22 +31,43 @@ export class PeerState implements Lifecycle {
   /** Why it closed (undefined: a normal close). */
   #error: Error | undefined;
   readonly #isIdle: () => boolean;
-  #idleWaiters: Array<() => void> = [];
-  readonly ready: Promise<void>;
-  #resolveReady!: () => void;
-  #rejectReady!: (error: unknown) => void;
-  readonly closedPromise: Promise<Error | undefined>;
-  #resolveClosed!: (error: Error | undefined) => void;
+  /** Woken when the peer goes idle while draining, or closes (made by `drain`). */
+  #idleWaiters: Array<() => void> | undefined;
+  /** `ready`'s outcome: `undefined` while pending, `true` (the handshake came) or the error. */
+  #readyOutcome: true | ConnectionClosedError | undefined;
+  /** `ready` once asked for: settled, or pending with how to settle it. */
+  #ready: Promise<void> | Deferred<void> | undefined;
+  #released = false;
+  /** `closed` once asked for (as `#ready`). */
+  #closed: Promise<Error | undefined> | Deferred<Error | undefined> | undefined;
 
   /** @param isIdle Whether no work is in flight (nothing pending, handled or uploading). */
   constructor(isIdle: () => boolean) {
     this.#isIdle = isIdle;
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {});
-    this.closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Resolves when the remote's handshake arrived; rejects if the peer closed first. */
+  get ready(): Promise<void> {
+    const r = this.#ready;
+    if (r !== undefined) return r instanceof Promise ? r : r.promise;
+    const outcome = this.#readyOutcome;
+    if (outcome === true) return this.#ready = Promise.resolve();
+    if (outcome !== undefined) {
+      const rejected = Promise.reject(outcome);
+      rejected.catch(noop);
+      return this.#ready = rejected;
+    }
+    const d = this.#ready = deferred<void>();
+    d.promise.catch(noop);
+    return d.promise;
+  }
+
+  /** Resolves when the transport is released, with the error that closed the peer, if any. */
+  get closedPromise(): Promise<Error | undefined> {
+    const c = this.#closed;
+    if (c !== undefined) return c instanceof Promise ? c : c.promise;
+    if (this.#released) return this.#closed = Promise.resolve(this.#error);
+    return (this.#closed = deferred<Error | undefined>()).promise;
   }
 
   get open(): boolean {
@@ -45,12 +86,20 @@ export class PeerState implements Lifecycle {
   }
 
   idleChanged(): void {
-    if (this.#idleWaiters.length > 0 && this.#isIdle()) this.#wakeIdle();
+    if (this.#idleWaiters !== undefined && this.#idleWaiters.length > 0 && this.#isIdle()) {
+      this.#wakeIdle();
+    }
   }
 
   /** The remote's handshake arrived. */
   handshaken(): void {
-    this.#resolveReady();
+    if (this.#readyOutcome !== undefined) return;
+    this.#readyOutcome = true;
+    const r = this.#ready;
+    if (r !== undefined && !(r instanceof Promise)) {
+      this.#ready = r.promise;
+      r.resolve();
+    }
   }
 
   /**
@@ -63,7 +112,7 @@ export class PeerState implements Lifecycle {
     if (this.#isIdle()) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+      new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve)),
       new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs)),
     ]);
     clearTimeout(timer);
@@ -83,19 +132,33 @@ export class PeerState implements Lifecycle {
       error ? `The connection closed: ${error.message}` : "The connection closed",
       error ? { cause: error } : reason !== undefined ? { cause: reason } : undefined,
     );
-    this.#rejectReady(closedError);
+    if (this.#readyOutcome === undefined) {
+      this.#readyOutcome = closedError;
+      const r = this.#ready;
+      if (r !== undefined && !(r instanceof Promise)) {
+        this.#ready = r.promise;
+        r.reject(closedError);
+      }
+    }
     this.#wakeIdle();
     return closedError;
   }
 
   /** The transport is released: `closed` resolves. */
   released(): void {
-    this.#resolveClosed(this.#error);
+    if (this.#released) return;
+    this.#released = true;
+    const c = this.#closed;
+    if (c !== undefined && !(c instanceof Promise)) {
+      this.#closed = c.promise;
+      c.resolve(this.#error);
+    }
   }
 
   #wakeIdle(): void {
     const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
+    if (waiters === undefined) return;
+    this.#idleWaiters = undefined;
     for (const w of waiters) w();
   }
 }

@@ -169,7 +169,9 @@ export interface PeerOptions<
   readTimeoutMs?: number;
   /**
    * How often to send a heartbeat, in milliseconds; 0 disables them. The default is well below
-   * the 30 s read timeout of Go peers, so idle connections to Go stay open.
+   * the 30 s read timeout of Go peers, so idle connections to Go stay open. The peers of a
+   * process with the same interval share one timer: a peer's first heartbeat goes out within one
+   * interval of its start, and each next one an interval after the last.
    *
    * @default {15000}
    */
@@ -332,6 +334,9 @@ export interface ResolvedOptions {
   readonly codec: ValueCodec | undefined;
 }
 
+/** The default `heartbeatLoad` (one function for every peer). */
+const noLoad = (): number => 0;
+
 /**
  * Applies the defaults to `options` and checks every value.
  *
@@ -360,7 +365,7 @@ export function resolveOptions(
     handshakeTimeoutMs: finite(options.handshakeTimeoutMs ?? 10_000, "handshakeTimeoutMs"),
     readTimeoutMs: finite(options.readTimeoutMs ?? 0, "readTimeoutMs"),
     heartbeatIntervalMs: finite(options.heartbeatIntervalMs ?? 15_000, "heartbeatIntervalMs"),
-    heartbeatLoad: options.heartbeatLoad ?? (() => 0),
+    heartbeatLoad: options.heartbeatLoad ?? noLoad,
     requestTimeoutMs: finite(options.requestTimeoutMs ?? 0, "requestTimeoutMs"),
     streamBufferBytes: finite(options.streamBufferBytes ?? 4 * 1024 * 1024, "streamBufferBytes"),
     streamStallTimeoutMs: finite(options.streamStallTimeoutMs ?? 5000, "streamStallTimeoutMs"),

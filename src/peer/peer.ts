@@ -4,7 +4,7 @@
 import { decodeValue, encodeValue } from "./codec.ts";
 import type * as C from "./contract.ts";
 import type { Interceptor } from "./middleware.ts";
-import { type PeerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import type { PeerOptions, ResolvedOptions } from "./options.ts";
 import type * as S from "./session.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
@@ -14,6 +14,7 @@ import type { OutgoingRequests } from "./_outgoing.ts";
 import type { Sender } from "./_send.ts";
 import type { PeerState } from "./_state.ts";
 import { assemble } from "./_wiring.ts";
+import { NO_OPTIONS, sharedOptions } from "./_shared_options.ts";
 
 /** {@linkcode Peer}'s signatures typed by the remote's contract (the class has the untyped). */
 export interface Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Contract> {
@@ -72,7 +73,9 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * @throws {RangeError} If an option is out of range.
    */
   constructor(transport: Transport, options?: PeerOptions<L, R>) {
-    const o = this.#options = resolveOptions(options === undefined ? {} : options as PeerOptions);
+    const o = this.#options = sharedOptions(
+      options === undefined ? NO_OPTIONS : options as PeerOptions,
+    );
     this.#transport = transport;
     const parts = assemble(this, transport, o);
     this.#state = parts.state;

@@ -436,11 +436,20 @@ export class MessageDecoder {
     const base = this.#base;
     let p = 0;
     if (this.#state === VERSION) {
-      const scratch = this.#scratch(2);
-      while (this.#scratchLen < 2 && p < n) scratch[this.#scratchLen++] = chunk[p++];
-      if (this.#scratchLen < 2) return;
-      const version = this.#hex(scratch, 0, 2, 0, "protocol version");
-      this.#scratchLen = 0;
+      let version: number;
+      if (this.#scratchLen === 0 && n >= 2) {
+        // The whole handshake in this chunk (the usual case): no scratch buffer for it.
+        version = this.#hex(chunk, 0, 2, 0, "protocol version");
+        p = 2;
+      } else {
+        const scratch = this.#scratch(2);
+        while (this.#scratchLen < 2 && p < n) scratch[this.#scratchLen++] = chunk[p++];
+        if (this.#scratchLen < 2) return;
+        version = this.#hex(scratch, 0, 2, 0, "protocol version");
+        this.#scratchLen = 0;
+        // Most connections never split a header: a split handshake keeps no buffer for later.
+        this.#scratchBuf = undefined;
+      }
       if (version !== PROTOCOL_VERSION) {
         this.#fail(
           `Unsupported protocol version ${version}`,
