@@ -3,7 +3,8 @@
  * requests against a server with a fixed number in flight, on whichever runtime runs it.
  *
  * ```
- * deno run -A bench/_client.ts bench --url tcp://HOST:PORT [--conns 1] [--inflight 64]
+ * deno run -A bench/_client.ts bench --url tcp://HOST:PORT|ws://HOST:PORT/PATH [--coalesce]
+ *   [--conns 1] [--inflight 64]
  *   [--size 16] [--op echo] [--warmup-ms 1000] [--duration-ms 3000]
  * bun bench/_client.ts bench ...
  * ```
@@ -48,15 +49,26 @@ function intFlag(name: string, fallback: number): number {
   return n;
 }
 
-async function connect(hostname: string, port: number): Promise<Transport> {
+async function connect(url: string): Promise<Transport> {
   // Each runtime loads only its own adapter.
+  if (url.startsWith("ws://")) {
+    const options = { coalesceWrites: args.includes("--coalesce") };
+    if (runtime === "deno") {
+      return (await import("../src/transports/websocket/deno.ts")).connectWebSocket(url, options);
+    }
+    if (runtime === "bun") {
+      return (await import("../src/transports/websocket/bun.ts")).connectWebSocket(url, options);
+    }
+    return (await import("../src/transports/websocket/node.ts")).connectWebSocket(url, options);
+  }
+  const { hostname, port } = new URL(url.replace(/^tcp:/, "http:"));
   if (runtime === "deno") {
-    return (await import("../src/transports/deno.ts")).connect({ hostname, port });
+    return (await import("../src/transports/deno.ts")).connect({ hostname, port: Number(port) });
   }
   if (runtime === "bun") {
-    return (await import("../src/transports/bun.ts")).connect({ hostname, port });
+    return (await import("../src/transports/bun.ts")).connect({ hostname, port: Number(port) });
   }
-  return (await import("../src/transports/node.ts")).connect({ hostname, port });
+  return (await import("../src/transports/node.ts")).connect({ hostname, port: Number(port) });
 }
 
 /** The q-quantile of sorted latencies (ms), in microseconds. */
@@ -70,9 +82,9 @@ const MEASURE = 1;
 const STOP = 2;
 
 async function bench(): Promise<void> {
-  const m = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(flag("--url", ""));
-  if (!m) {
-    write("bench needs --url tcp://HOST:PORT", true);
+  const url = flag("--url", "");
+  if (!/^tcp:\/\/[^:/]+:\d+\/?$|^ws:\/\/[^/]+\/\S*$/.test(url)) {
+    write("bench needs --url tcp://HOST:PORT or ws://HOST:PORT/PATH", true);
     exit(2);
   }
   const conns = Math.max(1, intFlag("--conns", 1));
@@ -85,7 +97,7 @@ async function bench(): Promise<void> {
 
   const peers: Peer[] = [];
   for (let i = 0; i < conns; i++) {
-    const peer = new Peer(await connect(m[1], Number(m[2])), { heartbeatIntervalMs: 0 });
+    const peer = new Peer(await connect(url), { heartbeatIntervalMs: 0 });
     await peer.ready;
     peers.push(peer);
   }
@@ -159,6 +171,6 @@ if (args[0] === "bench") {
     exit(1);
   }
 } else {
-  write("usage: bench/_client.ts bench --url tcp://HOST:PORT [options]", true);
+  write("usage: bench/_client.ts bench --url tcp://HOST:PORT|ws://HOST:PORT/PATH [options]", true);
   exit(2);
 }

@@ -52,6 +52,9 @@ export const CLIENT: Record<Exclude<Impl, "go">, string[]> = {
   node: [...RUN.node, nodeClient],
 };
 
+/** How to start gotalk.js (the reference's browser client) as a load generator, on Bun. */
+export const GOTALKJS_CLIENT: string[] = [...RUN.bun, join(root, "bench", "_gotalkjs_client.mjs")];
+
 /** `serve`'s arguments: `transport` on a free port of 127.0.0.1. */
 export function serveArgs(transport: "tcp" | "ws"): string[] {
   return ["serve", "--transport", transport, "--addr", "127.0.0.1:0"];
@@ -298,6 +301,8 @@ export function buildTools(o: BuildOptions): void {
       "--platform=node",
       "--format=esm",
       "--target=node20",
+      // The `ws` package (Node's WebSocket client) stays a package: bundled as ESM it fails.
+      "--external:ws",
       "--log-level=warning",
       `--outfile=${nodeClient}`,
     ], { cwd: root, stdio: "inherit" });

@@ -151,6 +151,8 @@ export interface Report {
   servers: Row[];
   websocket: Row[];
   clients: Row[];
+  /** Clients over WebSocket against the Go server: gotalk.js on Bun, and ours. */
+  wsClients: Row[];
   memory: MemoryRow[];
   workers: Section;
   fanout: Section;
@@ -191,6 +193,17 @@ export function markdown(r: Report): string {
       ),
     );
   }
+  if (r.wsClients.length) {
+    md.push(
+      ...throughputTable(
+        "WebSocket clients against the Go server (gotalk.js: the reference's browser client, " +
+          "on Bun; +c: coalesceWrites)",
+        r.wsClients,
+        "gotalk.js",
+        "client",
+      ),
+    );
+  }
   md.push(...memoryTable(r.memory));
   md.push(...r.workers.markdown, ...r.fanout.markdown, ...r.connmem.markdown);
   return md.join("\n");
@@ -213,6 +226,7 @@ export function writeReport(out: string, r: Report): string {
         servers: r.servers,
         websocket: r.websocket,
         clients: r.clients,
+        ws_clients: r.wsClients,
         memory: r.memory,
         workers: r.workers.rows,
         fanout: r.fanout.rows,

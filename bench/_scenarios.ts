@@ -10,6 +10,7 @@ import {
   CLIENT,
   errorText,
   goLoad,
+  GOTALKJS_CLIENT,
   type Impl,
   procStatus,
   runJson,
@@ -254,49 +255,62 @@ export async function serverTable(
 }
 
 /**
- * Measures each of `clients` (ours on a runtime, or `go`: gotalk's own client in go-load) against
- * one Go server.
+ * Measures each of `clients` against one Go server. Over TCP: ours on a runtime, or `go`
+ * (gotalk's own client in go-load), ratios to `go`. Over WebSocket: gotalk.js (the reference's
+ * browser client) on Bun, and ours on each runtime as it is by default and with
+ * `coalesceWrites` (`+c`), ratios to gotalk.js.
  */
 export async function clientTable(
   scenarios: Scenario[],
   clients: Impl[],
   t: Timing,
+  transport: "tcp" | "ws" = "tcp",
 ): Promise<Table<Row>> {
   let server: Running | undefined;
   try {
-    server = await startServer("go");
+    server = await startServer("go", transport);
   } catch (e) {
     console.log(`go server for the client rows: ${errorText(e)}`);
     return { rows: [], failures: 1 };
   }
   const addr = server.addr;
-  const table = await measureRounds(
-    scenarios,
-    clients.map((c) => `${c} client`),
-    t,
-    async (s, name, round) => {
-      const impl = name.split(" ")[0] as Impl;
-      const shape = ["--size", String(s.size), "--inflight", String(s.inflight)];
-      const cmd = impl === "go"
-        ? [goLoad, "gotalk-client", "--addr", addr, ...shape, ...timing(t, round)]
-        : [
-          ...CLIENT[impl],
-          "bench",
-          "--url",
-          `tcp://${addr}`,
-          ...shape,
-          "--warmup-ms",
-          String(warmup(t, round)),
-          "--duration-ms",
-          String(t.durationMs),
-        ];
-      return measured(await runJson(cmd, loadTimeout(t, s)));
-    },
-  );
+  const ws = transport === "ws";
+  const url = ws ? `ws://${addr}/gotalk/` : `tcp://${addr}`;
+  const names = ws
+    ? [
+      GOTALKJS,
+      ...clients.filter((c) => c !== "go").flatMap((c) => [`${c} client`, `${c}+c client`]),
+    ]
+    : clients.map((c) => `${c} client`);
+  const table = await measureRounds(scenarios, names, t, async (s, name, round) => {
+    const impl = name.split(" ")[0];
+    const shape = ["--size", String(s.size), "--inflight", String(s.inflight)];
+    const ours = [
+      "bench",
+      "--url",
+      url,
+      ...shape,
+      "--warmup-ms",
+      String(warmup(t, round)),
+      "--duration-ms",
+      String(t.durationMs),
+    ];
+    const cmd = impl === "go"
+      ? [goLoad, "gotalk-client", "--addr", addr, ...shape, ...timing(t, round)]
+      : name === GOTALKJS
+      ? [...GOTALKJS_CLIENT, ...ours]
+      : impl.endsWith("+c")
+      ? [...CLIENT[impl.slice(0, -2) as Exclude<Impl, "go">], ...ours, "--coalesce"]
+      : [...CLIENT[impl as Exclude<Impl, "go">], ...ours];
+    return measured(await runJson(cmd, loadTimeout(t, s)));
+  });
   await server.stop();
-  addRatios(table.rows, "go client");
+  addRatios(table.rows, ws ? GOTALKJS : "go client");
   return table;
 }
+
+/** The gotalk.js client's name in the WebSocket client rows. */
+const GOTALKJS = "gotalk.js (bun) client";
 
 /**
  * Peak memory: for each of `impls`, a fresh server per scenario (idle connections; `sleep`

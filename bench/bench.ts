@@ -118,6 +118,12 @@ const clientRows = tally(
     ? await clientTable(lists.client, clients, timing)
     : none,
 );
+// WebSocket client rows: gotalk.js on Bun and our clients against Go's WebSocket server.
+const wsClientRows = tally(
+  parts.includes("websocket") && clients.some((c) => c !== "go")
+    ? await clientTable(lists.client, clients, timing, "ws")
+    : none,
+);
 // Memory: a fresh server for each measurement.
 const memoryRows = tally(parts.includes("memory") ? await peakMemoryTable(servers, quick) : none);
 
@@ -162,6 +168,7 @@ const report = writeReport(out, {
   servers: serverRows,
   websocket: wsRows,
   clients: clientRows,
+  wsClients: wsClientRows,
   memory: memoryRows,
   workers,
   fanout,
