@@ -7,8 +7,7 @@
 // that takes nothing for `stallMs` (a write stall).
 
 import type { ChunkWriter } from "./_direct.ts";
-import type { TimerHandle } from "./_timer.ts";
-import { unrefTimer } from "./_timer.ts";
+import { StallWatch } from "./_stall_watch.ts";
 import {
   encodedMessageLength,
   encodeHeaderInto,
@@ -60,8 +59,8 @@ export class FrameWriter {
   #queue: Queued[] = [];
   #lengths: number[] = [];
   /** The arrays of the previous flush, reused for the next one. */
-  #spareQueue: Queued[] = [];
-  #spareLengths: number[] = [];
+  #spareQueue: Queued[] | undefined;
+  #spareLengths: number[] | undefined;
   /** Encoded bytes of #queue. */
   #queuedBytes = 0;
   /** The part of #queuedBytes the flush copies (all but zero-copy payloads). */
@@ -74,9 +73,9 @@ export class FrameWriter {
   readonly #stall: WriteStall | undefined;
   /** When a write last completed (or the first one went out after none were waiting). */
   #progressAt = 0;
-  #stallTimer: TimerHandle | undefined;
   #scheduled = false;
-  #drainWaiters: Array<() => void> = [];
+  /** Made when someone waits. */
+  #drainWaiters: Array<() => void> | undefined;
   #error: unknown = undefined;
   #failed = false;
   #onError: (error: unknown) => void;
@@ -148,7 +147,7 @@ export class FrameWriter {
   /** Resolves once the backlog is below the high-water mark (at once if it is). */
   drained(): Promise<void> {
     if (this.writable || this.#failed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   /**
@@ -164,8 +163,8 @@ export class FrameWriter {
     const lengths = this.#lengths;
     /** Bytes still to copy, to size the next buffer. */
     let left = this.#copyBytes;
-    this.#queue = this.#spareQueue;
-    this.#lengths = this.#spareLengths;
+    this.#queue = this.#spareQueue ?? [];
+    this.#lengths = this.#spareLengths ?? [];
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
@@ -208,13 +207,20 @@ export class FrameWriter {
   };
 
   #write(chunk: Uint8Array, replies = 0): void {
+    const written = this.#writer.write(chunk);
+    if (written === undefined) {
+      // Taken at once: nothing in flight, no stall to watch.
+      if (this.#drainWaiters !== undefined && this.writable) this.#wake();
+      return;
+    }
     const n = chunk.length;
-    if (this.#inFlight === 0 && this.#stall !== undefined) this.#armStall();
+    if (this.#inFlight === 0 && this.#stall !== undefined) {
+      this.#progressAt = Date.now();
+      StallWatch.add(this.#stall.ms, this);
+    }
     this.#inFlight += n;
     this.#replyInFlight += replies;
-    const written = this.#writer.write(chunk);
-    if (written === undefined) this.#written(n, replies);
-    else written.then(() => this.#written(n, replies), (error) => this.#fail(error));
+    written.then(() => this.#written(n, replies), (error) => this.#fail(error));
   }
 
   /** A chunk of `n` bytes, `replies` of them replies, was written. */
@@ -222,31 +228,28 @@ export class FrameWriter {
     if (this.#failed) return; // dropped or closing: the counts were zeroed then
     this.#inFlight -= n;
     this.#replyInFlight -= replies;
-    if (this.#stall !== undefined) this.#progressAt = Date.now();
-    if (this.#drainWaiters.length > 0 && this.writable) {
-      const waiters = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const w of waiters) w();
+    if (this.#stall !== undefined) {
+      if (this.#inFlight === 0) StallWatch.remove(this.#stall.ms, this);
+      else this.#progressAt = Date.now();
     }
+    if (this.#drainWaiters !== undefined && this.writable) this.#wake();
   }
 
-  /** Starts watching for a stall: bytes go out after none were waiting. */
-  #armStall(): void {
-    this.#progressAt = Date.now();
-    if (this.#stallTimer === undefined) this.#checkStall(this.#stall!.ms);
+  /** Wakes those waiting for the backlog to go below the high-water mark. */
+  #wake(): void {
+    const waiters = this.#drainWaiters!;
+    this.#drainWaiters = undefined;
+    for (const w of waiters) w();
   }
 
-  /** In `ms`: a stall if bytes still wait and nothing was written since; else look again. */
-  #checkStall(ms: number): void {
-    this.#stallTimer = setTimeout(() => {
-      this.#stallTimer = undefined;
-      if (this.#failed || this.#inFlight === 0) return;
-      const stall = this.#stall!;
-      const quiet = Date.now() - this.#progressAt;
-      if (quiet >= stall.ms) stall.stalled();
-      else this.#checkStall(stall.ms - quiet);
-    }, ms);
-    unrefTimer(this.#stallTimer);
+  /** (The stall watch.) A stall if bytes wait and nothing was written for the timeout. */
+  checkStall(now: number): void {
+    const stall = this.#stall;
+    if (stall === undefined || this.#failed || this.#inFlight === 0) return;
+    if (now - this.#progressAt >= stall.ms) {
+      StallWatch.remove(stall.ms, this);
+      stall.stalled();
+    }
   }
 
   /** Forgets everything queued and stops watching for stalls. */
@@ -263,8 +266,7 @@ export class FrameWriter {
   #forget(): void {
     this.#inFlight = 0;
     this.#replyInFlight = 0;
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
+    if (this.#stall !== undefined) StallWatch.remove(this.#stall.ms, this);
   }
 
   #fail(error: unknown): void {
@@ -272,9 +274,7 @@ export class FrameWriter {
     this.#failed = true;
     this.#error = error;
     this.#drop();
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    if (this.#drainWaiters !== undefined) this.#wake();
     this.#onError(error);
   }
 
@@ -315,8 +315,6 @@ export class FrameWriter {
     this.#failed = true;
     this.#drop();
     this.#writer.abort(reason).catch(() => {});
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    if (this.#drainWaiters !== undefined) this.#wake();
   }
 }

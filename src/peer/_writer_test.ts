@@ -81,3 +81,40 @@ test("frames encoded already (a topic's) go out byte for byte, in order with the
   assert.ok(chunks.includes(large), "a large frame is written as it is, not copied");
   assert.ok(chunks.every((c) => c.length > 0), "no empty chunk");
 });
+
+test("a write stall: watched only while bytes are in flight, reported once past the timeout", async () => {
+  let release: (() => void) | undefined;
+  const writes: number[] = [];
+  const sink = {
+    write(chunk: Uint8Array): Promise<void> | void {
+      writes.push(chunk.length);
+      // The first write is taken at once; the second never completes until released.
+      if (writes.length === 1) return;
+      return new Promise<void>((resolve) => release = resolve);
+    },
+    close: () => Promise.resolve(),
+    abort: () => Promise.resolve(),
+  };
+  let stalls = 0;
+  const stalled = Promise.withResolvers<void>();
+  const writer = new FrameWriter(sink, 1 << 20, (e) => assert.fail(String(e)), {
+    ms: 40,
+    stalled: () => {
+      stalls++;
+      stalled.resolve();
+    },
+  });
+  writer.send({ type: "R", id: 1, payload: payload(8, 1) });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(writer.backlog, 0, "a write taken at once leaves nothing in flight");
+  writer.send({ type: "R", id: 2, payload: payload(8, 2) });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.ok(writer.backlog > 0);
+  // The watch's timer does not keep a process alive: this one does, for a bounded while.
+  const alive = setTimeout(() => stalled.reject(new Error("no stall within 5 s")), 5000);
+  await stalled.promise;
+  clearTimeout(alive);
+  assert.equal(stalls, 1);
+  release!();
+  writer.abort();
+});
