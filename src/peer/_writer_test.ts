@@ -96,12 +96,17 @@ test("a write stall: watched only while bytes are in flight, reported once past 
     abort: () => Promise.resolve(),
   };
   let stalls = 0;
-  const stalled = Promise.withResolvers<void>();
+  let resolveStall!: () => void;
+  let rejectStall!: (error: Error) => void;
+  const stalled = new Promise<void>((resolve, reject) => {
+    resolveStall = resolve;
+    rejectStall = reject;
+  });
   const writer = new FrameWriter(sink, 1 << 20, (e) => assert.fail(String(e)), {
     ms: 40,
     stalled: () => {
       stalls++;
-      stalled.resolve();
+      resolveStall();
     },
   });
   writer.send({ type: "R", id: 1, payload: payload(8, 1) });
@@ -111,8 +116,8 @@ test("a write stall: watched only while bytes are in flight, reported once past 
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.ok(writer.backlog > 0);
   // The watch's timer does not keep a process alive: this one does, for a bounded while.
-  const alive = setTimeout(() => stalled.reject(new Error("no stall within 5 s")), 5000);
-  await stalled.promise;
+  const alive = setTimeout(() => rejectStall(new Error("no stall within 5 s")), 5000);
+  await stalled;
   clearTimeout(alive);
   assert.equal(stalls, 1);
   release!();
