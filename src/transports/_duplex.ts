@@ -95,8 +95,11 @@ export interface DuplexOptions {
   remoteAddr?: string;
   /** The local end, for {@linkcode Transport.localAddr}. */
   localAddr?: string;
-  /** The upgrade request of a WebSocket, for {@linkcode Transport.request}. */
-  request?: Request;
+  /**
+   * The upgrade request of a WebSocket, for {@linkcode Transport.request}; or a function that
+   * makes it when first asked for (a `Request` costs a Node connection about 2.5 KB of heap).
+   */
+  request?: Request | (() => Request);
   /** Push sources: the most bytes that may wait unread; past it `onOverflow` is called. */
   maxQueuedBytes?: number;
   /** Called (once per chunk past the bound) when more than `maxQueuedBytes` wait unread. */
@@ -136,7 +139,7 @@ export function pending(): Pending {
 export class SocketDuplex implements Transport, DirectTransport {
   readonly remoteAddr: string | undefined;
   readonly localAddr: string | undefined;
-  readonly request: Request | undefined;
+  #request: Request | (() => Request) | undefined;
   #driver: SocketDriver;
   // Made when first wanted: the streams, or the direct reader and writer (not both).
   #readable: ReadableStream<Uint8Array> | undefined;
@@ -171,7 +174,7 @@ export class SocketDuplex implements Transport, DirectTransport {
     this.#driver = driver;
     this.remoteAddr = options.remoteAddr;
     this.localAddr = options.localAddr;
-    this.request = options.request;
+    this.#request = options.request;
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
     this.#readAfterCancel = options.readAfterCancel ?? false;
@@ -182,6 +185,12 @@ export class SocketDuplex implements Transport, DirectTransport {
       this.#paused = true;
       driver.pause!();
     }
+  }
+
+  /** The upgrade request of a WebSocket (made when first asked for), else `undefined`. */
+  get request(): Request | undefined {
+    const request = this.#request;
+    return typeof request === "function" ? (this.#request = request()) : request;
   }
 
   /** Bytes from the remote side (made when first used; locked if a peer reads directly). */

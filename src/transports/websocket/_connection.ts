@@ -179,7 +179,7 @@ export class WebSocketConnection implements SocketDriver {
     ws: WebSocketDriver,
     params: WebSocketTransportParams,
     remoteAddr?: string,
-    request?: Request,
+    request?: Request | (() => Request),
   ) {
     this.#ws = ws;
     this.#params = params;
@@ -333,7 +333,7 @@ export function attachWebSocket(
   params: WebSocketTransportParams,
   remoteAddr: string | undefined,
   early: MessageEvent[] = [],
-  request?: Request,
+  request?: Request | (() => Request),
 ): Transport {
   const pausable = isPausable(ws) ? ws : undefined;
   // The `ws` package hands messages over as Buffers, views into its reads; "arraybuffer" would

@@ -367,6 +367,13 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
       socket.end(await rawResponse(refusal));
       return;
     }
+    // Without a gate (which knows the request it admitted by identity), the transport's
+    // `request` is made again when first asked for, and not kept meanwhile.
+    const href = request!.url;
+    const rawHeaders = req.rawHeaders;
+    const later = this.gate !== undefined
+      ? request!
+      : () => new Request(href, { headers: headersOf(rawHeaders) });
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off("error", onError);
       // Attached in `ws`'s callback, before any message can be emitted.
@@ -376,7 +383,7 @@ class NodeAcceptor extends WebSocketAcceptor implements NodeWebSocketHandler {
           this.#params.transport,
           remoteAddr,
           [],
-          request!,
+          later,
         ),
       );
     });
@@ -392,14 +399,7 @@ function toRequest(req: IncomingMessage): Request | null {
   } catch {
     return null;
   }
-  const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    try {
-      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    } catch {
-      // A header fetch refuses (an invalid name or value): left out.
-    }
-  }
+  const headers = headersOf(req.rawHeaders);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
   const init: RequestInit & { duplex?: "half" } = { method, headers };
@@ -408,6 +408,19 @@ function toRequest(req: IncomingMessage): Request | null {
     init.duplex = "half";
   }
   return new Request(url, init);
+}
+
+/** Node's raw header list (name, value, name, value…) as fetch `Headers`. */
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i], raw[i + 1]);
+    } catch {
+      // A header fetch refuses (an invalid name or value): left out.
+    }
+  }
+  return headers;
 }
 
 function headerPairs(headers: Headers): [string, string][] {

@@ -381,6 +381,10 @@ describe(`websocket (${runtime})`, () => {
       );
       assert.ok(server);
       assert.match(server.remoteAddr ?? "", /^127\.0\.0\.1:\d+$/);
+      // The upgrade request, as a fetch Request (on node:http made when first asked for).
+      assert.equal(new URL(server.request!.url).pathname, "/gotalk/");
+      assert.equal(server.request!.headers.get("upgrade")?.toLowerCase(), "websocket");
+      assert.equal(server.request, server.request, "the same Request each time");
       const writer = client.writable.getWriter();
       await writer.write(enc.encode("01n004note00000003abc"));
       const reader = server.readable.getReader();
