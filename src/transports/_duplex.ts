@@ -45,7 +45,18 @@
 import { ConnectionClosedError } from "../peer/errors.ts";
 import { type DirectIO, type DirectTransport, openDirect } from "../peer/_direct.ts";
 import type { Transport } from "../peer/transport.ts";
-import { DirectReader, DirectWriter, type ReadSide } from "./_duplex_direct.ts";
+import {
+  ABORT,
+  CANCEL,
+  DirectReader,
+  DirectWriter,
+  END,
+  PULL,
+  type ReadSide,
+  type ReadSource,
+  WRITE,
+  type WriteSink,
+} from "./_duplex_direct.ts";
 
 /** Bytes a push source's readable queues before the source is paused. */
 export const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -136,7 +147,7 @@ export function pending(): Pending {
 }
 
 /** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
-export class SocketDuplex implements Transport, DirectTransport {
+export class SocketDuplex implements Transport, DirectTransport, ReadSource, WriteSink {
   readonly remoteAddr: string | undefined;
   readonly localAddr: string | undefined;
   #request: Request | (() => Request) | undefined;
@@ -214,27 +225,40 @@ export class SocketDuplex implements Transport, DirectTransport {
     if (this.#direct !== undefined || this.#readable !== undefined) return undefined;
     if (this.#writable !== undefined) return undefined;
     const pull = this.#driver.read !== undefined;
-    const reader = new DirectReader(
-      {
-        pull: pull ? () => this.#read() : () => this.#resume(),
-        cancel: () => this.#cancelRead(),
-      },
-      pull ? 1 : READ_HIGH_WATER_MARK,
-      !pull,
-    );
-    const writer = new DirectWriter({
-      write: (chunk) => this.#write(chunk),
-      end: () => this.#end(),
-      abort: () => {
-        this.#writeDone = true;
-        this.close();
-      },
-    });
+    // The reader's source and the writer's sink are this duplex (its symbol-keyed methods).
+    const reader = new DirectReader(this, pull ? 1 : READ_HIGH_WATER_MARK, !pull);
+    const writer = new DirectWriter(this);
     this.#direct = { reader, writer };
     this.#attachRead(reader);
     this.#attachWrite(writer);
     reader.start();
     return this.#direct;
+  }
+
+  /** (The direct reader's source.) It wants bytes. */
+  [PULL](): void | Promise<void> {
+    return this.#driver.read !== undefined ? this.#read() : this.#resume();
+  }
+
+  /** (The direct reader's source.) It was cancelled. */
+  [CANCEL](): void {
+    this.#cancelRead();
+  }
+
+  /** (The direct writer's sink.) One chunk. */
+  [WRITE](chunk: Uint8Array): void | Promise<void> {
+    return this.#write(chunk);
+  }
+
+  /** (The direct writer's sink.) The end of the output. */
+  [END](): Promise<void> {
+    return this.#end();
+  }
+
+  /** (The direct writer's sink.) It was aborted. */
+  [ABORT](): void {
+    this.#writeDone = true;
+    this.close();
   }
 
   /** Whether the transport was torn down. */

@@ -25,12 +25,20 @@ export interface ReadSide {
   readonly desiredSize: number | null;
 }
 
+/** The keys of a {@linkcode ReadSource}'s and a {@linkcode WriteSink}'s methods (symbols: the
+ * duplex has them without showing them on the transport it is). */
+export const PULL: unique symbol = Symbol("pull");
+export const CANCEL: unique symbol = Symbol("cancel");
+export const WRITE: unique symbol = Symbol("write");
+export const END: unique symbol = Symbol("end");
+export const ABORT: unique symbol = Symbol("abort");
+
 /** How a {@linkcode DirectReader} asks its source for more, and tells it it was cancelled. */
 export interface ReadSource {
   /** Wants more: a pull source reads (the promise settles after it enqueued), a push resumes. */
-  pull(): void | Promise<void>;
+  [PULL](): void | Promise<void>;
   /** The reader was cancelled. */
-  cancel(): void;
+  [CANCEL](): void;
 }
 
 /** The direct reader: a queue, at most one waiting `read`, and pulls while below its mark. */
@@ -133,7 +141,7 @@ export class DirectReader implements ReadSide, ChunkReader {
       const resolve = this.#resolve;
       this.#resolve = this.#reject = undefined;
       resolve?.(DONE);
-      this.#source.cancel();
+      this.#source[CANCEL]();
     }
     return Promise.resolve();
   }
@@ -146,7 +154,7 @@ export class DirectReader implements ReadSide, ChunkReader {
   #pullIfWanted(): void {
     if (this.#pulling || this.#state !== 0 || this.#queued >= this.#highWater) return;
     this.#pulling = true;
-    const pulled = this.#source.pull();
+    const pulled = this.#source[PULL]();
     if (pulled === undefined) this.#pulling = false;
     else pulled.then(this.#pulled, this.#pulled);
   }
@@ -157,11 +165,11 @@ const EMPTY = new Uint8Array(0);
 /** What a {@linkcode DirectWriter} writes to: the duplex's write side. */
 export interface WriteSink {
   /** Writes one chunk (throws or rejects if it cannot); `undefined`: taken at once. */
-  write(chunk: Uint8Array): void | Promise<void>;
+  [WRITE](chunk: Uint8Array): void | Promise<void>;
   /** Ends the output after what was written. */
-  end(): Promise<void>;
+  [END](): Promise<void>;
   /** The writer was aborted: tear down. */
-  abort(): void;
+  [ABORT](): void;
 }
 
 /** The direct writer: one chunk at the socket at a time, the others chained behind it. */
@@ -176,7 +184,7 @@ export class DirectWriter implements ChunkWriter {
   readonly #send = (chunk: Uint8Array): void | Promise<void> => {
     if (this.#failed) throw this.#error;
     try {
-      return this.#sink.write(chunk);
+      return this.#sink[WRITE](chunk);
     } catch (error) {
       this.error(error);
       throw error;
@@ -212,12 +220,12 @@ export class DirectWriter implements ChunkWriter {
     if (this.#failed) throw this.#error;
     if (this.#tail !== undefined) await this.#tail;
     this.error(new TypeError("The writer was closed"));
-    await this.#sink.end();
+    await this.#sink[END]();
   }
 
   abort(reason?: unknown): Promise<void> {
     this.error(reason ?? new TypeError("The writer was aborted"));
-    this.#sink.abort();
+    this.#sink[ABORT]();
     return Promise.resolve();
   }
 

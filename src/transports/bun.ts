@@ -33,7 +33,7 @@ import { ConnectError, ConnectionClosedError } from "../peer/errors.ts";
 import { type ConnectPhase, toConnectError } from "./_connect_error.ts";
 import type { Listener, Transport } from "../peer/transport.ts";
 import type { ConnectOptions, ListenOptions } from "./socket_options.ts";
-import { type Pending, pending, SocketDuplex } from "./_duplex.ts";
+import { type Pending, pending, type SocketDriver, SocketDuplex } from "./_duplex.ts";
 import { FdGuard } from "./_fd_guard.ts";
 import { AcceptQueue } from "./_listener.ts";
 import { connectParams, formatAddr, listenParams } from "./_socket_util.ts";
@@ -315,7 +315,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
  * 64 KiB wait unread), and a write the kernel takes only part of keeps the rest and finishes it
  * on `drain`, so `writer.ready` reflects the kernel's backpressure.
  */
-class BunDriver {
+class BunDriver implements SocketDriver {
   readonly duplex: SocketDuplex;
   #socket: BunSocket;
   /** The part of a chunk the socket has not taken yet, and the write waiting for it. */
@@ -325,17 +325,8 @@ class BunDriver {
   /** `tls`: the socket is read from the start, for its handshake (see `readEarly`). */
   constructor(socket: BunSocket, tls: boolean) {
     this.#socket = socket;
-    this.duplex = new SocketDuplex({
-      write: (chunk) => this.#write(chunk),
-      end: () => socket.shutdown(),
-      destroy: () => {
-        this.#settle(this.duplex.error ?? new ConnectionClosedError("The connection was closed"));
-        // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
-        socket.close();
-      },
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    }, {
+    // The driver is this object's methods (no closures of its own per connection).
+    this.duplex = new SocketDuplex(this, {
       remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
       localAddr: formatAddr(socket.localAddress, socket.localPort),
       readEarly: tls,
@@ -343,13 +334,31 @@ class BunDriver {
     socket.setNoDelay(true);
   }
 
-  #write(chunk: Uint8Array): void | Promise<void> {
+  write(chunk: Uint8Array): void | Promise<void> {
     const written = this.#socket.write(chunk);
     if (written === chunk.byteLength) return;
     if (written < 0) throw new ConnectionClosedError("The connection was closed");
     this.#unsent = chunk.subarray(written);
     this.#waiter = pending();
     return this.#waiter.promise;
+  }
+
+  end(): void {
+    this.#socket.shutdown();
+  }
+
+  destroy(): void {
+    this.#settle(this.duplex.error ?? new ConnectionClosedError("The connection was closed"));
+    // A graceful close: data already written still goes out, then FIN (TLS: close_notify).
+    this.#socket.close();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
   }
 
   /** The socket can take more: send what is left of the waiting write. */
