@@ -13,6 +13,12 @@ import type { Transport } from "../../peer/transport.ts";
 import { type SocketDriver, SocketDuplex } from "../_duplex.ts";
 import { closeQuietly } from "../_socket_util.ts";
 import { FrameSplitter } from "./_frame_splitter.ts";
+import {
+  isWsPackage,
+  MessageJoiner,
+  wsPackageDriver,
+  type WsPackageSocket,
+} from "./_ws_package.ts";
 
 /** Default of {@linkcode WebSocketTransportOptions.writeHighWaterMark}: 1 MiB. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
@@ -299,31 +305,6 @@ export class WebSocketConnection implements SocketDriver {
   }
 }
 
-/** The `ws` package's extras: pausing, and `Buffer` messages without a copy. */
-interface PausableWebSocket {
-  pause(): void;
-  resume(): void;
-}
-
-/** The `ws` package's socket (a `node:net` one), which can hold writes back. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
-/** The socket under a `ws` package WebSocket, if it can be corked. */
-function corkable(ws: unknown): Corkable | undefined {
-  const socket = (ws as { _socket?: Partial<Corkable> })._socket;
-  return typeof socket?.cork === "function" && typeof socket.uncork === "function"
-    ? socket as Corkable
-    : undefined;
-}
-
-function isPausable(ws: unknown): ws is PausableWebSocket {
-  const w = ws as Partial<PausableWebSocket>;
-  return typeof w.pause === "function" && typeof w.resume === "function";
-}
-
 /**
  * The {@linkcode Transport} of a {@linkcode WebSocketConnection} over an open standard WebSocket
  * (or one from the `ws` package), replaying `early`: messages that arrived before this was called.
@@ -335,29 +316,14 @@ export function attachWebSocket(
   early: MessageEvent[] = [],
   request?: Request | (() => Request),
 ): Transport {
-  const pausable = isPausable(ws) ? ws : undefined;
-  // The `ws` package hands messages over as Buffers, views into its reads; "arraybuffer" would
-  // copy each. Standard sockets give a fresh ArrayBuffer per message.
-  (ws as { binaryType: string }).binaryType = pausable ? "nodebuffer" : "arraybuffer";
+  if (isWsPackage(ws)) return attachWsPackage(ws, params, remoteAddr, early, request);
+  // Standard sockets give a fresh ArrayBuffer per message.
+  ws.binaryType = "arraybuffer";
   const driver: WebSocketDriver = {
     send: (data) => ws.send(data),
     bufferedAmount: () => ws.bufferedAmount,
     close: (code, reason) => ws.close(code, reason),
-    pause: pausable && (() => pausable.pause()),
-    resume: pausable && (() => pausable.resume()),
   };
-  // The frames of one chunk as one write: `ws` corks each message's header and data, not more.
-  const socket = pausable ? corkable(ws) : undefined;
-  if (socket !== undefined) {
-    driver.batch = (sends) => {
-      socket.cork();
-      try {
-        sends();
-      } finally {
-        socket.uncork();
-      }
-    };
-  }
   const connection = new WebSocketConnection(driver, params, remoteAddr, request);
   const onMessage = (event: MessageEvent) => {
     const bytes = messageBytes(event.data);
@@ -368,16 +334,48 @@ export function attachWebSocket(
       connection.received(bytes);
     }
   };
-  let failure: unknown;
   ws.addEventListener("message", onMessage);
+  onEnd(ws, connection);
+  for (const event of early) onMessage(event);
+  return connection.transport;
+}
+
+/** The `ws` package's WebSocket: its own message events, joined messages, corked sends. */
+function attachWsPackage(
+  ws: WsPackageSocket,
+  params: WebSocketTransportParams,
+  remoteAddr: string | undefined,
+  early: MessageEvent[],
+  request: Request | undefined,
+): Transport {
+  // Messages as Buffers, views into its reads ("arraybuffer" would copy each).
+  ws.binaryType = "nodebuffer";
+  const driver = wsPackageDriver(ws, () => connection.drained());
+  const connection = new WebSocketConnection(driver, params, remoteAddr, request);
+  // A Buffer is handed over as a plain view of its bytes (`Buffer.slice` does not copy).
+  const joiner = new MessageJoiner((bytes) =>
+    connection.received(bytes.constructor === Uint8Array ? bytes : messageBytes(bytes)!)
+  );
+  // Text messages are Buffers too: their bytes are the stream's, like binary ones.
+  ws.on("message", (data) => joiner.add(data));
+  onEnd(ws as unknown as WebSocket, connection, joiner.flush);
+  for (const event of early) {
+    const bytes = messageBytes(event.data);
+    if (bytes !== null) joiner.add(bytes);
+  }
+  return connection.transport;
+}
+
+/** Passes the socket's failure and close on to `connection` (after `flush`, if given). */
+function onEnd(ws: WebSocket, connection: WebSocketConnection, flush?: () => void): void {
+  let failure: unknown;
   ws.addEventListener("error", (event: Event) => {
     failure = errorOf(event);
   });
   ws.addEventListener("close", (event: CloseEvent) => {
+    flush?.();
     connection.closed(event.code, event.reason, failure);
   });
-  for (const event of early) onMessage(event);
-  return connection.transport;
 }
 
 /** The error an `error` event carries, if any (the `ws` package and Deno attach one). */
