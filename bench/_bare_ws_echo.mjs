@@ -10,7 +10,8 @@
  * APIs (`--api`): `ws` (`node:http` + the `ws` package, what our Deno and Node servers use; the
  * default on Deno and Node), `bun` (`Bun.serve`'s `websocket` handlers, the default on Bun),
  * `deno` (`Deno.serve` + `Deno.upgradeWebSocket`).
- * With `--cork` (`ws` only) the replies to one read leave in one socket write.
+ * With `--cork` (`ws` only) the replies of one task leave in one socket write; with `--frames`
+ * (`ws` only) they are framed here instead of by `ws`, into one buffer written once per task.
  *
  * Usage: `_bare_ws_echo.mjs [--api ws|bun|deno] [--cork] [HOST:PORT]`; prints
  * `READY ws://HOST:PORT/gotalk/`.
@@ -25,6 +26,7 @@ const port = Number(addrArg.slice(addrArg.lastIndexOf(":") + 1));
 const apiAt = argv.indexOf("--api");
 const api = apiAt >= 0 ? argv[apiAt + 1] : typeof globalThis.Bun !== "undefined" ? "bun" : "ws";
 const cork = argv.includes("--cork");
+const frames = argv.includes("--frames");
 
 const ready = (p) => console.log(`READY ws://${host}:${p}/gotalk/`);
 
@@ -140,7 +142,43 @@ async function viaWs() {
         corked = false;
         sock.uncork();
       };
+      // --frames: our own unmasked frames, one buffer and one write per task.
+      let held = [];
+      let heldBytes = 0;
+      const flushFrames = () => {
+        corked = false;
+        const out = Buffer.allocUnsafe(heldBytes);
+        let at = 0;
+        for (const b of held) {
+          const n = b.length;
+          out[at++] = 0x82;
+          if (n < 126) out[at++] = n;
+          else if (n < 65536) {
+            out[at++] = 126;
+            out.writeUInt16BE(n, at);
+            at += 2;
+          } else {
+            out[at++] = 127;
+            out.writeBigUInt64BE(BigInt(n), at);
+            at += 8;
+          }
+          out.set(b, at);
+          at += n;
+        }
+        held = [];
+        heldBytes = 0;
+        sock.write(out);
+      };
       const echo = new Echo((b) => {
+        if (frames) {
+          if (!corked) {
+            corked = true;
+            process.nextTick(flushFrames);
+          }
+          held.push(b);
+          heldBytes += b.length + (b.length < 126 ? 2 : b.length < 65536 ? 4 : 10);
+          return;
+        }
         if (cork && !corked) {
           corked = true;
           sock.cork();

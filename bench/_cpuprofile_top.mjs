@@ -42,7 +42,7 @@ const AREAS = [
   ["Web streams", (_f, u) => /webstreams|06_streams|streams\.js|ext:deno_web\/06/.test(u)],
   [
     "net/stream (socket writes, reads)",
-    (_f, _u) =>
+    (f, u) =>
       (u === "" &&
         /^(writev|writeBuffer|writeUtf8String|writeLatin1String|op_net_|op_node_|op_write|op_read)/
           .test(f)) ||
@@ -51,7 +51,7 @@ const AREAS = [
   ],
   [
     "events/timers/microtasks",
-    (_f, _u) =>
+    (f, u) =>
       /events|timers|task_queues|process\/task|01_core|ext:core|ext:deno_node\/_next_tick/.test(
         u,
       ) ||

@@ -10,7 +10,7 @@
  * `go-peer`, and `.build/node` for `node`. Servers: `go`, `deno`, `node`, `bun` (this checkout),
  * `base-deno`, `base-node` (the same from `--base DIR`, another checkout with its own Node
  * build), `bare-node`, `bare-deno`, `bare-bun`, `bare-deno-native` (bench/_bare_ws_echo.mjs;
- * `-cork` appended: with `--cork`).
+ * `-cork` or `-frames` appended: with that flag).
  *
  * @module
  */
@@ -73,10 +73,10 @@ const warmup = arg("--warmup", "300ms");
 const duration = arg("--duration", "1500ms");
 
 function server(name) {
-  const cork = name.endsWith("-cork");
-  const cmd = SERVERS[cork ? name.slice(0, -5) : name];
+  const flag = /-(cork|frames)$/.exec(name);
+  const cmd = SERVERS[flag ? name.slice(0, flag.index) : name];
   if (!cmd) throw new Error(`unknown server ${name}`);
-  const child = spawn(cmd[0], [...cmd.slice(1), ...(cork ? ["--cork"] : [])], {
+  const child = spawn(cmd[0], [...cmd.slice(1), ...(flag ? [`--${flag[1]}`] : [])], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },

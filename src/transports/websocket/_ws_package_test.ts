@@ -1,6 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JOIN_BELOW, MessageJoiner } from "./_ws_package.ts";
+import {
+  FrameBatcher,
+  frameHeaderLength,
+  JOIN_BELOW,
+  MessageJoiner,
+  type NetSocket,
+  writeFrameHeader,
+} from "./_ws_package.ts";
 
 function bytes(n: number, fill: number): Uint8Array {
   return new Uint8Array(n).fill(fill);
@@ -71,5 +78,106 @@ describe("MessageJoiner", () => {
       }
       at += c.byteLength;
     }
+  });
+});
+
+/** A socket that records its writes, and whether they were corked. */
+function recordingSocket() {
+  const writes: Uint8Array[] = [];
+  let corks = 0;
+  const corkedWrites: boolean[] = [];
+  const socket: NetSocket = {
+    cork: () => void corks++,
+    uncork: () => void corks--,
+    write: (data) => {
+      writes.push(data);
+      corkedWrites.push(corks > 0);
+      return true;
+    },
+    on: () => socket,
+  };
+  return { socket, writes, corkedWrites, corks: () => corks };
+}
+
+/** The binary messages of unmasked frames, checking each is a final binary frame. */
+function unframe(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    assert.equal(bytes[at], 0x82);
+    let n = bytes[at + 1];
+    at += 2;
+    if (n === 126) {
+      n = (bytes[at] << 8) | bytes[at + 1];
+      at += 2;
+    } else if (n === 127) {
+      let v = 0;
+      for (let i = 0; i < 8; i++) v = v * 256 + bytes[at + i];
+      n = v;
+      at += 8;
+    }
+    out.push(bytes.slice(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+describe("FrameBatcher", () => {
+  test("frame headers for each length class", () => {
+    for (const n of [0, 1, 125, 126, 65535, 65536, 2 ** 32 + 5]) {
+      const out = new Uint8Array(10);
+      const end = writeFrameHeader(out, 0, n);
+      assert.equal(end, frameHeaderLength(n));
+      assert.equal(out[0], 0x82);
+      if (n < 126) assert.equal(out[1], n);
+      else if (n < 65536) assert.deepEqual([...out.subarray(1, 4)], [126, n >> 8, n & 0xff]);
+      else {
+        assert.equal(out[1], 127);
+        let v = 0;
+        for (let i = 2; i < 10; i++) v = v * 256 + out[i];
+        assert.equal(v, n);
+      }
+    }
+  });
+
+  test("the messages of one task leave in one corked write, framed in order", async () => {
+    const { socket, writes, corkedWrites, corks } = recordingSocket();
+    const batcher = new FrameBatcher(socket, () => true);
+    const messages = [bytes(13, 1), bytes(16, 2), bytes(0, 0), bytes(300, 3), bytes(70_000, 4)];
+    for (const m of messages) batcher.send(m);
+    assert.equal(writes.length, 0);
+    assert.equal(
+      batcher.held,
+      messages.reduce((s, m) => s + m.length + frameHeaderLength(m.length), 0),
+    );
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    assert.equal(batcher.held, 0);
+    assert.equal(corks(), 0);
+    assert.ok(corkedWrites.every((c) => c));
+    assert.deepEqual(unframe(concat(writes)), messages);
+    // The long message is written as it is, after its header.
+    assert.ok(writes.includes(messages[4]));
+    assert.equal(writes.length, 2);
+  });
+
+  test("what is held once the socket is no longer open is dropped", () => {
+    const { socket, writes } = recordingSocket();
+    let open = true;
+    const batcher = new FrameBatcher(socket, () => open);
+    batcher.send(bytes(5, 1));
+    open = false;
+    batcher.flush();
+    assert.equal(writes.length, 0);
+    assert.equal(batcher.held, 0);
   });
 });
