@@ -90,7 +90,8 @@ export interface WebSocketDriver {
   resume?(): void;
   /**
    * Runs `sends` (several `send` calls) so that their messages leave together, in one write,
-   * where the socket can hold its writes back (the `ws` package's socket cork, Bun's `cork`).
+   * where the socket can hold its writes back (Bun's `cork`; the `ws` package's driver batches
+   * every send of a task by itself).
    */
   batch?(sends: () => void): void;
 }
