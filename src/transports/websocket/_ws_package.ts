@@ -270,10 +270,12 @@ export function wsPackageDriver(ws: WsPackageSocket, drained: () => void): WebSo
       }
     };
     driver.bufferedAmount = () => ws.bufferedAmount + batcher.held;
-    // Our frames before `ws`'s close frame.
-    driver.close = (code, reason) => {
+    // Our frames before `ws`'s close frame, whoever starts the close: us, or `ws` itself when
+    // it answers the remote's close or refuses a frame (it calls the socket's own `close`).
+    const close = ws.close;
+    ws.close = function (this: WsPackageSocket, code?: number, reason?: string) {
       batcher.flush();
-      ws.close(code, reason);
+      close.call(this, code, reason);
     };
     return driver;
   }
