@@ -347,7 +347,7 @@ function attachWsPackage(
   params: WebSocketTransportParams,
   remoteAddr: string | undefined,
   early: MessageEvent[],
-  request: Request | undefined,
+  request: Request | (() => Request) | undefined,
 ): Transport {
   // Messages as Buffers, views into its reads ("arraybuffer" would copy each).
   ws.binaryType = "nodebuffer";
