@@ -72,112 +72,22 @@ export interface ReaderHost {
 }
 
 /** Reads `reader` until it ends, the peer closes, or the input is invalid. */
-export function readLoop(
+export async function readLoop(
   reader: ChunkReader,
   decoder: MessageDecoder,
   host: ReaderHost,
   options: ReadOptions,
-): void {
-  new ReadPump(reader, decoder, host, options).next();
-}
-
-/**
- * The read loop as callbacks rather than an async function: between reads an idle connection
- * keeps this object and its read's reaction, not a suspended frame with every local.
- */
-class ReadPump {
-  readonly #reader: ChunkReader;
-  readonly #decoder: MessageDecoder;
-  readonly #host: ReaderHost;
-  readonly #pauseBytes: number;
-  readonly #deadline: FrameDeadline;
+): Promise<void> {
+  const { outgoing, incoming, liveness, flow, writer, life, closing } = host;
+  const pauseBytes = options.readPauseBytes;
+  const deadline = new FrameDeadline(options.frameTimeoutMs, (e) => closing.protocolFailure(e));
   /** Frames completed by the chunk being decoded. */
-  #completed = 0;
-  /** Bytes and frames read since the loop last let the event loop turn. */
-  #batchBytes = 0;
-  #batchFrames = 0;
-  readonly #route = (m: Message): void => this.#dispatch(m);
-  readonly #chunk = (r: ReadableStreamReadResult<Uint8Array>): void => this.#read(r);
-  readonly #failed = (e: unknown): void => this.#fail(e);
-  readonly #resumed = (): void => {
-    this.#host.liveness.read(); // we paused, the remote did not go quiet
-    this.#deadline.resumed();
-    this.#batchBytes = this.#batchFrames = 0;
-    this.next();
-  };
-  readonly #next = (): void => this.next();
-
-  constructor(reader: ChunkReader, decoder: MessageDecoder, host: ReaderHost, o: ReadOptions) {
-    this.#reader = reader;
-    this.#decoder = decoder;
-    this.#host = host;
-    this.#pauseBytes = o.readPauseBytes;
-    this.#deadline = new FrameDeadline(o.frameTimeoutMs, (e) => host.closing.protocolFailure(e));
-  }
-
-  /** Reads the next chunk, unless the peer closed. */
-  next(): void {
-    if (this.#host.life.closed) {
-      this.#deadline.stop();
-      return;
-    }
-    this.#reader.read().then(this.#chunk, this.#failed);
-  }
-
-  #read({ done, value }: ReadableStreamReadResult<Uint8Array>): void {
-    const { incoming, liveness, flow, writer, closing } = this.#host;
-    try {
-      if (done) {
-        this.#decoder.end();
-        closing.inputEnded();
-        this.#deadline.stop();
-        return;
-      }
-      liveness.read();
-      this.#completed = 0;
-      this.#decoder.push(value, this.#route);
-      this.#deadline.read(this.#decoder.partial, this.#completed > 0);
-      // Replies back up unread: the remote sends requests but does not read their results.
-      // Our own requests and notifications do not count (a client waiting to write them must
-      // still read the results that make room), so two peers cannot wait for each other.
-      const backedUp = writer.replyBacklog >= this.#pauseBytes ||
-        (!writer.writable && incoming.waitingReplies > 0);
-      if (flow.pressured || backedUp) {
-        this.#deadline.paused();
-        this.#pause(flow.pressured, backedUp).then(this.#resumed, this.#failed);
-        return;
-      }
-      this.#batchBytes += value.length;
-      this.#batchFrames += this.#completed;
-      if (this.#batchBytes >= YIELD_BYTES || this.#batchFrames >= YIELD_FRAMES) {
-        this.#batchBytes = this.#batchFrames = 0;
-        macrotask().then(this.#next);
-        return;
-      }
-    } catch (e) {
-      this.#fail(e);
-      return;
-    }
-    this.next();
-  }
-
-  async #pause(pressured: boolean, backedUp: boolean): Promise<void> {
-    if (pressured) await this.#host.flow.relieve();
-    if (backedUp) await this.#host.writer.drained();
-  }
-
-  /** The input failed (a read, a ProtocolError from the decoder, a pause). */
-  #fail(e: unknown): void {
-    if (!this.#host.life.closed) this.#host.closing.inputEnded(e);
-    this.#deadline.stop();
-  }
-
-  #dispatch(m: Message): void {
-    const { outgoing, incoming, liveness, life, closing } = this.#host;
+  let completed = 0;
+  const route = (m: Message): void => {
     // Closed by an earlier frame of the same chunk (a ProtocolError from the remote, say): the
     // rest of the chunk is not for a closed peer (no handler runs, nothing is recorded).
     if (life.closed) return;
-    this.#completed++;
+    completed++;
     switch (m.type) {
       case MessageType.SingleResult:
       case MessageType.StreamResult:
@@ -206,5 +116,46 @@ class ReadPump {
         life.handshaken();
         return;
     }
+  };
+  /** Bytes and frames read since the loop last let the event loop turn. */
+  let batchBytes = 0;
+  let batchFrames = 0;
+  try {
+    while (!life.closed) {
+      const { done, value } = await reader.read();
+      if (done) {
+        decoder.end();
+        closing.inputEnded();
+        return;
+      }
+      liveness.read();
+      completed = 0;
+      decoder.push(value, route);
+      deadline.read(decoder.partial, completed > 0);
+      // Replies back up unread: the remote sends requests but does not read their results.
+      // Our own requests and notifications do not count (a client waiting to write them must
+      // still read the results that make room), so two peers cannot wait for each other.
+      const backedUp = writer.replyBacklog >= pauseBytes ||
+        (!writer.writable && incoming.waitingReplies > 0);
+      if (flow.pressured || backedUp) {
+        deadline.paused();
+        if (flow.pressured) await flow.relieve();
+        if (backedUp) await writer.drained();
+        liveness.read(); // we paused, the remote did not go quiet
+        deadline.resumed();
+        batchBytes = batchFrames = 0;
+        continue;
+      }
+      batchBytes += value.length;
+      batchFrames += completed;
+      if (batchBytes >= YIELD_BYTES || batchFrames >= YIELD_FRAMES) {
+        batchBytes = batchFrames = 0;
+        await macrotask();
+      }
+    }
+  } catch (e) {
+    if (!life.closed) closing.inputEnded(e);
+  } finally {
+    deadline.stop();
   }
 }
