@@ -4,36 +4,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { directOf } from "../peer/_direct.ts";
 import { ConnectionClosedError } from "../peer/errors.ts";
-import { type Pending, pending, READ_HIGH_WATER_MARK, SocketDuplex } from "./_duplex.ts";
-
-/** A push driver that records every call; writes wait while `blockWrites` is set. */
-class FakePush {
-  readonly log: string[] = [];
-  blockWrites = false;
-  waiting: Pending | undefined;
-  write(chunk: Uint8Array): void | Promise<void> {
-    this.log.push(`write ${chunk.byteLength}`);
-    if (!this.blockWrites) return;
-    this.waiting = pending();
-    return this.waiting.promise;
-  }
-  end(): void {
-    this.log.push("end");
-  }
-  destroy(): void {
-    this.log.push("destroy");
-    this.waiting?.reject(new ConnectionClosedError("The connection was closed"));
-    this.waiting = undefined;
-  }
-  pause(): void {
-    this.log.push("pause");
-  }
-  resume(): void {
-    this.log.push("resume");
-  }
-}
-
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+import { READ_HIGH_WATER_MARK, SocketDuplex } from "./_duplex.ts";
+import { FakePush, settle } from "./_test_fake_driver.ts";
 
 function open(duplex: SocketDuplex) {
   const io = directOf(duplex);

@@ -2,40 +2,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectionClosedError } from "../peer/errors.ts";
-import { type Pending, pending, READ_HIGH_WATER_MARK, SocketDuplex } from "./_duplex.ts";
-
-/** A push driver that records every call; writes wait while `blockWrites` is set. */
-class FakePush {
-  readonly log: string[] = [];
-  /** The transport's error, as a driver reads it from its duplex. */
-  error: Error | undefined;
-  blockWrites = false;
-  waiting: Pending | undefined;
-  write(chunk: Uint8Array): void | Promise<void> {
-    this.log.push(`write ${chunk.byteLength}`);
-    if (!this.blockWrites) return;
-    this.waiting = pending();
-    return this.waiting.promise;
-  }
-  end(): void {
-    this.log.push("end");
-  }
-  destroy(): void {
-    this.log.push("destroy");
-    // As drivers must: a pending write rejects with the transport's error.
-    this.waiting?.reject(this.error ?? new ConnectionClosedError("The connection was closed"));
-    this.waiting = undefined;
-  }
-  pause(): void {
-    this.log.push("pause");
-  }
-  resume(): void {
-    this.log.push("resume");
-  }
-}
-
-/** Lets the streams' queued reactions run. */
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+import { READ_HIGH_WATER_MARK, SocketDuplex } from "./_duplex.ts";
+import { FakePush, settle } from "./_test_fake_driver.ts";
 
 describe("SocketDuplex", () => {
   test("a push source starts paused, resumes when read, pauses at 64 KiB unread", async () => {
