@@ -51,6 +51,8 @@ import {
   DirectReader,
   DirectWriter,
   END,
+  lockedReadable,
+  lockedWritable,
   PULL,
   type ReadSide,
   type ReadSource,
@@ -486,18 +488,4 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
     }
   }
-}
-
-/** A readable that is locked already: a peer reads the transport directly. */
-function lockedReadable(): ReadableStream<Uint8Array> {
-  const stream = new ReadableStream<Uint8Array>();
-  stream.getReader();
-  return stream;
-}
-
-/** A writable that is locked already: a peer writes the transport directly. */
-function lockedWritable(): WritableStream<Uint8Array> {
-  const stream = new WritableStream<Uint8Array>();
-  stream.getWriter();
-  return stream;
 }

@@ -242,3 +242,17 @@ export class DirectWriter implements ChunkWriter {
     return tracked;
   }
 }
+
+/** A readable that is locked already: a peer reads the transport directly. */
+export function lockedReadable(): ReadableStream<Uint8Array> {
+  const stream = new ReadableStream<Uint8Array>();
+  stream.getReader();
+  return stream;
+}
+
+/** A writable that is locked already: a peer writes the transport directly. */
+export function lockedWritable(): WritableStream<Uint8Array> {
+  const stream = new WritableStream<Uint8Array>();
+  stream.getWriter();
+  return stream;
+}

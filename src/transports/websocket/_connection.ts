@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { WebSocketDriver } from "./_driver.ts";
+export type { WebSocketDriver } from "./_driver.ts";
 import { ConnectionClosedError } from "../../peer/errors.ts";
 import type { Transport } from "../../peer/transport.ts";
 import { type SocketDriver, SocketDuplex } from "../_duplex.ts";
@@ -75,26 +77,6 @@ export interface WebSocketTransportOptions {
  * one small frame goes at once (holding its two messages back costs latency and saves nothing).
  */
 const BATCH_BYTES = 256;
-
-/** What a {@linkcode WebSocketConnection} drives: one WebSocket, whatever its API. */
-export interface WebSocketDriver {
-  /** Sends one binary message; throws if the socket cannot take it. */
-  send(data: Uint8Array): void;
-  /** Bytes accepted by `send` and not yet handed to the network. */
-  bufferedAmount(): number;
-  /** Starts the closing handshake (it may throw if the socket is already closed). */
-  close(code: number, reason: string): void;
-  /** Stops delivering messages for a while, where the socket supports it. */
-  pause?(): void;
-  /** Delivers messages again. */
-  resume?(): void;
-  /**
-   * Runs `sends` (several `send` calls) so that their messages leave together, in one write,
-   * where the socket can hold its writes back (Bun's `cork`; the `ws` package's driver batches
-   * every send of a task by itself).
-   */
-  batch?(sends: () => void): void;
-}
 
 /** Checked transport options. */
 export interface WebSocketTransportParams {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { WebSocketDriver } from "./_connection.ts";
+import type { WebSocketDriver } from "./_driver.ts";
 
 /** `WebSocket.OPEN`. */
 const OPEN = 1;
