@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { concat } from "../../protocol/_test_vectors.ts";
 import {
   FrameBatcher,
   frameHeaderLength,
@@ -118,16 +119,6 @@ function unframe(bytes: Uint8Array): Uint8Array[] {
     }
     out.push(bytes.slice(at, at + n));
     at += n;
-  }
-  return out;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
   }
   return out;
 }
