@@ -13,7 +13,7 @@
  *
  * Reading. A pull source (Deno: `driver.read`) is read when the reader wants bytes, starting
  * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; after a read of a few bytes
- * (a handshake, a heartbeat: what an idle connection gets) the next read is 512 B, so that an idle
+ * (a handshake, a heartbeat: what an idle connection gets) the next read is 64 B, so that an idle
  * connection's pending read holds little, and any larger read returns to the full size. A large
  * read is handed over as a view and the next read fills the rest of that buffer, a short one is
  * copied out so that small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
@@ -66,7 +66,7 @@ export const READ_HIGH_WATER_MARK = 64 * 1024;
 /** A pull source's first read size, and the smallest: what an idle connection's read holds. */
 const MIN_READ = 4 * 1024;
 /** The read size after a tiny read (an idle connection's, most likely). */
-const IDLE_READ = 512;
+const IDLE_READ = 64;
 /** Reads shorter than this are tiny: the next one is {@linkcode IDLE_READ}. */
 const TINY_READ = 64;
 /** The largest read size, reached by doubling while reads fill their buffer. */

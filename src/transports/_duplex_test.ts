@@ -182,12 +182,12 @@ describe("SocketDuplex", () => {
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
   });
 
-  test("a pull source: after a tiny read the next is 512 B, after a larger one full size again", async () => {
+  test("a pull source: after a tiny read the next is 64 B, after a larger one full size again", async () => {
     const { sizes, chunks } = await pullThrough([2, 10, 600, 30, 5000, null]);
-    // The handshake (2 B) and a heartbeat-sized read leave an idle connection reading into 512 B;
-    // a read that fills it (512 of 600) goes back to 4 KiB.
-    assert.deepEqual(sizes, [4096, 512, 512, 4096, 512, 4096]);
-    assert.deepEqual(chunks.map((c) => c.byteLength), [2, 10, 512, 30, 512]);
+    // The handshake (2 B) and a heartbeat-sized read leave an idle connection reading into 64 B;
+    // a read that fills it (64 of 600) goes back to 4 KiB.
+    assert.deepEqual(sizes, [4096, 64, 64, 4096, 64, 4096]);
+    assert.deepEqual(chunks.map((c) => c.byteLength), [2, 10, 64, 30, 64]);
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
   });
 });

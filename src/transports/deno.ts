@@ -210,28 +210,44 @@ export async function listen(options: ListenOptions): Promise<Listener> {
 
 /**
  * A connection as a pull source: reads go straight to `conn.read` (see the module docs for
- * their sizes), `end` half-closes, `destroy` closes (which fails a write in flight).
+ * their sizes), `end` half-closes, `destroy` closes (which fails a write in flight). A class, so
+ * that an idle connection keeps one small object rather than a closure per method.
  */
-function denoTransport(conn: DenoConn): Transport {
-  let destroyed = false;
-  return new SocketDuplex({
-    read: (into) => conn.read(into),
-    async write(chunk) {
-      try {
-        for (let offset = 0; offset < chunk.byteLength;) {
-          offset += await conn.write(chunk.subarray(offset));
-        }
-      } catch (error) {
-        // Closing the connection is what failed the write.
-        throw destroyed ? new ConnectionClosedError("The connection was closed") : error;
+class DenoDriver {
+  readonly #conn: DenoConn;
+  #destroyed = false;
+
+  constructor(conn: DenoConn) {
+    this.#conn = conn;
+  }
+
+  read(into: Uint8Array): Promise<number | null> {
+    return this.#conn.read(into);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    try {
+      for (let offset = 0; offset < chunk.byteLength;) {
+        offset += await this.#conn.write(chunk.subarray(offset));
       }
-    },
-    end: () => conn.closeWrite(),
-    destroy() {
-      destroyed = true;
-      closeQuietly(conn);
-    },
-  }, {
+    } catch (error) {
+      // Closing the connection is what failed the write.
+      throw this.#destroyed ? new ConnectionClosedError("The connection was closed") : error;
+    }
+  }
+
+  end(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    closeQuietly(this.#conn);
+  }
+}
+
+function denoTransport(conn: DenoConn): Transport {
+  return new SocketDuplex(new DenoDriver(conn), {
     remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port),
     localAddr: formatAddr(conn.localAddr.hostname, conn.localAddr.port),
   });

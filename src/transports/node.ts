@@ -213,56 +213,101 @@ export function listen(options: ListenOptions): Promise<Listener> {
   });
 }
 
+/** Where a socket's event listeners (shared functions, `this` is the socket) find its driver. */
+const DRIVER: unique symbol = Symbol("gotalk.node.driver");
+type DrivenSocket = Socket & { [DRIVER]: NodeDriver };
+
 /**
  * A socket as a push source: `'data'` chunks go to the readable (the socket is paused while
  * 64 KiB wait unread), a write that fills the socket's buffer waits for `'drain'`, `end` for
- * `'finish'`.
+ * `'finish'`. The driver is this object's methods and the listeners are shared functions, so an
+ * idle connection keeps no closures of its own.
  */
+class NodeDriver {
+  readonly duplex: SocketDuplex;
+  readonly #socket: Socket;
+  #drained: Pending | undefined;
+  #finished: Pending | undefined;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    this.duplex = new SocketDuplex(this, {
+      remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
+      localAddr: formatAddr(socket.localAddress, socket.localPort),
+    });
+  }
+
+  write(chunk: Uint8Array): void | Promise<void> {
+    if (this.#socket.write(chunk)) return;
+    this.#drained = pending();
+    return this.#drained.promise;
+  }
+
+  end(): Promise<void> {
+    this.#finished = pending();
+    this.#socket.end();
+    return this.#finished.promise;
+  }
+
+  destroy(): void {
+    const error = this.duplex.error ?? new ConnectionClosedError("The connection was closed");
+    this.#drained?.reject(error);
+    this.#finished?.reject(error);
+    this.#drained = this.#finished = undefined;
+    this.#socket.destroy();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  drain(): void {
+    const waiter = this.#drained;
+    this.#drained = undefined;
+    waiter?.resolve();
+  }
+
+  finishedWriting(): void {
+    const waiter = this.#finished;
+    this.#finished = undefined;
+    waiter?.resolve();
+  }
+}
+
+function onData(this: DrivenSocket, chunk: Uint8Array): void {
+  // Each 'data' Buffer is a fresh allocation; hand it on as a plain Uint8Array view.
+  this[DRIVER].duplex.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+}
+function onEnd(this: DrivenSocket): void {
+  this[DRIVER].duplex.pushEnd();
+}
+function onDrain(this: DrivenSocket): void {
+  this[DRIVER].drain();
+}
+function onFinish(this: DrivenSocket): void {
+  this[DRIVER].finishedWriting();
+}
+function onError(this: DrivenSocket, error: Error): void {
+  this[DRIVER].duplex.finish(error);
+}
+function onClose(this: DrivenSocket): void {
+  this[DRIVER].duplex.finish();
+}
+
 function nodeTransport(socket: Socket): Transport {
-  let drained: Pending | undefined;
-  let finished: Pending | undefined;
-  const duplex = new SocketDuplex({
-    write(chunk) {
-      if (socket.write(chunk)) return;
-      drained = pending();
-      return drained.promise;
-    },
-    end() {
-      finished = pending();
-      socket.end();
-      return finished.promise;
-    },
-    destroy() {
-      const error = duplex.error ?? new ConnectionClosedError("The connection was closed");
-      drained?.reject(error);
-      finished?.reject(error);
-      drained = finished = undefined;
-      socket.destroy();
-    },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-  }, {
-    remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
-    localAddr: formatAddr(socket.localAddress, socket.localPort),
-  });
-  // The socket is paused (above) before a 'data' listener exists, so nothing flows early.
+  const driver = new NodeDriver(socket);
+  (socket as DrivenSocket)[DRIVER] = driver;
+  // The socket is paused (by the duplex) before a 'data' listener exists, so nothing flows early.
   socket.setNoDelay(true);
-  socket.on("data", (chunk: Uint8Array) => {
-    // Each 'data' Buffer is a fresh allocation; hand it on as a plain Uint8Array view.
-    duplex.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  });
-  socket.on("end", () => duplex.pushEnd());
-  socket.on("drain", () => {
-    const waiter = drained;
-    drained = undefined;
-    waiter?.resolve();
-  });
-  socket.on("finish", () => {
-    const waiter = finished;
-    finished = undefined;
-    waiter?.resolve();
-  });
-  socket.on("error", (error) => duplex.finish(error));
-  socket.on("close", () => duplex.finish());
-  return duplex;
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  socket.on("drain", onDrain);
+  socket.on("finish", onFinish);
+  socket.on("error", onError);
+  socket.on("close", onClose);
+  return driver.duplex;
 }
