@@ -157,7 +157,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   // Made when first wanted: the streams, or the direct reader and writer (not both).
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
-  #direct: DirectIO | undefined;
+  #direct: { readonly reader: DirectReader; readonly writer: DirectWriter } | undefined;
   #readSide: ReadSide | undefined;
   #writeSide: { error(error: unknown): void } | undefined;
   /** A push source's chunks that came before there was a read side. */
@@ -238,8 +238,14 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   }
 
   /** (The direct reader's source.) It wants bytes. */
-  [PULL](): void | Promise<void> {
-    return this.#driver.read !== undefined ? this.#read() : this.#resume();
+  [PULL](): boolean {
+    if (this.#driver.read === undefined) {
+      this.#resume();
+      return false;
+    }
+    // The read tells the reader when it settled: no promise handed back, no callback kept.
+    this.#read(this.#direct!.reader);
+    return true;
   }
 
   /** (The direct reader's source.) It was cancelled. */
@@ -448,44 +454,56 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     this.#driver.resume!();
   }
 
-  async #read(): Promise<void> {
-    let buffer = this.#buffer;
-    if (this.#idle) {
-      if (buffer === undefined || buffer.length > IDLE_READ) buffer = new Uint8Array(IDLE_READ);
-    } else if (buffer === undefined || buffer.length < this.#readSize >> 1) {
-      buffer = new Uint8Array(this.#readSize);
-    }
-    this.#buffer = undefined;
-    let n: number | null;
+  /**
+   * One read of a pull source into the readable. `reader`: the direct reader that asked, told
+   * when the read settled (a failure that is not the socket's then tears the duplex down; the
+   * stream's `pull` gets it as a rejection instead).
+   */
+  async #read(reader?: DirectReader): Promise<void> {
     try {
-      n = await this.#driver.read!(buffer);
+      let buffer = this.#buffer;
+      if (this.#idle) {
+        if (buffer === undefined || buffer.length > IDLE_READ) buffer = new Uint8Array(IDLE_READ);
+      } else if (buffer === undefined || buffer.length < this.#readSize >> 1) {
+        buffer = new Uint8Array(this.#readSize);
+      }
+      this.#buffer = undefined;
+      let n: number | null;
+      try {
+        n = await this.#driver.read!(buffer);
+      } catch (error) {
+        // After a teardown the read fails because the socket is gone: nothing to report.
+        if (!this.#readDone) this.finish(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (this.#readDone) return;
+      if (n === null) {
+        this.pushEnd();
+        return;
+      }
+      // Read more at once while reads fill their buffer; less once they stay small.
+      const idleRead = this.#idle;
+      this.#idle = n < TINY_READ;
+      if (!idleRead) {
+        // (A read into the small buffer says nothing of the full size.)
+        if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
+        else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
+      }
+      if (n < COPY_BELOW) {
+        // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
+        this.#readSide!.enqueue(buffer.slice(0, n));
+        this.#buffer = buffer;
+      } else {
+        // Handed over as a view; the next read fills the rest of the buffer, which is never
+        // written twice, so chunks already handed over stay intact.
+        this.#readSide!.enqueue(buffer.subarray(0, n));
+        if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
+      }
     } catch (error) {
-      // After a teardown the read fails because the socket is gone: nothing to report.
-      if (!this.#readDone) this.finish(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    if (this.#readDone) return;
-    if (n === null) {
-      this.pushEnd();
-      return;
-    }
-    // Read more at once while reads fill their buffer; less once they stay small.
-    const idleRead = this.#idle;
-    this.#idle = n < TINY_READ;
-    if (!idleRead) {
-      // (A read into the small buffer says nothing of the full size.)
-      if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
-      else if (n < this.#readSize >> 3) this.#readSize = Math.max(this.#readSize >> 1, MIN_READ);
-    }
-    if (n < COPY_BELOW) {
-      // A small chunk must not pin a large buffer: copy it out and read into the buffer again.
-      this.#readSide!.enqueue(buffer.slice(0, n));
-      this.#buffer = buffer;
-    } else {
-      // Handed over as a view; the next read fills the rest of the buffer, which is never
-      // written twice, so chunks already handed over stay intact.
-      this.#readSide!.enqueue(buffer.subarray(0, n));
-      if (buffer.length - n >= MIN_READ) this.#buffer = buffer.subarray(n);
+      if (reader === undefined) throw error;
+      this.finish(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      reader?.pulled();
     }
   }
 }

@@ -35,8 +35,11 @@ export const ABORT: unique symbol = Symbol("abort");
 
 /** How a {@linkcode DirectReader} asks its source for more, and tells it it was cancelled. */
 export interface ReadSource {
-  /** Wants more: a pull source reads (the promise settles after it enqueued), a push resumes. */
-  [PULL](): void | Promise<void>;
+  /**
+   * Wants more: a push source resumes (`false`: done at once), a pull source starts a read and
+   * returns `true`, and calls the reader's `pulled()` once the read settled (after it enqueued).
+   */
+  [PULL](): boolean;
   /** The reader was cancelled. */
   [CANCEL](): void;
 }
@@ -56,10 +59,6 @@ export class DirectReader implements ReadSide, ChunkReader {
   #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   #pulling = false;
-  readonly #pulled = (): void => {
-    this.#pulling = false;
-    this.#pullIfWanted();
-  };
 
   /** `countBytes`: the mark counts bytes (a push source), else chunks (a pull source). */
   constructor(source: ReadSource, highWater: number, countBytes: boolean) {
@@ -70,6 +69,12 @@ export class DirectReader implements ReadSide, ChunkReader {
 
   /** Starts asking the source for bytes. */
   start(): void {
+    this.#pullIfWanted();
+  }
+
+  /** (The source.) The read that `[PULL]` started has settled: pull again if still wanted. */
+  pulled(): void {
+    this.#pulling = false;
     this.#pullIfWanted();
   }
 
@@ -154,9 +159,7 @@ export class DirectReader implements ReadSide, ChunkReader {
   #pullIfWanted(): void {
     if (this.#pulling || this.#state !== 0 || this.#queued >= this.#highWater) return;
     this.#pulling = true;
-    const pulled = this.#source[PULL]();
-    if (pulled === undefined) this.#pulling = false;
-    else pulled.then(this.#pulled, this.#pulled);
+    if (!this.#source[PULL]()) this.#pulling = false;
   }
 }
 
