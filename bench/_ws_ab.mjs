@@ -8,7 +8,7 @@
  * Usage: `node bench/_ws_ab.mjs [--servers go,deno,node,...] [--rows 16b-x1,...] [--rounds 3]
  * [--warmup 300ms] [--duration 1500ms] [--base DIR]`; needs `.build/bench/go-load` and
  * `go-peer`, and `.build/node` for `node`. Servers: `go`, `deno`, `node`, `bun` (this checkout),
- * `base-deno`, `base-node` (the same from `--base DIR`, another checkout with its own Node
+ * `base-deno`, `base-node`, `base-bun` (the same from `--base DIR`, another checkout with its own Node
  * build), `bare-node`, `bare-deno`, `bare-bun`, `bare-deno-native` (bench/_bare_ws_echo.mjs;
  * `-cork` or `-frames` appended: with that flag).
  *
@@ -37,6 +37,7 @@ const SERVERS = {
   bun: [bin("bun"), join(root, "conformance", "peer.ts"), ...peerArgs],
   "base-deno": [...deno, join(base, "conformance", "peer.ts"), ...peerArgs],
   "base-node": ["node", join(base, ".build", "node", "conformance", "peer.js"), ...peerArgs],
+  "base-bun": [bin("bun"), join(base, "conformance", "peer.ts"), ...peerArgs],
   "bare-node": ["node", bare],
   "bare-deno": [...deno, bare],
   "bare-bun": [bin("bun"), bare],
