@@ -11,10 +11,10 @@
  * Nothing is read before either asks: a push source's chunks that come earlier (one that cannot
  * pause) are kept for whichever comes.
  *
- * Reading. A pull source (Deno: `driver.read`) is read when the reader wants bytes, starting
- * at 4 KiB and doubling up to 256 KiB while reads fill their buffer; after a read of a few bytes
- * (a handshake, a heartbeat: what an idle connection gets) the next read is 64 B, so that an idle
- * connection's pending read holds little, and any larger read returns to the full size. A large
+ * Reading. A pull source (Deno: `driver.read`) is read when the reader wants bytes. The first
+ * read is 64 B (a handshake's size), and so is every read after one of a few bytes (a heartbeat:
+ * what an idle connection gets), so that an idle connection's pending read holds little; a read
+ * that fills it goes on at 4 KiB, doubling up to 256 KiB while reads fill their buffer. A large
  * read is handed over as a view and the next read fills the rest of that buffer, a short one is
  * copied out so that small chunks do not pin a large buffer. A push source (Node, Bun, WebSockets) hands its chunks
  * to {@linkcode SocketDuplex.push}; it starts paused, is resumed when the reader wants bytes
@@ -63,9 +63,9 @@ import {
 /** Bytes a push source's readable queues before the source is paused. */
 export const READ_HIGH_WATER_MARK = 64 * 1024;
 
-/** A pull source's first read size, and the smallest: what an idle connection's read holds. */
+/** A pull source's smallest full read size (after a read that filled the idle one). */
 const MIN_READ = 4 * 1024;
-/** The read size after a tiny read (an idle connection's, most likely). */
+/** The first read's size, and the next one's after a tiny read (an idle connection's, most likely). */
 const IDLE_READ = 64;
 /** Reads shorter than this are tiny: the next one is {@linkcode IDLE_READ}. */
 const TINY_READ = 64;
@@ -180,8 +180,8 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
   #buffer: Uint8Array | undefined;
   #readSize = MIN_READ;
-  /** The last read was tiny: the next one is {@linkcode IDLE_READ}. */
-  #idle = false;
+  /** The last read was tiny, or there was none yet: the next one is {@linkcode IDLE_READ}. */
+  #idle = true;
 
   constructor(driver: SocketDriver, options: DuplexOptions = {}) {
     this.#driver = driver;

@@ -173,20 +173,21 @@ describe("SocketDuplex", () => {
   }
 
   test("a pull source: reads double while full, small reads are copied, large ones views", async () => {
-    const { sizes, chunks } = await pullThrough([4096, 8192, 100, 16384, null]);
-    assert.deepEqual(chunks.map((c) => c.byteLength), [4096, 8192, 100, 16384]);
-    // Full reads grow the next read; the 100-byte read is copied and its buffer read into again.
-    assert.deepEqual(sizes, [4096, 8192, 16384, 16384, 16384]);
-    assert.notEqual(chunks[2].buffer, chunks[3].buffer);
-    assert.equal(chunks[2].byteLength, chunks[2].buffer.byteLength);
+    const { sizes, chunks } = await pullThrough([64, 4096, 8192, 100, 16384, null]);
+    assert.deepEqual(chunks.map((c) => c.byteLength), [64, 4096, 8192, 100, 16384]);
+    // The first read is 64 B; once one fills its buffer the next is 4 KiB, and full reads grow
+    // the next read; the 100-byte read is copied and its buffer read into again.
+    assert.deepEqual(sizes, [64, 4096, 8192, 16384, 16384, 16384]);
+    assert.notEqual(chunks[3].buffer, chunks[4].buffer);
+    assert.equal(chunks[3].byteLength, chunks[3].buffer.byteLength);
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
   });
 
   test("a pull source: after a tiny read the next is 64 B, after a larger one full size again", async () => {
     const { sizes, chunks } = await pullThrough([2, 10, 600, 30, 5000, null]);
     // The handshake (2 B) and a heartbeat-sized read leave an idle connection reading into 64 B;
-    // a read that fills it (64 of 600) goes back to 4 KiB.
-    assert.deepEqual(sizes, [4096, 64, 64, 4096, 64, 4096]);
+    // a read that fills it (64 of 600) goes on at 4 KiB.
+    assert.deepEqual(sizes, [64, 64, 64, 4096, 64, 4096]);
     assert.deepEqual(chunks.map((c) => c.byteLength), [2, 10, 64, 30, 64]);
     assert.ok(chunks.every((c, i) => c.every((b) => b === i + 1)), "no chunk was overwritten");
   });

@@ -4,8 +4,9 @@
  *
  * Unlike the streams of a bare `Deno.Conn`, whose `writable.close()` and end-of-stream on
  * `readable` close the whole connection, these transports half-close: closing `writable` sends
- * FIN (TLS: close_notify) and the other direction stays open until it ends too. Reads start at
- * 4 KiB and double, up to 256 KiB, while they fill their buffer; a large read is handed over as a
+ * FIN (TLS: close_notify) and the other direction stays open until it ends too. An idle
+ * connection reads into 64 B; once a read fills it, reads are 4 KiB and double, up to 256 KiB,
+ * while they fill their buffer; a large read is handed over as a
  * view and the next read fills the rest of that buffer, while a short read is copied out so that
  * small chunks do not pin a large buffer.
  *
