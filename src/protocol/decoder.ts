@@ -10,6 +10,7 @@ import {
 import { ProtocolError } from "./errors.ts";
 import type { Message } from "./message.ts";
 import { headerLength } from "./_frame.ts";
+import { payloadMessage } from "./_payload_message.ts";
 import { checkUint, HEX_VALUE } from "./_util.ts";
 
 /**
@@ -85,9 +86,9 @@ function describeByte(byte: number): string {
  * version) and the absolute byte offset of the problem; after one, the decoder throws it again
  * on every call.
  *
- * Payload ownership: a payload that lies entirely inside one pushed chunk is emitted as a
- * `subarray` view of that chunk (no copy); a payload spanning chunks is copied once into a
- * buffer of exactly its size. Transports must therefore hand over chunks they will not reuse,
+ * Payload ownership: a payload that lies entirely inside one pushed chunk (its header may have
+ * come in an earlier one) is emitted as a `subarray` view of that chunk (no copy); a payload
+ * spanning chunks is copied once into a buffer of exactly its size. Transports must therefore hand over chunks they will not reuse,
  * and consumers that keep a payload past the next chunk of a reused buffer must copy it.
  *
  * @example Decoding a stream in two pieces
@@ -123,6 +124,7 @@ export class MessageDecoder {
   #id = 0;
   #name = "";
   #wait = 0;
+  /** The size of the payload in progress; its buffer is made once a chunk holds only part of it. */
   #size = 0;
   #payload: Uint8Array | null = null;
   #payloadPos = 0;
@@ -382,32 +384,7 @@ export class MessageDecoder {
   }
 
   #emitPayload(payload: Uint8Array, emit: (message: Message) => void): void {
-    const id = this.#id;
-    switch (this.#type) {
-      case 0x72:
-        emit({ type: "r", id, name: this.#name, payload });
-        break;
-      case 0x73:
-        emit({ type: "s", id, name: this.#name, payload });
-        break;
-      case 0x6e:
-        emit({ type: "n", name: this.#name, payload });
-        break;
-      case 0x65:
-        emit({ type: "e", id, wait: this.#wait, payload });
-        break;
-      case 0x70:
-        emit({ type: "p", id, payload });
-        break;
-      case 0x52:
-        emit({ type: "R", id, payload });
-        break;
-      case 0x53:
-        emit({ type: "S", id, payload });
-        break;
-      default:
-        emit({ type: "E", id, payload });
-    }
+    emit(payloadMessage(this.#type, this.#id, this.#name, this.#wait, payload));
   }
 
   /** Starts the payload of the header just parsed, at `chunk[p]`; returns the new position. */
@@ -423,12 +400,19 @@ export class MessageDecoder {
       this.#emitPayload(chunk.subarray(p, p + size), emit);
       return p + size;
     }
-    const payload = new Uint8Array(size);
-    payload.set(chunk.subarray(p, n));
-    this.#payload = payload;
-    this.#payloadPos = n - p;
     this.#state = PAYLOAD;
+    this.#size = size;
+    this.#payloadPos = 0;
+    // None of it here (a header sent as a message of its own): the next chunk may hold it all.
+    if (p < n) this.#payloadPos = this.#bufferPayload(chunk, p, n);
     return n;
+  }
+
+  /** Copies `chunk[p..n)` into a new buffer for the payload in progress; returns the count. */
+  #bufferPayload(chunk: Uint8Array, p: number, n: number): number {
+    const payload = this.#payload = new Uint8Array(this.#size);
+    payload.set(chunk.subarray(p, n));
+    return n - p;
   }
 
   #push(chunk: Uint8Array, emit: (message: Message) => void): void {
@@ -462,7 +446,16 @@ export class MessageDecoder {
     }
     while (p < n) {
       if (this.#state === PAYLOAD) {
-        const payload = this.#payload!;
+        const payload = this.#payload;
+        if (payload === null) {
+          const size = this.#size;
+          if (n - p >= size) {
+            this.#state = HEADER;
+            this.#emitPayload(chunk.subarray(p, p + size), emit);
+            p += size;
+          } else p += this.#payloadPos = this.#bufferPayload(chunk, p, n);
+          continue;
+        }
         const take = Math.min(payload.length - this.#payloadPos, n - p);
         payload.set(chunk.subarray(p, p + take), this.#payloadPos);
         this.#payloadPos += take;

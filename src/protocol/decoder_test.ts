@@ -162,6 +162,33 @@ describe("MessageDecoder", () => {
     assert.equal(new TextDecoder().decode(m.payload), "hello");
   });
 
+  test("a payload whose header came in the chunk before is a view of its own chunk", () => {
+    // A message transport (WebSocket, as gotalk.js sends) delivers header and payload apart.
+    const d = new MessageDecoder();
+    const out: Message[] = [];
+    d.push(enc.encode("R000100000005"), (m) => out.push(m));
+    assert.equal(out.length, 0);
+    assert.ok(d.partial);
+    const payload = enc.encode("helloR000200000002hi");
+    d.push(payload, (m) => out.push(m));
+    assert.equal(out.length, 2);
+    const [first, second] = out;
+    assert.ok(first.type === "R" && second.type === "R");
+    assert.equal(first.payload.buffer, payload.buffer, "no copy");
+    assert.equal(new TextDecoder().decode(first.payload), "hello");
+    assert.equal(new TextDecoder().decode(second.payload), "hi");
+    // Only part of it in the next chunk: copied once, as any payload spanning chunks.
+    d.push(enc.encode("R000300000004"), (m) => out.push(m));
+    d.push(enc.encode("ab"), (m) => out.push(m));
+    d.push(enc.encode("cd"), (m) => out.push(m));
+    const third = out[2];
+    assert.equal(out.length, 3);
+    assert.ok(third.type === "R");
+    assert.equal(third.payload.buffer.byteLength, 4);
+    assert.equal(new TextDecoder().decode(third.payload), "abcd");
+    assert.equal(d.partial, false);
+  });
+
   test("a declared ffffffff payload is refused before anything is allocated", () => {
     // Count allocations of large typed arrays while decoding.
     const Original = globalThis.Uint8Array;
