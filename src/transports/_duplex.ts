@@ -59,6 +59,9 @@ import {
   WRITE,
   type WriteSink,
 } from "./_duplex_direct.ts";
+import type { DuplexOptions, SocketDriver } from "./_socket_driver.ts";
+
+export { type DuplexOptions, type Pending, pending, type SocketDriver } from "./_socket_driver.ts";
 
 /** Bytes a push source's readable queues before the source is paused. */
 export const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -73,80 +76,6 @@ const TINY_READ = 64;
 const MAX_READ = 256 * 1024;
 /** Reads shorter than this are copied out of the read buffer, which is then reused. */
 const COPY_BELOW = 4 * 1024;
-
-/**
- * One socket, as a runtime exposes it. A driver is either a pull source (it has `read`) or a
- * push source (it calls {@linkcode SocketDuplex.push}, {@linkcode SocketDuplex.pushEnd} and
- * {@linkcode SocketDuplex.finish} from the socket's events).
- */
-export interface SocketDriver {
-  /**
-   * Writes one chunk; a promise settles once the runtime took all of it (the hot path: return
-   * nothing when it took it at once). A write that throws or rejects fails the writable with
-   * that error; once `destroy` was called, a pending write must settle, and reject (if at all)
-   * with the transport's {@linkcode SocketDuplex.error}, or a `ConnectionClosedError` if none.
-   */
-  write(chunk: Uint8Array): void | Promise<void>;
-  /** Ends the outgoing direction after what was written (FIN, close_notify, a WebSocket close). */
-  end(): void | Promise<void>;
-  /**
-   * Releases the socket at once and settles a pending `write` (as said there) or `end`.
-   * Idempotent, never throws.
-   */
-  destroy(): void;
-  /** Push sources: stops delivering chunks for a while. */
-  pause?(): void;
-  /** Push sources: delivers chunks again. */
-  resume?(): void;
-  /** Pull sources: reads into `into`; the byte count, or `null` at the end of the stream. */
-  read?(into: Uint8Array): Promise<number | null>;
-}
-
-/** Options of a {@linkcode SocketDuplex}. */
-export interface DuplexOptions {
-  /** The remote end, for {@linkcode Transport.remoteAddr}. */
-  remoteAddr?: string;
-  /** The local end, for {@linkcode Transport.localAddr}. */
-  localAddr?: string;
-  /**
-   * The upgrade request of a WebSocket, for {@linkcode Transport.request}; or a function that
-   * makes it when first asked for (a `Request` costs a Node connection about 2.5 KB of heap).
-   */
-  request?: Request | (() => Request);
-  /** Push sources: the most bytes that may wait unread; past it `onOverflow` is called. */
-  maxQueuedBytes?: number;
-  /** Called (once per chunk past the bound) when more than `maxQueuedBytes` wait unread. */
-  onOverflow?: () => void;
-  /**
-   * Push sources: keep the source reading, and drop what it delivers, once the `readable` is
-   * cancelled, instead of pausing it. A WebSocket needs this to see the closing handshake.
-   */
-  readAfterCancel?: boolean;
-  /**
-   * Push sources: read from the start, before a reader asks (a TLS handshake, a WebSocket's
-   * closing handshake need their socket read); what comes waits for the reader, and the source
-   * pauses once 64 KiB wait.
-   */
-  readEarly?: boolean;
-}
-
-/** A promise with its settle functions, for a driver's one pending write or end. */
-export interface Pending {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** A new {@linkcode Pending}. */
-export function pending(): Pending {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
 export class SocketDuplex implements Transport, DirectTransport, ReadSource, WriteSink {
@@ -229,7 +158,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     const pull = this.#driver.read !== undefined;
     // The reader's source and the writer's sink are this duplex (its symbol-keyed methods).
     const reader = new DirectReader(this, pull ? 1 : READ_HIGH_WATER_MARK, !pull);
-    const writer = new DirectWriter(this);
+    const writer = new DirectWriter(this, this.#driver.zeroCopyBytes);
     this.#direct = { reader, writer };
     this.#attachRead(reader);
     this.#attachWrite(writer);
