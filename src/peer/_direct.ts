@@ -23,6 +23,12 @@ export interface ChunkWriter {
   close(): Promise<void>;
   /** Tears the output down at once. */
   abort(reason?: unknown): Promise<void>;
+  /**
+   * A hint of a direct writer: payloads of at least this many bytes are best handed over as
+   * chunks of their own, not copied into a batch (a transport that sends each header and
+   * payload as a message of its own splits the batch again anyway).
+   */
+  readonly zeroCopyBytes?: number;
 }
 
 /** A transport's own reader and writer, for the one peer that runs on it. */

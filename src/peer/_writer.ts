@@ -20,7 +20,7 @@ export { registerFrameSink } from "./_frame_seam.ts";
 /**
  * Payloads at least this large are written as their own chunk, never copied (their header goes
  * out with the frames before them). Smaller ones are copied into the batch, because one write
- * costs more than copying that much.
+ * costs more than copying that much. A writer may say otherwise (`ChunkWriter.zeroCopyBytes`).
  */
 const ZERO_COPY_BYTES = 256 * 1024;
 /** The largest batch buffer: a flush of more than this is written in several chunks. */
@@ -31,11 +31,14 @@ const EMPTY = new Uint8Array(0);
 /** A queued frame: a message to encode, or a frame encoded already (a topic's notification). */
 type Queued = Message | Uint8Array;
 
-/** The payload of `msg` (encoded in `n` bytes) if it is written without copying, or else empty. */
-function zeroCopyPayload(msg: Queued, n: number): Uint8Array {
-  if (msg instanceof Uint8Array) return n >= ZERO_COPY_BYTES ? msg : EMPTY;
-  if (n < ZERO_COPY_BYTES || !("payload" in msg)) return EMPTY;
-  return msg.payload.length >= ZERO_COPY_BYTES ? msg.payload : EMPTY;
+/**
+ * The payload of `msg` (encoded in `n` bytes) if it is written without copying (it has `min`
+ * bytes or more), or else empty.
+ */
+function zeroCopyPayload(msg: Queued, n: number, min: number): Uint8Array {
+  if (msg instanceof Uint8Array) return n >= min ? msg : EMPTY;
+  if (n < min || !("payload" in msg)) return EMPTY;
+  return msg.payload.length >= min ? msg.payload : EMPTY;
 }
 
 /** Whether a frame answers one of the remote's requests (a result of ours). */
@@ -54,6 +57,8 @@ export interface WriteStall {
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
 export class FrameWriter {
   readonly #writer: ChunkWriter;
+  /** Payloads of this many bytes or more are written without copying. */
+  readonly #zeroCopy: number;
   readonly #highWater: number;
   /** Messages waiting for the microtask flush, and their encoded lengths. */
   #queue: Queued[] = [];
@@ -87,6 +92,7 @@ export class FrameWriter {
     stall?: WriteStall,
   ) {
     this.#writer = writer;
+    this.#zeroCopy = writer.zeroCopyBytes ?? ZERO_COPY_BYTES;
     this.#highWater = highWaterBytes;
     this.#onError = onError;
     this.#stall = stall !== undefined && stall.ms > 0 ? stall : undefined;
@@ -130,7 +136,8 @@ export class FrameWriter {
     this.#lengths.push(n);
     this.#queuedBytes += n;
     if (!(msg instanceof Uint8Array) && isReply(msg.type)) this.#replyQueued += n;
-    this.#copyBytes += n >= ZERO_COPY_BYTES ? n - zeroCopyPayload(msg, n).length : n;
+    const min = this.#zeroCopy;
+    this.#copyBytes += n >= min ? n - zeroCopyPayload(msg, n, min).length : n;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flush);
@@ -153,7 +160,8 @@ export class FrameWriter {
   /**
    * Writes everything queued now: the frames are encoded back to back into one buffer (of at
    * most {@linkcode BATCH_BYTES}) and handed over as one chunk; only payloads of
-   * {@linkcode ZERO_COPY_BYTES} or more are handed over as chunks of their own.
+   * {@linkcode ZERO_COPY_BYTES} (or the writer's `zeroCopyBytes`) or more are handed over as
+   * chunks of their own.
    */
   readonly #flush = (): void => {
     this.#scheduled = false;
@@ -175,7 +183,7 @@ export class FrameWriter {
     for (let i = 0; i < count; i++) {
       const msg = queue[i];
       const n = lengths[i];
-      const payload = zeroCopyPayload(msg, n);
+      const payload = zeroCopyPayload(msg, n, this.#zeroCopy);
       const copied = n - payload.length;
       const reply = !(msg instanceof Uint8Array) && isReply(msg.type);
       if (pos + copied > buf.length) {

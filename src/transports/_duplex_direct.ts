@@ -177,6 +177,7 @@ export interface WriteSink {
 
 /** The direct writer: one chunk at the socket at a time, the others chained behind it. */
 export class DirectWriter implements ChunkWriter {
+  readonly zeroCopyBytes: number | undefined;
   readonly #sink: WriteSink;
   /** The last write still in flight, and how many are. */
   #tail: Promise<void> | undefined;
@@ -194,8 +195,10 @@ export class DirectWriter implements ChunkWriter {
     }
   };
 
-  constructor(sink: WriteSink) {
+  /** `zeroCopyBytes`: the transport's hint (see `ChunkWriter.zeroCopyBytes`). */
+  constructor(sink: WriteSink, zeroCopyBytes?: number) {
     this.#sink = sink;
+    this.zeroCopyBytes = zeroCopyBytes;
   }
 
   /** Fails the writer: later writes, and those waiting, reject with `error`. */

@@ -78,6 +78,14 @@ export interface WebSocketTransportOptions {
  */
 const BATCH_BYTES = 256;
 
+/**
+ * Where the socket cannot batch sends (the `ws` package, which frames large messages as they
+ * are; a browser's WebSocket), payloads of this size or more reach the transport as chunks of
+ * their own: the chunk is split into header and payload messages again anyway, so copying them
+ * into the peer's batch first would be a copy for nothing.
+ */
+const UNBATCHED_ZERO_COPY_BYTES = 16 * 1024;
+
 /** Checked transport options. */
 export interface WebSocketTransportParams {
   writeHighWaterMark: number;
@@ -185,6 +193,16 @@ export class WebSocketConnection implements SocketDriver {
       // Control frames (a close, a ping) are only seen while the socket is read.
       readEarly: true,
     });
+  }
+
+  /**
+   * (The duplex.) Payloads written without copying them into a batch: see above; not with
+   * `coalesceWrites`, which sends each written chunk as one message.
+   */
+  get zeroCopyBytes(): number | undefined {
+    return this.#ws.batch === undefined && !this.#params.coalesceWrites
+      ? UNBATCHED_ZERO_COPY_BYTES
+      : undefined;
   }
 
   /** A message arrived. */
