@@ -51,6 +51,24 @@ test("frames queued together come out as their exact encoding, in order", async 
   assert.ok(chunks.length < messages.length, `${chunks.length} chunks for ${messages.length}`);
 });
 
+test("a writer's zeroCopyBytes hint: payloads of that size or more are not copied", async () => {
+  // A message transport (a WebSocket without send batching) says 16 KiB; here 1 KiB.
+  const { writable, chunks } = collector();
+  const direct = Object.assign(writable.getWriter(), { zeroCopyBytes: 1024 });
+  const writer = new FrameWriter(direct, 64 << 20, (e) => assert.fail(String(e)));
+  const small: Message = { type: "R", id: 0x61616161, payload: payload(1023, 1) };
+  const large: Message = { type: "R", id: 0x61616162, payload: payload(1024, 2) };
+  writer.send(small);
+  writer.send(large);
+  writer.send(small);
+  await writer.close();
+  assert.deepEqual(concat(chunks), concat([small, large, small].map(encodeMessage)));
+  // The batch ends with the large payload's header; the payload follows as it is.
+  assert.equal(chunks.length, 3);
+  assert.equal(chunks[1], large.payload);
+  assert.ok(!chunks.includes(small.payload), "a payload under the hint was copied");
+});
+
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
   const writer = new FrameWriter(writable.getWriter(), 1 << 20, (e) => assert.fail(String(e)));
