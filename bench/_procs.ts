@@ -317,6 +317,8 @@ export interface Env {
   deno: string;
   bun: string;
   node: string;
+  /** The `ws` package the Deno and Node WebSocket servers run on, and whether `bufferutil` is in. */
+  ws: string;
 }
 
 function version(cmd: string[]): string {
@@ -336,5 +338,22 @@ export function environment(): Env {
     deno: version([bin("deno"), "--version"]),
     bun: version([bin("bun"), "--version"]),
     node: version(["node", "--version"]),
+    ws: wsVersion(),
   };
+}
+
+/** `ws X` and `bufferutil Y` (its native unmasking) or `no bufferutil`, from node_modules. */
+function wsVersion(): string {
+  const of = (name: string) => {
+    try {
+      const file = join(root, "node_modules", name, "package.json");
+      return JSON.parse(readFileSync(file, "utf8")).version as string;
+    } catch {
+      return undefined;
+    }
+  };
+  const bufferutil = of("bufferutil");
+  return `ws ${of("ws") ?? "missing"}, ${
+    bufferutil ? `bufferutil ${bufferutil}` : "no bufferutil"
+  }`;
 }

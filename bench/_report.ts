@@ -132,7 +132,7 @@ export function memoryTable(rows: MemoryRow[]): string[] {
 
 /** The environment line that heads the console output and the report. */
 export function envLine(env: Env): string {
-  return `${env.cpus} x ${env.cpu}; ${env.go}; ${env.deno}; bun ${env.bun}; node ${env.node}`;
+  return `${env.cpus} x ${env.cpu}; ${env.go}; ${env.deno}; bun ${env.bun}; node ${env.node}; ${env.ws}`;
 }
 
 /** A part measured elsewhere (workers, fan-out, per-connection memory): its rows and table. */

@@ -111,11 +111,17 @@ writeFileSync(
       // Only the websocket-node entry point uses it (Node 20 has no WebSocket server or client).
       dependencies: { ws: "^8.18.0" },
       // Only the nats entry point (types: it takes the caller's NatsConnection) and the otel entry
-      // point (applications bring their own OpenTelemetry setup) use these.
-      peerDependencies: { "@nats-io/nats-core": "^3.4.0", "@opentelemetry/api": "^1.9.0" },
+      // point (applications bring their own OpenTelemetry setup) use the first two; `ws` uses
+      // `bufferutil` when it is installed, to unmask what WebSocket clients send natively.
+      peerDependencies: {
+        "@nats-io/nats-core": "^3.4.0",
+        "@opentelemetry/api": "^1.9.0",
+        bufferutil: "^4.0.0",
+      },
       peerDependenciesMeta: {
         "@nats-io/nats-core": { optional: true },
         "@opentelemetry/api": { optional: true },
+        bufferutil: { optional: true },
       },
       sideEffects: false,
     },

@@ -222,6 +222,8 @@ describe(`README examples on ${title}, as installed`, () => {
       // The otel entry point's one import: an optional peer dependency, the app's own copy.
       assert.equal(pkg.peerDependencies["@opentelemetry/api"], "^1.9.0");
       assert.equal(pkg.peerDependenciesMeta["@opentelemetry/api"].optional, true);
+      // ws's native unmasking: optional too (nothing is installed for it unless the app adds it).
+      assert.equal(pkg.peerDependenciesMeta.bufferutil.optional, true);
       assert.ok(packageFiles.includes("esm/src/otel/mod.js"));
       assert.ok(packageFiles.includes("esm/src/server/browser_bundle.js"));
       const stray = packageFiles.filter((f) =>
