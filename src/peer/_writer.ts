@@ -43,12 +43,12 @@ function isReply(type: Message["type"]): boolean {
   return type === "R" || type === "S" || type === "E" || type === "e";
 }
 
-/** What the writer tells when the transport takes nothing for a while. */
-export interface WriteStall {
-  /** How long writes may make no progress, in ms; 0: forever. */
-  readonly ms: number;
-  /** Writes made no progress for `ms` while bytes waited. */
-  readonly stalled: () => void;
+/** Who the writer tells when writing fails, or the transport takes nothing for a while. */
+export interface WriterOwner {
+  /** A write failed (the writer drops everything from now on). */
+  writeFailed(error: unknown): void;
+  /** Writes made no progress for the stall timeout while bytes waited. */
+  writeStalled(): void;
 }
 
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
@@ -70,7 +70,8 @@ export class FrameWriter {
   /** The reply bytes of #queuedBytes and of #inFlight. */
   #replyQueued = 0;
   #replyInFlight = 0;
-  readonly #stall: WriteStall | undefined;
+  /** How long writes may make no progress, in ms; 0: forever. */
+  readonly #stallMs: number;
   /** When a write last completed (or the first one went out after none were waiting). */
   #progressAt = 0;
   #scheduled = false;
@@ -78,18 +79,14 @@ export class FrameWriter {
   #drainWaiters: Array<() => void> | undefined;
   #error: unknown = undefined;
   #failed = false;
-  #onError: (error: unknown) => void;
+  readonly #owner: WriterOwner;
 
-  constructor(
-    writer: ChunkWriter,
-    highWaterBytes: number,
-    onError: (error: unknown) => void,
-    stall?: WriteStall,
-  ) {
+  /** @param stallMs How long writes may make no progress, in ms; 0 (the default): forever. */
+  constructor(writer: ChunkWriter, highWaterBytes: number, owner: WriterOwner, stallMs = 0) {
     this.#writer = writer;
     this.#highWater = highWaterBytes;
-    this.#onError = onError;
-    this.#stall = stall !== undefined && stall.ms > 0 ? stall : undefined;
+    this.#owner = owner;
+    this.#stallMs = stallMs > 0 ? stallMs : 0;
   }
 
   /** Bytes of replies (results, errors, retries) queued or handed over and not yet written. */
@@ -214,9 +211,9 @@ export class FrameWriter {
       return;
     }
     const n = chunk.length;
-    if (this.#inFlight === 0 && this.#stall !== undefined) {
+    if (this.#inFlight === 0 && this.#stallMs > 0) {
       this.#progressAt = Date.now();
-      StallWatch.add(this.#stall.ms, this);
+      StallWatch.add(this.#stallMs, this);
     }
     this.#inFlight += n;
     this.#replyInFlight += replies;
@@ -228,8 +225,8 @@ export class FrameWriter {
     if (this.#failed) return; // dropped or closing: the counts were zeroed then
     this.#inFlight -= n;
     this.#replyInFlight -= replies;
-    if (this.#stall !== undefined) {
-      if (this.#inFlight === 0) StallWatch.remove(this.#stall.ms, this);
+    if (this.#stallMs > 0) {
+      if (this.#inFlight === 0) StallWatch.remove(this.#stallMs, this);
       else this.#progressAt = Date.now();
     }
     if (this.#drainWaiters !== undefined && this.writable) this.#wake();
@@ -244,11 +241,11 @@ export class FrameWriter {
 
   /** (The stall watch.) A stall if bytes wait and nothing was written for the timeout. */
   checkStall(now: number): void {
-    const stall = this.#stall;
-    if (stall === undefined || this.#failed || this.#inFlight === 0) return;
-    if (now - this.#progressAt >= stall.ms) {
-      StallWatch.remove(stall.ms, this);
-      stall.stalled();
+    const ms = this.#stallMs;
+    if (ms === 0 || this.#failed || this.#inFlight === 0) return;
+    if (now - this.#progressAt >= ms) {
+      StallWatch.remove(ms, this);
+      this.#owner.writeStalled();
     }
   }
 
@@ -266,7 +263,7 @@ export class FrameWriter {
   #forget(): void {
     this.#inFlight = 0;
     this.#replyInFlight = 0;
-    if (this.#stall !== undefined) StallWatch.remove(this.#stall.ms, this);
+    if (this.#stallMs > 0) StallWatch.remove(this.#stallMs, this);
   }
 
   #fail(error: unknown): void {
@@ -275,7 +272,7 @@ export class FrameWriter {
     this.#error = error;
     this.#drop();
     if (this.#drainWaiters !== undefined) this.#wake();
-    this.#onError(error);
+    this.#owner.writeFailed(error);
   }
 
   /** The write error, if a write failed. */

@@ -21,13 +21,19 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** An owner for writers whose writes must not fail. */
+const failing = {
+  writeFailed: (e: unknown) => assert.fail(String(e)),
+  writeStalled: () => assert.fail("no stall"),
+};
+
 function payload(size: number, seed: number): Uint8Array {
   return new Uint8Array(size).map((_, i) => (i * 7 + seed) & 0xff);
 }
 
 test("frames queued together come out as their exact encoding, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
   // Small frames, frames that overflow a 1 MiB batch, zero-copy payloads (256 KiB and more)
   // between them, and names and ids of every shape.
   const sizes = [0, 16, 300 << 10, 1, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 7];
@@ -53,7 +59,7 @@ test("frames queued together come out as their exact encoding, in order", async 
 
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 1 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 1 << 20, failing);
   const a: Message = { type: "R", id: 1, payload: payload(10, 1) };
   const b: Message = { type: "R", id: 2, payload: payload(20, 2) };
   writer.send(a);
@@ -65,7 +71,7 @@ test("frames sent in different microtasks go out in different flushes, in order"
 
 test("frames encoded already (a topic's) go out byte for byte, in order with the others", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
   const small = encodeMessage({ type: "n", name: "n", payload: payload(64, 1) });
   const large = encodeMessage({ type: "n", name: "big", payload: payload(300 << 10, 2) });
   const r: Message = { type: "R", id: 0x61616161, payload: payload(10, 3) };
@@ -102,13 +108,13 @@ test("a write stall: watched only while bytes are in flight, reported once past 
     resolveStall = resolve;
     rejectStall = reject;
   });
-  const writer = new FrameWriter(sink, 1 << 20, (e) => assert.fail(String(e)), {
-    ms: 40,
-    stalled: () => {
+  const writer = new FrameWriter(sink, 1 << 20, {
+    writeFailed: failing.writeFailed,
+    writeStalled: () => {
       stalls++;
       resolveStall();
     },
-  });
+  }, 40);
   writer.send({ type: "R", id: 1, payload: payload(8, 1) });
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(writer.backlog, 0, "a write taken at once leaves nothing in flight");
