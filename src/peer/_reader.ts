@@ -72,6 +72,13 @@ export interface ReaderHost {
     /** A frame missed its deadline: send the ProtocolError and close. */
     protocolFailure(error: ProtocolError): void;
   };
+  // The loop's own state, kept here rather than in its frame (an idle peer's suspended loop
+  // keeps every register of its frame: the fewer, the smaller).
+  /** Made with the first frame left unfinished by a chunk (most chunks end with a frame). */
+  deadline: FrameDeadline | undefined;
+  /** Bytes and frames read since the loop last let the event loop turn. */
+  batchBytes: number;
+  batchFrames: number;
 }
 
 // One routing function for every peer (no closure each): `decoder.push` calls it synchronously,
@@ -134,52 +141,64 @@ function decode(host: ReaderHost, chunk: Uint8Array): number {
 
 /** Reads `host.reader` until it ends, the peer closes, or the input is invalid. */
 export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<void> {
-  const { reader, writer, life } = host;
-  /** Made with the first frame left unfinished by a chunk (most chunks end with a frame). */
-  let deadline: FrameDeadline | undefined;
-  /** Bytes and frames read since the loop last let the event loop turn. */
-  let batchBytes = 0;
-  let batchFrames = 0;
   try {
-    while (!life.closed) {
-      const { done, value } = await reader.read();
+    while (!host.life.closed) {
+      const { done, value } = await host.reader.read();
       if (done) {
         host.decoder.end();
         host.closing.inputEnded();
         return;
       }
-      host.liveness.read();
-      const frames = decode(host, value);
-      const partial = host.decoder.partial;
-      if (partial && deadline === undefined && options.frameTimeoutMs > 0) {
-        deadline = new FrameDeadline(options.frameTimeoutMs, host.closing);
-      }
-      deadline?.read(partial, frames > 0);
-      // Replies back up unread: the remote sends requests but does not read their results.
-      // Our own requests and notifications do not count (a client waiting to write them must
-      // still read the results that make room), so two peers cannot wait for each other.
-      const backedUp = writer.replyBacklog >= options.readPauseBytes ||
-        (!writer.writable && host.incoming.waitingReplies > 0);
-      const flow = host.pressuredFlow;
-      if (flow !== undefined || backedUp) {
-        deadline?.paused();
-        if (flow !== undefined) await flow.relieve();
-        if (backedUp) await writer.drained();
-        host.liveness.read(); // we paused, the remote did not go quiet
-        deadline?.resumed();
-        batchBytes = batchFrames = 0;
-        continue;
-      }
-      batchBytes += value.length;
-      batchFrames += frames;
-      if (batchBytes >= YIELD_BYTES || batchFrames >= YIELD_FRAMES) {
-        batchBytes = batchFrames = 0;
-        await macrotask();
-      }
+      const wait = consume(host, value, options);
+      if (wait !== undefined) await wait;
     }
   } catch (e) {
-    if (!life.closed) host.closing.inputEnded(e);
+    if (!host.life.closed) host.closing.inputEnded(e);
   } finally {
-    deadline?.stop();
+    host.deadline?.stop();
   }
+}
+
+/** Decodes and routes a chunk; returns what to wait for before reading on, if anything. */
+function consume(
+  host: ReaderHost,
+  chunk: Uint8Array,
+  options: ReadOptions,
+): Promise<void> | undefined {
+  host.liveness.read();
+  const frames = decode(host, chunk);
+  const partial = host.decoder.partial;
+  if (partial && host.deadline === undefined && options.frameTimeoutMs > 0) {
+    host.deadline = new FrameDeadline(options.frameTimeoutMs, host.closing);
+  }
+  host.deadline?.read(partial, frames > 0);
+  // Replies back up unread: the remote sends requests but does not read their results.
+  // Our own requests and notifications do not count (a client waiting to write them must
+  // still read the results that make room), so two peers cannot wait for each other.
+  const writer = host.writer;
+  const backedUp = writer.replyBacklog >= options.readPauseBytes ||
+    (!writer.writable && host.incoming.waitingReplies > 0);
+  const flow = host.pressuredFlow;
+  if (flow !== undefined || backedUp) {
+    host.batchBytes = host.batchFrames = 0;
+    return pause(host, flow, backedUp);
+  }
+  host.batchBytes += chunk.length;
+  host.batchFrames += frames;
+  if (host.batchBytes < YIELD_BYTES && host.batchFrames < YIELD_FRAMES) return undefined;
+  host.batchBytes = host.batchFrames = 0;
+  return macrotask();
+}
+
+/** Waits for the consumers behind and the replies backed up (the frame deadline waits too). */
+async function pause(
+  host: ReaderHost,
+  flow: InboundFlow | undefined,
+  backedUp: boolean,
+): Promise<void> {
+  host.deadline?.paused();
+  if (flow !== undefined) await flow.relieve();
+  if (backedUp) await host.writer.drained();
+  host.liveness.read(); // we paused, the remote did not go quiet
+  host.deadline?.resumed();
 }

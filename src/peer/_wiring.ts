@@ -15,6 +15,7 @@ import type { Transport } from "./transport.ts";
 import { Closing, type ClosingParts } from "./_closing.ts";
 import { type ChunkReader, directOf } from "./_direct.ts";
 import { type FlowHost, InboundFlow } from "./_flow.ts";
+import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness, type LivenessOwner } from "./_liveness.ts";
 import { type OutgoingHost, OutgoingRequests } from "./_outgoing.ts";
@@ -78,6 +79,10 @@ class Wiring
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
   readonly closing: Closing;
+  // The read loop's (see ReaderHost).
+  deadline: FrameDeadline | undefined = undefined;
+  batchBytes = 0;
+  batchFrames = 0;
   /** Made with the first inbound stream (an idle peer has none). */
   #flow: InboundFlow | undefined;
   /** Made with the first request or notification this peer sends. */
