@@ -51,16 +51,29 @@ export interface WriterOwner {
   writeStalled(): void;
 }
 
+/**
+ * The writers with frames queued since the last flush, in the order they queued their first:
+ * one microtask flushes them all (a writer keeps no function of its own to schedule).
+ */
+let scheduled: FrameWriter[] | undefined;
+
+function flushScheduled(): void {
+  const list = scheduled!;
+  scheduled = undefined;
+  FrameWriter.flushAll(list);
+}
+
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
 export class FrameWriter {
   readonly #writer: ChunkWriter;
   readonly #highWater: number;
-  /** Messages waiting for the microtask flush, and their encoded lengths. */
-  #queue: Queued[] = [];
-  #lengths: number[] = [];
-  /** The arrays of the previous flush, reused for the next one. */
-  #spareQueue: Queued[] | undefined;
-  #spareLengths: number[] | undefined;
+  /**
+   * Messages waiting for the microtask flush, each followed by its encoded length (one array,
+   * made with the first message after a flush).
+   */
+  #queue: Array<Queued | number> | undefined;
+  /** The array of the previous flush, reused for the next one. */
+  #spare: Array<Queued | number> | undefined;
   /** Encoded bytes of #queue. */
   #queuedBytes = 0;
   /** The part of #queuedBytes the flush copies (all but zero-copy payloads). */
@@ -123,14 +136,21 @@ export class FrameWriter {
 
   #enqueue(msg: Queued, n: number): void {
     if (this.#failed) return;
-    this.#queue.push(msg);
-    this.#lengths.push(n);
+    let queue = this.#queue;
+    if (queue === undefined) {
+      queue = this.#queue = this.#spare ?? [];
+      this.#spare = undefined;
+    }
+    queue.push(msg, n);
     this.#queuedBytes += n;
     if (!(msg instanceof Uint8Array) && isReply(msg.type)) this.#replyQueued += n;
     this.#copyBytes += n >= ZERO_COPY_BYTES ? n - zeroCopyPayload(msg, n).length : n;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      if (scheduled === undefined) {
+        scheduled = [this];
+        queueMicrotask(flushScheduled);
+      } else scheduled.push(this);
     }
   }
 
@@ -152,16 +172,14 @@ export class FrameWriter {
    * most {@linkcode BATCH_BYTES}) and handed over as one chunk; only payloads of
    * {@linkcode ZERO_COPY_BYTES} or more are handed over as chunks of their own.
    */
-  readonly #flush = (): void => {
+  #flush(): void {
     this.#scheduled = false;
     const queue = this.#queue;
+    if (queue === undefined || this.#failed) return;
     const count = queue.length;
-    if (count === 0 || this.#failed) return;
-    const lengths = this.#lengths;
     /** Bytes still to copy, to size the next buffer. */
     let left = this.#copyBytes;
-    this.#queue = this.#spareQueue ?? [];
-    this.#lengths = this.#spareLengths ?? [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
@@ -169,9 +187,9 @@ export class FrameWriter {
     let pos = 0;
     /** The reply bytes of buf[0, pos). */
     let replies = 0;
-    for (let i = 0; i < count; i++) {
-      const msg = queue[i];
-      const n = lengths[i];
+    for (let i = 0; i < count; i += 2) {
+      const msg = queue[i] as Queued;
+      const n = queue[i + 1] as number;
       const payload = zeroCopyPayload(msg, n);
       const copied = n - payload.length;
       const reply = !(msg instanceof Uint8Array) && isReply(msg.type);
@@ -198,10 +216,25 @@ export class FrameWriter {
     }
     if (pos > 0) this.#write(buf.subarray(0, pos), replies);
     queue.length = 0;
-    lengths.length = 0;
-    this.#spareQueue = queue;
-    this.#spareLengths = lengths;
-  };
+    this.#spare = queue;
+  }
+
+  /**
+   * Flushes the writers of `list`, scheduled in one microtask (see `flushScheduled`). One that
+   * throws does not keep the others from flushing: its error is thrown after them, as from a
+   * microtask of its own.
+   */
+  static flushAll(list: FrameWriter[]): void {
+    let failure: { error: unknown } | undefined;
+    for (const w of list) {
+      try {
+        w.#flush();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  }
 
   #write(chunk: Uint8Array, replies = 0): void {
     const written = this.#writer.write(chunk);
@@ -251,8 +284,7 @@ export class FrameWriter {
 
   /** Forgets everything queued and stops watching for stalls. */
   #drop(): void {
-    this.#queue = [];
-    this.#lengths = [];
+    this.#queue = this.#spare = undefined;
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
