@@ -54,6 +54,8 @@ export interface ReaderHost {
   readonly decoder: MessageDecoder;
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
+  /** The incoming table's results waiting for the write backlog (its `waitingReplies`). */
+  readonly waitingReplies: number;
   readonly liveness: Liveness;
   /** The inbound flow if a consumer is behind (the loop must relieve it), else `undefined`. */
   readonly pressuredFlow: InboundFlow | undefined;
@@ -177,7 +179,7 @@ function consume(
   // still read the results that make room), so two peers cannot wait for each other.
   const writer = host.writer;
   const backedUp = writer.replyBacklog >= options.readPauseBytes ||
-    (!writer.writable && host.incoming.waitingReplies > 0);
+    (!writer.writable && host.waitingReplies > 0);
   const flow = host.pressuredFlow;
   if (flow !== undefined || backedUp) {
     host.batchBytes = host.batchFrames = 0;

@@ -70,15 +70,15 @@ class Wiring
   /** Our own transports hand over a reader and a writer of their own: no Web streams between. */
   readonly reader: ChunkReader;
   readonly decoder: MessageDecoder;
-  /** Each handler's own `context.signal`, aborted when the connection closes. */
-  readonly abort: RequestSignals;
   readonly events: EventSink | undefined;
   readonly state: PeerState;
   readonly writer: FrameWriter;
   readonly liveness: Liveness;
-  readonly outgoing: OutgoingRequests;
-  readonly incoming: IncomingRequests;
-  readonly closing: Closing;
+  // Parts an idle peer may never need, each made on first use (see the getters).
+  #signals: RequestSignals | undefined;
+  #outgoing: OutgoingRequests | undefined;
+  #incoming: IncomingRequests | undefined;
+  #closing: Closing | undefined;
   // The read loop's (see ReaderHost).
   deadline: FrameDeadline | undefined = undefined;
   batchBytes = 0;
@@ -95,7 +95,6 @@ class Wiring
     const direct = directOf(transport);
     this.reader = direct?.reader ?? transport.readable.getReader();
     this.decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
-    this.abort = new RequestSignals();
     this.events = eventSink(o.onRequestEvent, o.onError);
     this.state = new PeerState(this);
     this.writer = new FrameWriter(
@@ -105,9 +104,25 @@ class Wiring
       o.writeStallTimeoutMs,
     );
     this.liveness = new Liveness(this, o);
-    this.outgoing = new OutgoingRequests(this, o);
-    this.incoming = new IncomingRequests(this, o);
-    this.closing = new Closing(this);
+  }
+
+  /** Each handler's own `context.signal`, aborted when the connection closes. */
+  get abort(): RequestSignals {
+    return this.#signals ??= new RequestSignals();
+  }
+  /** The requests this peer sent (made with the first, or with a result from the remote). */
+  get outgoing(): OutgoingRequests {
+    return this.#outgoing ??= new OutgoingRequests(this, this.o);
+  }
+  /** The requests and notifications the remote sent (made with the first). */
+  get incoming(): IncomingRequests {
+    return this.#incoming ??= new IncomingRequests(this, this.o);
+  }
+  get closing(): Closing {
+    return this.#closing ??= new Closing(this);
+  }
+  get waitingReplies(): number {
+    return this.#incoming === undefined ? 0 : this.#incoming.waitingReplies;
   }
 
   // The parts under the names their interfaces give them.
@@ -147,8 +162,10 @@ class Wiring
 
   // The callbacks.
   isIdle(): boolean {
-    const outgoing = this.outgoing;
-    return outgoing.size === 0 && this.incoming.handling === 0 && outgoing.uploads === 0;
+    const outgoing = this.#outgoing;
+    const incoming = this.#incoming;
+    return (outgoing === undefined || outgoing.size === 0 && outgoing.uploads === 0) &&
+      (incoming === undefined || incoming.handling === 0);
   }
   writeFailed(error: unknown): void {
     this.closing.writeFailed(error);
