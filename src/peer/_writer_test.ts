@@ -57,6 +57,31 @@ test("frames queued together come out as their exact encoding, in order", async 
   assert.ok(chunks.length < messages.length, `${chunks.length} chunks for ${messages.length}`);
 });
 
+test("writers queued in one microtask flush together, each its own frames in one chunk", async () => {
+  // Direct writers that take every chunk at once: what was written shows synchronously.
+  const outs = [0, 1, 2].map(() => {
+    const chunks: Uint8Array[] = [];
+    const sink = {
+      write: (c: Uint8Array) => void chunks.push(c),
+      close: () => Promise.resolve(),
+      abort: () => Promise.resolve(),
+    };
+    return { chunks, writer: new FrameWriter(sink, 1 << 20, failing) };
+  });
+  const frames = outs.map((_, w) =>
+    [1, 2, 3].map((id): Message => ({ type: "R", id: 10 * w + id, payload: payload(id, w) }))
+  );
+  // Interleaved: writer 0, 1, 2, 0, 1, 2, ...
+  for (let i = 0; i < 3; i++) for (let w = 0; w < 3; w++) outs[w].writer.send(frames[w][i]);
+  assert.ok(outs.every((o) => o.chunks.length === 0), "nothing before the microtask");
+  await Promise.resolve();
+  for (let w = 0; w < 3; w++) {
+    assert.equal(outs[w].chunks.length, 1, `writer ${w}: one write`);
+    assert.deepEqual([...outs[w].chunks[0]], [...concat(frames[w].map(encodeMessage))]);
+    outs[w].writer.abort();
+  }
+});
+
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
   const writer = new FrameWriter(writable.getWriter(), 1 << 20, failing);
