@@ -21,13 +21,23 @@ interface Pressured {
   fail: () => void;
 }
 
+/** What the flow sees of its peer. */
+export interface FlowHost {
+  /** Whether the peer is closed (waiting ends). */
+  readonly life: { readonly closed: boolean };
+  /**
+   * The read loop waited on a consumer (the remote did not go quiet: liveness must not count it
+   * as silence).
+   */
+  readPaused(): void;
+}
+
 /** Stream queues count bytes, so `desiredSize` tells how far a consumer is behind. */
 const byteSize = (c: Uint8Array) => c.byteLength;
 
 /** The inbound streams of one peer (streaming results, streaming requests' parts). */
 export class InboundFlow {
-  readonly #life: { readonly closed: boolean };
-  readonly #paused: () => void;
+  readonly #host: FlowHost;
   readonly #bufferBytes: number;
   readonly #stallMs: number;
   /** Streams whose consumer is `bufferBytes` behind: the read loop waits for them. */
@@ -37,14 +47,8 @@ export class InboundFlow {
   /** Every inbound stream's `pull`; made with the first stream (an idle peer has none). */
   #onPull: (() => void) | undefined;
 
-  /**
-   * @param life Whether the peer is closed (waiting ends).
-   * @param paused Called whenever the read loop waited on a consumer (the remote did not go
-   * quiet: liveness must not count it as silence).
-   */
-  constructor(life: { readonly closed: boolean }, paused: () => void, options: FlowOptions) {
-    this.#life = life;
-    this.#paused = paused;
+  constructor(host: FlowHost, options: FlowOptions) {
+    this.#host = host;
     this.#bufferBytes = options.streamBufferBytes;
     this.#stallMs = options.streamStallTimeoutMs;
   }
@@ -97,19 +101,19 @@ export class InboundFlow {
     const pressured = this.#pressured;
     if (pressured === undefined) return;
     this.#pressured = undefined;
-    const life = this.#life;
+    const host = this.#host;
     const check = Math.max(1, Math.min(100, this.#stallMs));
     for (const p of pressured) {
       let last = p.controller.desiredSize ?? 0;
       let progressAt = Date.now();
-      while (!life.closed && p.active() && (p.controller.desiredSize ?? 1) <= 0) {
+      while (!host.life.closed && p.active() && (p.controller.desiredSize ?? 1) <= 0) {
         let timer: TimerHandle | undefined;
         await new Promise<void>((resolve) => {
           this.#pullWaiter = resolve;
           timer = setTimeout(resolve, check);
         });
         clearTimeout(timer);
-        this.#paused();
+        host.readPaused();
         const now = p.controller.desiredSize ?? 0;
         if (now > last) {
           last = now;

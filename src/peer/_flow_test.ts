@@ -7,7 +7,7 @@ import { InboundFlow } from "./_flow.ts";
 function flow(stallMs: number) {
   let pauses = 0;
   const life = { closed: false };
-  const f = new InboundFlow(life, () => pauses++, {
+  const f = new InboundFlow({ life, readPaused: () => pauses++ }, {
     streamBufferBytes: 4,
     streamStallTimeoutMs: stallMs,
   });

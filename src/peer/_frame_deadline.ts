@@ -6,10 +6,16 @@
 import { ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
 import { type TimerHandle, unrefTimer } from "./_timer.ts";
 
+/** Who is told when a frame misses its deadline. */
+export interface DeadlineOwner {
+  /** Called once when a frame took longer: send the ProtocolError and close. */
+  protocolFailure(error: ProtocolError): void;
+}
+
 /** Watches the frame being read; one timer, armed only while a frame is unfinished. */
 export class FrameDeadline {
   readonly #ms: number;
-  readonly #timedOut: (error: ProtocolError) => void;
+  readonly #owner: DeadlineOwner;
   /** When the unfinished frame started; 0 while no frame is unfinished. */
   #startedAt = 0;
   #timer: TimerHandle | undefined;
@@ -19,11 +25,11 @@ export class FrameDeadline {
 
   /**
    * @param ms The deadline, in ms; 0 turns it off.
-   * @param timedOut Called once when a frame took longer.
+   * @param owner Told once when a frame took longer.
    */
-  constructor(ms: number, timedOut: (error: ProtocolError) => void) {
+  constructor(ms: number, owner: DeadlineOwner) {
     this.#ms = ms;
-    this.#timedOut = timedOut;
+    this.#owner = owner;
   }
 
   /**
@@ -72,7 +78,7 @@ export class FrameDeadline {
         return;
       }
       this.stop();
-      this.#timedOut(
+      this.#owner.protocolFailure(
         new ProtocolError(`A frame took longer than ${this.#ms} ms to arrive`, {
           code: ProtocolErrorCode.Timeout,
         }),

@@ -78,14 +78,9 @@ type Done = (ctx: SettlingContext) => void;
 /** The requests the remote sent that this peer is handling. */
 export class IncomingRequests {
   readonly #host: IncomingHost;
-  // The host's parts the per-request path uses, held directly.
-  readonly #wire: Wire;
-  readonly #life: Lifecycle;
-  readonly #handlers: Handlers;
   readonly #options: IncomingOptions;
   /** The shared empty map until the first streaming request (an idle peer keeps none). */
   #streams: Map<RequestId, IncomingStream> = emptyMap();
-  readonly #events: EventSink | undefined;
   /** Telemetry of the requests being handled (only with an event listener). */
   readonly #probes: Map<RequestId, Probe> | undefined;
   #activeBuffer = 0;
@@ -104,12 +99,18 @@ export class IncomingRequests {
 
   constructor(host: IncomingHost, options: IncomingOptions) {
     this.#host = host;
-    this.#wire = host.wire;
-    this.#life = host.life;
-    this.#handlers = host.handlers;
     this.#options = options;
-    this.#events = host.events;
     this.#probes = host.events ? new Map() : undefined;
+  }
+
+  get #wire(): Wire {
+    return this.#host.wire;
+  }
+  get #life(): Lifecycle {
+    return this.#host.life;
+  }
+  get #events(): EventSink | undefined {
+    return this.#host.events;
   }
 
   /** Release the slot of a buffer, a streaming request: each made once, with the first such
@@ -239,9 +240,9 @@ export class IncomingRequests {
 
   /** A notification: run its handler, never awaited (a slow one must not block reading). */
   onNotification(name: string, payload: Uint8Array): void {
-    const fn = findNotificationHandler(this.#handlers, name);
+    const fn = findNotificationHandler(this.#host.handlers, name);
     if (fn === undefined) return;
-    const chain = middlewareOf(this.#handlers);
+    const chain = middlewareOf(this.#host.handlers);
     if (chain !== undefined || this.#events !== undefined) {
       const ctx = this.#host.notificationContext(name);
       const signal = this.#host.requestContext(name).signal;
@@ -304,7 +305,7 @@ export class IncomingRequests {
       this.#wire.send({ type: "e", id, wait, payload: encodeText("request rate limit") });
       return undefined;
     }
-    const entry = findRequestHandler(this.#handlers, m.name);
+    const entry = findRequestHandler(this.#host.handlers, m.name);
     if (entry === undefined) {
       if (this.#events) this.#refused(m, "error");
       const text = `unknown operation ${JSON.stringify(m.name)}`;
@@ -356,7 +357,7 @@ export class IncomingRequests {
       input: Uint8Array | ReadableStream<Uint8Array>,
       ctx: SettlingContext,
     ) => HandlerResult | Promise<HandlerResult>;
-    const chain = middlewareOf(this.#handlers);
+    const chain = middlewareOf(this.#host.handlers);
     try {
       result = chain === undefined
         ? fn(input, ctx)

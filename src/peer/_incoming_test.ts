@@ -18,7 +18,7 @@ function table(handlers: HandlersType, limits: { maxBufferRequests?: number } = 
   const wire = new FakeWire();
   const life = new FakeLife();
   const errors: unknown[] = [];
-  const flow = new InboundFlow(life, () => {}, {
+  const flow = new InboundFlow({ life, readPaused: () => {} }, {
     streamBufferBytes: 1024,
     streamStallTimeoutMs: 1000,
   });

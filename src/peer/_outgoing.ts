@@ -43,6 +43,14 @@ export interface Outgoing {
   onSettle?: (remoteDone: boolean) => void;
 }
 
+/** What the outgoing table sees of its peer. */
+export interface OutgoingHost {
+  readonly wire: Wire;
+  readonly life: Lifecycle;
+  /** The inbound streams (streaming results). */
+  readonly flow: InboundFlow;
+}
+
 /** The outgoing limits of a peer (see `PeerOptions`). */
 export interface OutgoingOptions {
   readonly maxPayloadBytes: number;
@@ -52,9 +60,7 @@ export interface OutgoingOptions {
 
 /** The requests a peer sent and has no answer to yet. */
 export class OutgoingRequests {
-  readonly #wire: Wire;
-  readonly #life: Lifecycle;
-  readonly #flow: InboundFlow;
+  readonly #host: OutgoingHost;
   readonly #options: OutgoingOptions;
   /** The shared empty map until the first request: an idle peer keeps no table of its own. */
   #pending: Map<RequestId, Outgoing> = emptyMap();
@@ -64,10 +70,8 @@ export class OutgoingRequests {
   /** The id given by the last `add()` (for telemetry, read right after `send()`). */
   lastId: RequestId = 0;
 
-  constructor(wire: Wire, life: Lifecycle, flow: InboundFlow, options: OutgoingOptions) {
-    this.#wire = wire;
-    this.#life = life;
-    this.#flow = flow;
+  constructor(host: OutgoingHost, options: OutgoingOptions) {
+    this.#host = host;
     this.#options = options;
   }
 
@@ -102,8 +106,8 @@ export class OutgoingRequests {
   /** Sends a buffer request once the backlog is below its bound (checked after every wait). */
   #sendWhenWritable(id: RequestId, out: Outgoing): void {
     if (this.#pending.get(id) !== out) return;
-    const wire = this.#wire;
-    if (wire.writable || this.#life.closed) {
+    const { wire, life } = this.#host;
+    if (wire.writable || life.closed) {
       wire.send({ type: "r", id, name: out.op, payload: out.payload });
     } else {
       wire.drained().then(() => this.#sendWhenWritable(id, out));
@@ -153,7 +157,7 @@ export class OutgoingRequests {
     this.#pending.delete(id);
     release(out);
     out.onSettle?.(remoteDone);
-    this.#life.idleChanged();
+    this.#host.life.idleChanged();
   }
 
   /** Dispatches a result to its request; a late answer to an aborted request is dropped. */
@@ -205,9 +209,10 @@ export class OutgoingRequests {
       c.close();
       return;
     }
-    this.#flow.enqueue(c, payload, () => this.#pending.get(id) === out, () => {
+    const flow = this.#host.flow;
+    flow.enqueue(c, payload, () => this.#pending.get(id) === out, () => {
       this.settle(id, out, false);
-      out.reject(new StreamOverflowError(this.#flow.bufferBytes));
+      out.reject(new StreamOverflowError(flow.bufferBytes));
     });
   }
 
@@ -244,8 +249,8 @@ export class OutgoingRequests {
     out.attempts++;
     out.retryTimer = setTimeout(() => {
       out.retryTimer = undefined;
-      if (this.#pending.get(id) !== out || this.#life.closed) return;
-      this.#wire.send({ type: "r", id, name: out.op, payload: out.payload });
+      if (this.#pending.get(id) !== out || this.#host.life.closed) return;
+      this.#host.wire.send({ type: "r", id, name: out.op, payload: out.payload });
     }, Math.min(m.wait, MAX_TIMER_MS));
   }
 

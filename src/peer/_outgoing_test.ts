@@ -18,11 +18,11 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 function table(options: { maxPayloadBytes?: number; maxRetries?: number } = {}) {
   const wire = new FakeWire();
   const life = new FakeLife();
-  const flow = new InboundFlow(life, () => {}, {
+  const flow = new InboundFlow({ life, readPaused: () => {} }, {
     streamBufferBytes: 1024,
     streamStallTimeoutMs: 1000,
   });
-  const outgoing = new OutgoingRequests(wire, life, flow, {
+  const outgoing = new OutgoingRequests({ wire, life, flow }, {
     maxPayloadBytes: options.maxPayloadBytes ?? 1024,
     maxRetries: options.maxRetries ?? 2,
     requestTimeoutMs: 0,

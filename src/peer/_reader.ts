@@ -48,12 +48,17 @@ export interface ReadOptions {
   readonly frameTimeoutMs: number;
 }
 
-/** What the read loop feeds, and how it reports the end of the input. */
+/** What the read loop reads and feeds, and how it reports the end of the input. */
 export interface ReaderHost {
+  readonly reader: ChunkReader;
+  readonly decoder: MessageDecoder;
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
+  /** The incoming table's results waiting for the write backlog (its `waitingReplies`). */
+  readonly waitingReplies: number;
   readonly liveness: Liveness;
-  readonly flow: InboundFlow;
+  /** The inbound flow if a consumer is behind (the loop must relieve it), else `undefined`. */
+  readonly pressuredFlow: InboundFlow | undefined;
   readonly writer: FrameWriter;
   readonly life: {
     /** Whether the peer is closed (the loop stops). */
@@ -69,93 +74,133 @@ export interface ReaderHost {
     /** A frame missed its deadline: send the ProtocolError and close. */
     protocolFailure(error: ProtocolError): void;
   };
+  // The loop's own state, kept here rather than in its frame (an idle peer's suspended loop
+  // keeps every register of its frame: the fewer, the smaller).
+  /** Made with the first frame left unfinished by a chunk (most chunks end with a frame). */
+  deadline: FrameDeadline | undefined;
+  /** Bytes and frames read since the loop last let the event loop turn. */
+  batchBytes: number;
+  batchFrames: number;
 }
 
-/** Reads `reader` until it ends, the peer closes, or the input is invalid. */
-export async function readLoop(
-  reader: ChunkReader,
-  decoder: MessageDecoder,
-  host: ReaderHost,
-  options: ReadOptions,
-): Promise<void> {
-  const { outgoing, incoming, liveness, flow, writer, life, closing } = host;
-  const pauseBytes = options.readPauseBytes;
-  const deadline = new FrameDeadline(options.frameTimeoutMs, (e) => closing.protocolFailure(e));
-  /** Frames completed by the chunk being decoded. */
-  let completed = 0;
-  const route = (m: Message): void => {
-    // Closed by an earlier frame of the same chunk (a ProtocolError from the remote, say): the
-    // rest of the chunk is not for a closed peer (no handler runs, nothing is recorded).
-    if (life.closed) return;
-    completed++;
-    switch (m.type) {
-      case MessageType.SingleResult:
-      case MessageType.StreamResult:
-      case MessageType.ErrorResult:
-      case MessageType.RetryResult:
-        outgoing.onResult(m as PayloadMessage | RetryMessage);
-        return;
-      case MessageType.SingleRequest:
-      case MessageType.StreamRequest:
-        incoming.onRequest(m as RequestMessage);
-        return;
-      case MessageType.StreamRequestPart:
-        incoming.onPart(m.id, m.payload);
-        return;
-      case MessageType.Notification:
-        incoming.onNotification(m.name, m.payload);
-        return;
-      case MessageType.Heartbeat:
-        liveness.heartbeat(m);
-        return;
-      case MessageType.ProtocolError:
-        closing.remoteFailed(m.code);
-        return;
-      case "handshake":
-        liveness.handshaken();
-        life.handshaken();
-        return;
-    }
-  };
-  /** Bytes and frames read since the loop last let the event loop turn. */
-  let batchBytes = 0;
-  let batchFrames = 0;
+// One routing function for every peer (no closure each): `decoder.push` calls it synchronously,
+// so the host it routes to and the frames it counted are set around each push (and restored
+// after it, should a push ever run inside another).
+let routing: ReaderHost | undefined;
+/** Frames completed by the chunk being decoded. */
+let completed = 0;
+
+function route(m: Message): void {
+  const host = routing!;
+  // Closed by an earlier frame of the same chunk (a ProtocolError from the remote, say): the
+  // rest of the chunk is not for a closed peer (no handler runs, nothing is recorded).
+  if (host.life.closed) return;
+  completed++;
+  switch (m.type) {
+    case MessageType.SingleResult:
+    case MessageType.StreamResult:
+    case MessageType.ErrorResult:
+    case MessageType.RetryResult:
+      host.outgoing.onResult(m as PayloadMessage | RetryMessage);
+      return;
+    case MessageType.SingleRequest:
+    case MessageType.StreamRequest:
+      host.incoming.onRequest(m as RequestMessage);
+      return;
+    case MessageType.StreamRequestPart:
+      host.incoming.onPart(m.id, m.payload);
+      return;
+    case MessageType.Notification:
+      host.incoming.onNotification(m.name, m.payload);
+      return;
+    case MessageType.Heartbeat:
+      host.liveness.heartbeat(m);
+      return;
+    case MessageType.ProtocolError:
+      host.closing.remoteFailed(m.code);
+      return;
+    case "handshake":
+      host.liveness.handshaken();
+      host.life.handshaken();
+      return;
+  }
+}
+
+/** Decodes `chunk` for `host`, routing each message; returns the frames it completed. */
+function decode(host: ReaderHost, chunk: Uint8Array): number {
+  const outerHost = routing;
+  const outerCount = completed;
+  routing = host;
+  completed = 0;
   try {
-    while (!life.closed) {
-      const { done, value } = await reader.read();
+    host.decoder.push(chunk, route);
+    return completed;
+  } finally {
+    routing = outerHost;
+    completed = outerCount;
+  }
+}
+
+/** Reads `host.reader` until it ends, the peer closes, or the input is invalid. */
+export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<void> {
+  try {
+    while (!host.life.closed) {
+      const { done, value } = await host.reader.read();
       if (done) {
-        decoder.end();
-        closing.inputEnded();
+        host.decoder.end();
+        host.closing.inputEnded();
         return;
       }
-      liveness.read();
-      completed = 0;
-      decoder.push(value, route);
-      deadline.read(decoder.partial, completed > 0);
-      // Replies back up unread: the remote sends requests but does not read their results.
-      // Our own requests and notifications do not count (a client waiting to write them must
-      // still read the results that make room), so two peers cannot wait for each other.
-      const backedUp = writer.replyBacklog >= pauseBytes ||
-        (!writer.writable && incoming.waitingReplies > 0);
-      if (flow.pressured || backedUp) {
-        deadline.paused();
-        if (flow.pressured) await flow.relieve();
-        if (backedUp) await writer.drained();
-        liveness.read(); // we paused, the remote did not go quiet
-        deadline.resumed();
-        batchBytes = batchFrames = 0;
-        continue;
-      }
-      batchBytes += value.length;
-      batchFrames += completed;
-      if (batchBytes >= YIELD_BYTES || batchFrames >= YIELD_FRAMES) {
-        batchBytes = batchFrames = 0;
-        await macrotask();
-      }
+      const wait = consume(host, value, options);
+      if (wait !== undefined) await wait;
     }
   } catch (e) {
-    if (!life.closed) closing.inputEnded(e);
+    if (!host.life.closed) host.closing.inputEnded(e);
   } finally {
-    deadline.stop();
+    host.deadline?.stop();
   }
+}
+
+/** Decodes and routes a chunk; returns what to wait for before reading on, if anything. */
+function consume(
+  host: ReaderHost,
+  chunk: Uint8Array,
+  options: ReadOptions,
+): Promise<void> | undefined {
+  host.liveness.read();
+  const frames = decode(host, chunk);
+  const partial = host.decoder.partial;
+  if (partial && host.deadline === undefined && options.frameTimeoutMs > 0) {
+    host.deadline = new FrameDeadline(options.frameTimeoutMs, host.closing);
+  }
+  host.deadline?.read(partial, frames > 0);
+  // Replies back up unread: the remote sends requests but does not read their results.
+  // Our own requests and notifications do not count (a client waiting to write them must
+  // still read the results that make room), so two peers cannot wait for each other.
+  const writer = host.writer;
+  const backedUp = writer.replyBacklog >= options.readPauseBytes ||
+    (!writer.writable && host.waitingReplies > 0);
+  const flow = host.pressuredFlow;
+  if (flow !== undefined || backedUp) {
+    host.batchBytes = host.batchFrames = 0;
+    return pause(host, flow, backedUp);
+  }
+  host.batchBytes += chunk.length;
+  host.batchFrames += frames;
+  if (host.batchBytes < YIELD_BYTES && host.batchFrames < YIELD_FRAMES) return undefined;
+  host.batchBytes = host.batchFrames = 0;
+  return macrotask();
+}
+
+/** Waits for the consumers behind and the replies backed up (the frame deadline waits too). */
+async function pause(
+  host: ReaderHost,
+  flow: InboundFlow | undefined,
+  backedUp: boolean,
+): Promise<void> {
+  host.deadline?.paused();
+  if (flow !== undefined) await flow.relieve();
+  if (backedUp) await host.writer.drained();
+  host.liveness.read(); // we paused, the remote did not go quiet
+  host.deadline?.resumed();
 }

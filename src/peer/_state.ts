@@ -25,12 +25,18 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** What the state asks of the rest of the peer. */
+export interface Work {
+  /** Whether no work is in flight (nothing pending, handled or uploading). */
+  isIdle(): boolean;
+}
+
 /** A peer's state, as its parts see it ({@linkcode Lifecycle}) and as the peer drives it. */
 export class PeerState implements Lifecycle {
   #state: "open" | "closing" | "closed" = "open";
   /** Why it closed (undefined: a normal close). */
   #error: Error | undefined;
-  readonly #isIdle: () => boolean;
+  readonly #work: Work;
   /** Woken when the peer goes idle while draining, or closes (made by `drain`). */
   #idleWaiters: Array<() => void> | undefined;
   /** `ready`'s outcome: `undefined` while pending, `true` (the handshake came) or the error. */
@@ -41,9 +47,9 @@ export class PeerState implements Lifecycle {
   /** `closed` once asked for (as `#ready`). */
   #closed: Promise<Error | undefined> | Deferred<Error | undefined> | undefined;
 
-  /** @param isIdle Whether no work is in flight (nothing pending, handled or uploading). */
-  constructor(isIdle: () => boolean) {
-    this.#isIdle = isIdle;
+  /** @param work Tells whether no work is in flight (asked only while draining). */
+  constructor(work: Work) {
+    this.#work = work;
   }
 
   /** Resolves when the remote's handshake arrived; rejects if the peer closed first. */
@@ -86,7 +92,7 @@ export class PeerState implements Lifecycle {
   }
 
   idleChanged(): void {
-    if (this.#idleWaiters !== undefined && this.#idleWaiters.length > 0 && this.#isIdle()) {
+    if (this.#idleWaiters !== undefined && this.#idleWaiters.length > 0 && this.#work.isIdle()) {
       this.#wakeIdle();
     }
   }
@@ -109,7 +115,7 @@ export class PeerState implements Lifecycle {
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.#state !== "open") return false;
     this.#state = "closing";
-    if (this.#isIdle()) return true;
+    if (this.#work.isIdle()) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve)),

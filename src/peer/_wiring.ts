@@ -1,29 +1,37 @@
 // This module is browser compatible.
-// The wiring of a Peer's parts: who sees what of whom. Each part gets narrow closures, so the
-// order of creation does not matter for callbacks that run later.
+// The wiring of a Peer's parts: who sees what of whom. One object per peer holds the parts and
+// implements every callback they make as a method (no closure or host object per connection);
+// each part sees it through its own narrow interface. Callbacks run later, through the fields,
+// so the order of creation does not matter for them.
 
+import type { ProtocolError } from "../protocol/mod.ts";
 import { encodeHandshake, MessageDecoder } from "../protocol/mod.ts";
-import type { ResolvedOptions } from "./options.ts";
+import type { NotificationContext } from "./handler_types.ts";
+import type { Handlers } from "./handlers.ts";
+import type { Interceptor } from "./middleware.ts";
+import { handlerFailed, type Logger, type ResolvedOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
-import { Closing } from "./_closing.ts";
-import { directOf } from "./_direct.ts";
-import { handlerHooks } from "./_contexts.ts";
-import { InboundFlow } from "./_flow.ts";
+import { Closing, type ClosingParts } from "./_closing.ts";
+import { type ChunkReader, directOf } from "./_direct.ts";
+import { type FlowHost, InboundFlow } from "./_flow.ts";
+import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
-import { Liveness } from "./_liveness.ts";
-import { OutgoingRequests } from "./_outgoing.ts";
-import { readLoop } from "./_reader.ts";
-import { RequestSignals } from "./_request_context.ts";
-import { registerStats } from "./_stats.ts";
-import { Sender } from "./_send.ts";
-import { PeerState } from "./_state.ts";
+import { Liveness, type LivenessOwner } from "./_liveness.ts";
+import { type OutgoingHost, OutgoingRequests } from "./_outgoing.ts";
+import { type ReaderHost, readLoop } from "./_reader.ts";
+import { RequestSignals, type SettlingContext } from "./_request_context.ts";
+import { registerStats, type StatsParts } from "./_stats.ts";
+import { Sender, type SenderHost } from "./_send.ts";
+import { PeerState, type Work } from "./_state.ts";
 import type { StreamRequestHost } from "./_stream_request.ts";
-import { eventSink } from "./_telemetry.ts";
-import { FrameWriter, registerFrameSink } from "./_writer.ts";
+import { type EventSink, eventSink } from "./_telemetry.ts";
+import { FrameWriter, registerFrameSink, type WriterOwner } from "./_writer.ts";
 
 /** The parts the Peer's public methods use. */
 export interface PeerParts {
+  readonly o: ResolvedOptions;
+  readonly transport: Transport;
   readonly state: PeerState;
   readonly liveness: Liveness;
   readonly outgoing: OutgoingRequests;
@@ -33,57 +41,161 @@ export interface PeerParts {
 
 /** Creates the parts of `peer` on `transport`, sends the handshake and starts reading. */
 export function assemble(peer: Session, transport: Transport, o: ResolvedOptions): PeerParts {
-  // Each handler's own `context.signal`, aborted when the connection closes.
-  const abort = new RequestSignals();
-  const decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
-  const state: PeerState = new PeerState((): boolean =>
-    outgoing.size === 0 && incoming.handling === 0 && outgoing.uploads === 0
-  );
-  // Our own transports hand over a reader and a writer of their own: no Web streams in between.
-  const direct = directOf(transport);
-  const wire = new FrameWriter(
-    direct?.writer ?? transport.writable.getWriter(),
-    o.writeBufferBytes,
-    (error) => closing.writeFailed(error),
-    { ms: o.writeStallTimeoutMs, stalled: () => closing.writeStalled(o) },
-  );
-  const liveness = new Liveness({
-    timedOut: (error) => closing.protocolFailure(error),
-    sendHeartbeat: (load, time) => {
-      if (!state.closed) wire.send({ type: "h", load, time });
-    },
-  }, o);
-  const flow = new InboundFlow(state, () => liveness.read(), o);
-  const outgoing: OutgoingRequests = new OutgoingRequests(wire, state, flow, o);
-  const events = eventSink(o.onRequestEvent, o.onError);
-  const parts: IncomingHost & StreamRequestHost = {
-    wire,
-    life: state,
-    flow,
-    outgoing,
-    maxPayloadBytes: o.maxPayloadBytes,
-    handlers: o.handlers,
-    ...handlerHooks(peer, o, abort),
-    events,
-  };
-  const incoming = new IncomingRequests(parts, o);
-  const send = new Sender({
-    peer,
-    state,
-    writer: wire,
-    outgoing,
-    streams: parts,
-    maxPayloadBytes: o.maxPayloadBytes,
-    events,
-    interceptors: o.interceptors,
-  });
-  const reader = direct?.reader ?? transport.readable.getReader();
-  const closed = { state, liveness, abort, outgoing, incoming, writer: wire };
-  const closing: Closing = new Closing({ ...closed, reader, transport, logger: o.logger });
-  registerStats(peer, closed);
-  wire.sendRaw(encodeHandshake());
-  registerFrameSink(peer, wire);
-  const host = { outgoing, incoming, liveness, flow, writer: wire, closing };
-  readLoop(reader, decoder, { ...host, life: state }, o);
-  return { state, liveness, outgoing, closing, send };
+  const w = new Wiring(peer, transport, o);
+  registerStats(peer, w);
+  w.writer.sendRaw(encodeHandshake());
+  registerFrameSink(peer, w.writer);
+  readLoop(w, o);
+  return w;
+}
+
+/** One peer's parts, and the callbacks between them. */
+class Wiring
+  implements
+    PeerParts,
+    Work,
+    WriterOwner,
+    LivenessOwner,
+    FlowHost,
+    OutgoingHost,
+    IncomingHost,
+    StreamRequestHost,
+    SenderHost,
+    ClosingParts,
+    ReaderHost,
+    StatsParts {
+  readonly peer: Session;
+  readonly o: ResolvedOptions;
+  readonly transport: Transport;
+  /** Our own transports hand over a reader and a writer of their own: no Web streams between. */
+  readonly reader: ChunkReader;
+  readonly decoder: MessageDecoder;
+  readonly events: EventSink | undefined;
+  readonly state: PeerState;
+  readonly writer: FrameWriter;
+  readonly liveness: Liveness;
+  // Parts an idle peer may never need, each made on first use (see the getters).
+  #signals: RequestSignals | undefined;
+  #outgoing: OutgoingRequests | undefined;
+  #incoming: IncomingRequests | undefined;
+  #closing: Closing | undefined;
+  // The read loop's (see ReaderHost).
+  deadline: FrameDeadline | undefined = undefined;
+  batchBytes = 0;
+  batchFrames = 0;
+  /** Made with the first inbound stream (an idle peer has none). */
+  #flow: InboundFlow | undefined;
+  /** Made with the first request or notification this peer sends. */
+  #send: Sender | undefined;
+
+  constructor(peer: Session, transport: Transport, o: ResolvedOptions) {
+    this.peer = peer;
+    this.o = o;
+    this.transport = transport;
+    const direct = directOf(transport);
+    this.reader = direct?.reader ?? transport.readable.getReader();
+    this.decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
+    this.events = eventSink(o.onRequestEvent, o.onError);
+    this.state = new PeerState(this);
+    this.writer = new FrameWriter(
+      direct?.writer ?? transport.writable.getWriter(),
+      o.writeBufferBytes,
+      this,
+      o.writeStallTimeoutMs,
+    );
+    this.liveness = new Liveness(this, o);
+  }
+
+  /** Each handler's own `context.signal`, aborted when the connection closes. */
+  get abort(): RequestSignals {
+    return this.#signals ??= new RequestSignals();
+  }
+  /** The requests this peer sent (made with the first, or with a result from the remote). */
+  get outgoing(): OutgoingRequests {
+    return this.#outgoing ??= new OutgoingRequests(this, this.o);
+  }
+  /** The requests and notifications the remote sent (made with the first). */
+  get incoming(): IncomingRequests {
+    return this.#incoming ??= new IncomingRequests(this, this.o);
+  }
+  get closing(): Closing {
+    return this.#closing ??= new Closing(this);
+  }
+  get waitingReplies(): number {
+    return this.#incoming === undefined ? 0 : this.#incoming.waitingReplies;
+  }
+
+  // The parts under the names their interfaces give them.
+  get life(): PeerState {
+    return this.state;
+  }
+  get wire(): FrameWriter {
+    return this.writer;
+  }
+  get streams(): StreamRequestHost {
+    return this;
+  }
+  get flow(): InboundFlow {
+    return this.#flow ??= new InboundFlow(this, this.o);
+  }
+  get pressuredFlow(): InboundFlow | undefined {
+    const flow = this.#flow;
+    return flow !== undefined && flow.pressured ? flow : undefined;
+  }
+  get send(): Sender {
+    return this.#send ??= new Sender(this);
+  }
+
+  // The options the parts read.
+  get handlers(): Handlers {
+    return this.o.handlers;
+  }
+  get maxPayloadBytes(): number {
+    return this.o.maxPayloadBytes;
+  }
+  get interceptors(): readonly Interceptor[] | undefined {
+    return this.o.interceptors;
+  }
+  get logger(): Logger | undefined {
+    return this.o.logger;
+  }
+
+  // The callbacks.
+  isIdle(): boolean {
+    const outgoing = this.#outgoing;
+    const incoming = this.#incoming;
+    return (outgoing === undefined || outgoing.size === 0 && outgoing.uploads === 0) &&
+      (incoming === undefined || incoming.handling === 0);
+  }
+  writeFailed(error: unknown): void {
+    this.closing.writeFailed(error);
+  }
+  writeStalled(): void {
+    this.closing.writeStalled(this.o);
+  }
+  timedOut(error: ProtocolError): void {
+    this.closing.protocolFailure(error);
+  }
+  sendHeartbeat(load: number, time: number): void {
+    if (!this.state.closed) this.writer.send({ type: "h", load, time });
+  }
+  readPaused(): void {
+    this.liveness.read();
+  }
+
+  // What handlers see of the peer, and where their failures go.
+  requestContext(op: string): SettlingContext {
+    const o = this.o;
+    return this.abort.context(this.peer, op, o.codec, o.data);
+  }
+  notificationContext(name: string): NotificationContext {
+    const o = this.o;
+    return { peer: this.peer, name, codec: o.codec, data: o.data };
+  }
+  reportError(error: unknown): void {
+    this.o.onError?.(error);
+  }
+  handlerFailed(error: unknown, op: string): void {
+    handlerFailed(this.o, error, { op, peer: this.peer });
+  }
 }

@@ -46,12 +46,24 @@ function isReply(type: Message["type"]): boolean {
   return type === "R" || type === "S" || type === "E" || type === "e";
 }
 
-/** What the writer tells when the transport takes nothing for a while. */
-export interface WriteStall {
-  /** How long writes may make no progress, in ms; 0: forever. */
-  readonly ms: number;
-  /** Writes made no progress for `ms` while bytes waited. */
-  readonly stalled: () => void;
+/** Who the writer tells when writing fails, or the transport takes nothing for a while. */
+export interface WriterOwner {
+  /** A write failed (the writer drops everything from now on). */
+  writeFailed(error: unknown): void;
+  /** Writes made no progress for the stall timeout while bytes waited. */
+  writeStalled(): void;
+}
+
+/**
+ * The writers with frames queued since the last flush, in the order they queued their first:
+ * one microtask flushes them all (a writer keeps no function of its own to schedule).
+ */
+let scheduled: FrameWriter[] | undefined;
+
+function flushScheduled(): void {
+  const list = scheduled!;
+  scheduled = undefined;
+  FrameWriter.flushAll(list);
 }
 
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
@@ -60,12 +72,13 @@ export class FrameWriter {
   /** Payloads of this many bytes or more are written without copying. */
   readonly #zeroCopy: number;
   readonly #highWater: number;
-  /** Messages waiting for the microtask flush, and their encoded lengths. */
-  #queue: Queued[] = [];
-  #lengths: number[] = [];
-  /** The arrays of the previous flush, reused for the next one. */
-  #spareQueue: Queued[] | undefined;
-  #spareLengths: number[] | undefined;
+  /**
+   * Messages waiting for the microtask flush, each followed by its encoded length (one array,
+   * made with the first message after a flush).
+   */
+  #queue: Array<Queued | number> | undefined;
+  /** The array of the previous flush, reused for the next one. */
+  #spare: Array<Queued | number> | undefined;
   /** Encoded bytes of #queue. */
   #queuedBytes = 0;
   /** The part of #queuedBytes the flush copies (all but zero-copy payloads). */
@@ -75,7 +88,8 @@ export class FrameWriter {
   /** The reply bytes of #queuedBytes and of #inFlight. */
   #replyQueued = 0;
   #replyInFlight = 0;
-  readonly #stall: WriteStall | undefined;
+  /** How long writes may make no progress, in ms; 0: forever. */
+  readonly #stallMs: number;
   /** When a write last completed (or the first one went out after none were waiting). */
   #progressAt = 0;
   #scheduled = false;
@@ -83,19 +97,15 @@ export class FrameWriter {
   #drainWaiters: Array<() => void> | undefined;
   #error: unknown = undefined;
   #failed = false;
-  #onError: (error: unknown) => void;
+  readonly #owner: WriterOwner;
 
-  constructor(
-    writer: ChunkWriter,
-    highWaterBytes: number,
-    onError: (error: unknown) => void,
-    stall?: WriteStall,
-  ) {
+  /** @param stallMs How long writes may make no progress, in ms; 0 (the default): forever. */
+  constructor(writer: ChunkWriter, highWaterBytes: number, owner: WriterOwner, stallMs = 0) {
     this.#writer = writer;
     this.#zeroCopy = writer.zeroCopyBytes ?? ZERO_COPY_BYTES;
     this.#highWater = highWaterBytes;
-    this.#onError = onError;
-    this.#stall = stall !== undefined && stall.ms > 0 ? stall : undefined;
+    this.#owner = owner;
+    this.#stallMs = stallMs > 0 ? stallMs : 0;
   }
 
   /** Bytes of replies (results, errors, retries) queued or handed over and not yet written. */
@@ -132,15 +142,22 @@ export class FrameWriter {
 
   #enqueue(msg: Queued, n: number): void {
     if (this.#failed) return;
-    this.#queue.push(msg);
-    this.#lengths.push(n);
+    let queue = this.#queue;
+    if (queue === undefined) {
+      queue = this.#queue = this.#spare ?? [];
+      this.#spare = undefined;
+    }
+    queue.push(msg, n);
     this.#queuedBytes += n;
     if (!(msg instanceof Uint8Array) && isReply(msg.type)) this.#replyQueued += n;
     const min = this.#zeroCopy;
     this.#copyBytes += n >= min ? n - zeroCopyPayload(msg, n, min).length : n;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      if (scheduled === undefined) {
+        scheduled = [this];
+        queueMicrotask(flushScheduled);
+      } else scheduled.push(this);
     }
   }
 
@@ -163,16 +180,14 @@ export class FrameWriter {
    * {@linkcode ZERO_COPY_BYTES} (or the writer's `zeroCopyBytes`) or more are handed over as
    * chunks of their own.
    */
-  readonly #flush = (): void => {
+  #flush(): void {
     this.#scheduled = false;
     const queue = this.#queue;
+    if (queue === undefined || this.#failed) return;
     const count = queue.length;
-    if (count === 0 || this.#failed) return;
-    const lengths = this.#lengths;
     /** Bytes still to copy, to size the next buffer. */
     let left = this.#copyBytes;
-    this.#queue = this.#spareQueue ?? [];
-    this.#lengths = this.#spareLengths ?? [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
@@ -180,9 +195,9 @@ export class FrameWriter {
     let pos = 0;
     /** The reply bytes of buf[0, pos). */
     let replies = 0;
-    for (let i = 0; i < count; i++) {
-      const msg = queue[i];
-      const n = lengths[i];
+    for (let i = 0; i < count; i += 2) {
+      const msg = queue[i] as Queued;
+      const n = queue[i + 1] as number;
       const payload = zeroCopyPayload(msg, n, this.#zeroCopy);
       const copied = n - payload.length;
       const reply = !(msg instanceof Uint8Array) && isReply(msg.type);
@@ -209,10 +224,25 @@ export class FrameWriter {
     }
     if (pos > 0) this.#write(buf.subarray(0, pos), replies);
     queue.length = 0;
-    lengths.length = 0;
-    this.#spareQueue = queue;
-    this.#spareLengths = lengths;
-  };
+    this.#spare = queue;
+  }
+
+  /**
+   * Flushes the writers of `list`, scheduled in one microtask (see `flushScheduled`). One that
+   * throws does not keep the others from flushing: its error is thrown after them, as from a
+   * microtask of its own.
+   */
+  static flushAll(list: FrameWriter[]): void {
+    let failure: { error: unknown } | undefined;
+    for (const w of list) {
+      try {
+        w.#flush();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  }
 
   #write(chunk: Uint8Array, replies = 0): void {
     const written = this.#writer.write(chunk);
@@ -222,9 +252,9 @@ export class FrameWriter {
       return;
     }
     const n = chunk.length;
-    if (this.#inFlight === 0 && this.#stall !== undefined) {
+    if (this.#inFlight === 0 && this.#stallMs > 0) {
       this.#progressAt = Date.now();
-      StallWatch.add(this.#stall.ms, this);
+      StallWatch.add(this.#stallMs, this);
     }
     this.#inFlight += n;
     this.#replyInFlight += replies;
@@ -236,8 +266,8 @@ export class FrameWriter {
     if (this.#failed) return; // dropped or closing: the counts were zeroed then
     this.#inFlight -= n;
     this.#replyInFlight -= replies;
-    if (this.#stall !== undefined) {
-      if (this.#inFlight === 0) StallWatch.remove(this.#stall.ms, this);
+    if (this.#stallMs > 0) {
+      if (this.#inFlight === 0) StallWatch.remove(this.#stallMs, this);
       else this.#progressAt = Date.now();
     }
     if (this.#drainWaiters !== undefined && this.writable) this.#wake();
@@ -252,18 +282,17 @@ export class FrameWriter {
 
   /** (The stall watch.) A stall if bytes wait and nothing was written for the timeout. */
   checkStall(now: number): void {
-    const stall = this.#stall;
-    if (stall === undefined || this.#failed || this.#inFlight === 0) return;
-    if (now - this.#progressAt >= stall.ms) {
-      StallWatch.remove(stall.ms, this);
-      stall.stalled();
+    const ms = this.#stallMs;
+    if (ms === 0 || this.#failed || this.#inFlight === 0) return;
+    if (now - this.#progressAt >= ms) {
+      StallWatch.remove(ms, this);
+      this.#owner.writeStalled();
     }
   }
 
   /** Forgets everything queued and stops watching for stalls. */
   #drop(): void {
-    this.#queue = [];
-    this.#lengths = [];
+    this.#queue = this.#spare = undefined;
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
@@ -274,7 +303,7 @@ export class FrameWriter {
   #forget(): void {
     this.#inFlight = 0;
     this.#replyInFlight = 0;
-    if (this.#stall !== undefined) StallWatch.remove(this.#stall.ms, this);
+    if (this.#stallMs > 0) StallWatch.remove(this.#stallMs, this);
   }
 
   #fail(error: unknown): void {
@@ -283,7 +312,7 @@ export class FrameWriter {
     this.#error = error;
     this.#drop();
     if (this.#drainWaiters !== undefined) this.#wake();
-    this.#onError(error);
+    this.#owner.writeFailed(error);
   }
 
   /** The write error, if a write failed. */

@@ -21,13 +21,19 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** An owner for writers whose writes must not fail. */
+const failing = {
+  writeFailed: (e: unknown) => assert.fail(String(e)),
+  writeStalled: () => assert.fail("no stall"),
+};
+
 function payload(size: number, seed: number): Uint8Array {
   return new Uint8Array(size).map((_, i) => (i * 7 + seed) & 0xff);
 }
 
 test("frames queued together come out as their exact encoding, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
   // Small frames, frames that overflow a 1 MiB batch, zero-copy payloads (256 KiB and more)
   // between them, and names and ids of every shape.
   const sizes = [0, 16, 300 << 10, 1, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 7];
@@ -55,7 +61,7 @@ test("a writer's zeroCopyBytes hint: payloads of that size or more are not copie
   // A message transport (a WebSocket without send batching) says 16 KiB; here 1 KiB.
   const { writable, chunks } = collector();
   const direct = Object.assign(writable.getWriter(), { zeroCopyBytes: 1024 });
-  const writer = new FrameWriter(direct, 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(direct, 64 << 20, failing);
   const small: Message = { type: "R", id: 0x61616161, payload: payload(1023, 1) };
   const large: Message = { type: "R", id: 0x61616162, payload: payload(1024, 2) };
   writer.send(small);
@@ -69,9 +75,34 @@ test("a writer's zeroCopyBytes hint: payloads of that size or more are not copie
   assert.ok(!chunks.includes(small.payload), "a payload under the hint was copied");
 });
 
+test("writers queued in one microtask flush together, each its own frames in one chunk", async () => {
+  // Direct writers that take every chunk at once: what was written shows synchronously.
+  const outs = [0, 1, 2].map(() => {
+    const chunks: Uint8Array[] = [];
+    const sink = {
+      write: (c: Uint8Array) => void chunks.push(c),
+      close: () => Promise.resolve(),
+      abort: () => Promise.resolve(),
+    };
+    return { chunks, writer: new FrameWriter(sink, 1 << 20, failing) };
+  });
+  const frames = outs.map((_, w) =>
+    [1, 2, 3].map((id): Message => ({ type: "R", id: 10 * w + id, payload: payload(id, w) }))
+  );
+  // Interleaved: writer 0, 1, 2, 0, 1, 2, ...
+  for (let i = 0; i < 3; i++) for (let w = 0; w < 3; w++) outs[w].writer.send(frames[w][i]);
+  assert.ok(outs.every((o) => o.chunks.length === 0), "nothing before the microtask");
+  await Promise.resolve();
+  for (let w = 0; w < 3; w++) {
+    assert.equal(outs[w].chunks.length, 1, `writer ${w}: one write`);
+    assert.deepEqual([...outs[w].chunks[0]], [...concat(frames[w].map(encodeMessage))]);
+    outs[w].writer.abort();
+  }
+});
+
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 1 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 1 << 20, failing);
   const a: Message = { type: "R", id: 1, payload: payload(10, 1) };
   const b: Message = { type: "R", id: 2, payload: payload(20, 2) };
   writer.send(a);
@@ -83,7 +114,7 @@ test("frames sent in different microtasks go out in different flushes, in order"
 
 test("frames encoded already (a topic's) go out byte for byte, in order with the others", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, (e) => assert.fail(String(e)));
+  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
   const small = encodeMessage({ type: "n", name: "n", payload: payload(64, 1) });
   const large = encodeMessage({ type: "n", name: "big", payload: payload(300 << 10, 2) });
   const r: Message = { type: "R", id: 0x61616161, payload: payload(10, 3) };
@@ -120,13 +151,13 @@ test("a write stall: watched only while bytes are in flight, reported once past 
     resolveStall = resolve;
     rejectStall = reject;
   });
-  const writer = new FrameWriter(sink, 1 << 20, (e) => assert.fail(String(e)), {
-    ms: 40,
-    stalled: () => {
+  const writer = new FrameWriter(sink, 1 << 20, {
+    writeFailed: failing.writeFailed,
+    writeStalled: () => {
       stalls++;
       resolveStall();
     },
-  });
+  }, 40);
   writer.send({ type: "R", id: 1, payload: payload(8, 1) });
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(writer.backlog, 0, "a write taken at once leaves nothing in flight");

@@ -8,12 +8,7 @@ import type { PeerOptions, ResolvedOptions } from "./options.ts";
 import type * as S from "./session.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
-import type { Closing } from "./_closing.ts";
-import type { Liveness } from "./_liveness.ts";
-import type { OutgoingRequests } from "./_outgoing.ts";
-import type { Sender } from "./_send.ts";
-import type { PeerState } from "./_state.ts";
-import { assemble } from "./_wiring.ts";
+import { assemble, type PeerParts } from "./_wiring.ts";
 import { NO_OPTIONS, sharedOptions } from "./_shared_options.ts";
 
 /** {@linkcode Peer}'s signatures typed by the remote's contract (the class has the untyped). */
@@ -57,13 +52,8 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
   implements Session<L, R> {
   /** Type only, never set: the contracts, for inference (see {@linkcode Session}). */
   declare readonly "~contract"?: { readonly local: L; readonly remote: R };
-  readonly #transport: Transport;
-  readonly #options: ResolvedOptions;
-  readonly #liveness: Liveness;
-  readonly #outgoing: OutgoingRequests;
-  readonly #state: PeerState;
-  readonly #closing: Closing;
-  readonly #send: Sender;
+  /** The parts (the options and the transport among them), wired in one object. */
+  readonly #p: PeerParts;
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
@@ -73,16 +63,10 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * @throws {RangeError} If an option is out of range.
    */
   constructor(transport: Transport, options?: PeerOptions<L, R>) {
-    const o = this.#options = sharedOptions(
+    const o: ResolvedOptions = sharedOptions(
       options === undefined ? NO_OPTIONS : options as PeerOptions,
     );
-    this.#transport = transport;
-    const parts = assemble(this, transport, o);
-    this.#state = parts.state;
-    this.#liveness = parts.liveness;
-    this.#outgoing = parts.outgoing;
-    this.#closing = parts.closing;
-    this.#send = parts.send;
+    this.#p = assemble(this, transport, o);
   }
 
   /**
@@ -103,7 +87,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get ready(): Promise<void> {
-    return this.#state.ready;
+    return this.#p.state.ready;
   }
 
   /**
@@ -127,7 +111,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get closed(): Promise<Error | undefined> {
-    return this.#state.closedPromise;
+    return this.#p.state.closedPromise;
   }
 
   /**
@@ -149,7 +133,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get isOpen(): boolean {
-    return this.#state.open;
+    return this.#p.state.open;
   }
 
   /**
@@ -170,7 +154,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get lastHeartbeat(): Heartbeat | undefined {
-    return this.#liveness.lastHeartbeat;
+    return this.#p.liveness.lastHeartbeat;
   }
 
   /**
@@ -191,7 +175,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get remoteAddr(): string | undefined {
-    return this.#transport.remoteAddr;
+    return this.#p.transport.remoteAddr;
   }
 
   /**
@@ -212,7 +196,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get localAddr(): string | undefined {
-    return this.#transport.localAddr;
+    return this.#p.transport.localAddr;
   }
 
   /**
@@ -233,7 +217,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get pendingRequests(): number {
-    return this.#outgoing.size;
+    return this.#p.outgoing.size;
   }
 
   /**
@@ -264,9 +248,9 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   async request<T>(op: C.UntypedOp<R>, value?: unknown, options?: RequestOptions): Promise<T> {
-    const codec = this.#options.codec;
+    const codec = this.#p.o.codec;
     const payload = encodeValue(codec, value, "request", op);
-    return decodeValue(codec, await this.#send.request(op, payload, options, "json")) as T;
+    return decodeValue(codec, await this.#p.send.request(op, payload, options, "json")) as T;
   }
 
   /**
@@ -303,7 +287,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
     payload: Uint8Array,
     options?: RequestOptions,
   ): Promise<Uint8Array> {
-    return this.#send.request(op, payload, options, "buffer");
+    return this.#p.send.request(op, payload, options, "buffer");
   }
 
   /**
@@ -337,7 +321,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   streamRequest(op: C.BytesOp<R, "stream">, options?: S.StreamOptions): S.StreamRequest {
-    return this.#send.stream(op, options);
+    return this.#p.send.stream(op, options);
   }
 
   /**
@@ -366,7 +350,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   async notify(name: C.UntypedNotification<R>, value?: unknown): Promise<void> {
-    const payload = encodeValue(this.#options.codec, value, "notification", name);
+    const payload = encodeValue(this.#p.o.codec, value, "notification", name);
     return await this.bufferNotify(name, payload);
   }
 
@@ -395,7 +379,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   bufferNotify(name: C.BytesNotification<R>, payload: Uint8Array): Promise<void> {
-    return this.#send.notify(name, payload);
+    return this.#p.send.notify(name, payload);
   }
 
   /**
@@ -420,7 +404,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   intercept(interceptor: Interceptor): this {
-    this.#send.intercept(interceptor);
+    this.#p.send.intercept(interceptor);
     return this;
   }
 
@@ -443,7 +427,7 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   get data(): unknown {
-    return this.#options.data;
+    return this.#p.o.data;
   }
 
   /**
@@ -469,9 +453,9 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   async close(options?: CloseOptions): Promise<void> {
-    const state = this.#state;
+    const state = this.#p.state;
     if (state.closed) return;
-    if (await state.drain(options?.timeoutMs ?? 5000)) this.#closing.finish(undefined, true);
+    if (await state.drain(options?.timeoutMs ?? 5000)) this.#p.closing.finish(undefined, true);
     await state.closedPromise;
   }
 
@@ -497,6 +481,6 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
    * ```
    */
   abort(reason?: unknown): void {
-    this.#closing.finish(reason instanceof Error ? reason : undefined, false, reason);
+    this.#p.closing.finish(reason instanceof Error ? reason : undefined, false, reason);
   }
 }
