@@ -185,16 +185,6 @@ export class DirectWriter implements ChunkWriter {
   /** Set once a write failed, the writer closed or was aborted, or the transport tore down. */
   #error: unknown;
   #failed = false;
-  readonly #send = (chunk: Uint8Array): void | Promise<void> => {
-    if (this.#failed) throw this.#error;
-    try {
-      return this.#sink[WRITE](chunk);
-    } catch (error) {
-      this.error(error);
-      throw error;
-    }
-  };
-
   /** `zeroCopyBytes`: the transport's hint (see `ChunkWriter.zeroCopyBytes`). */
   constructor(sink: WriteSink, zeroCopyBytes?: number) {
     this.#sink = sink;
@@ -233,6 +223,16 @@ export class DirectWriter implements ChunkWriter {
     this.error(reason ?? new TypeError("The writer was aborted"));
     this.#sink[ABORT]();
     return Promise.resolve();
+  }
+
+  #send(chunk: Uint8Array): void | Promise<void> {
+    if (this.#failed) throw this.#error;
+    try {
+      return this.#sink[WRITE](chunk);
+    } catch (error) {
+      this.error(error);
+      throw error;
+    }
   }
 
   #track(write: Promise<void>): Promise<void> {
