@@ -1,6 +1,8 @@
 // This module is browser compatible.
-// The one internal seam through which a server-side topic writes a frame it encoded once to
-// many peers: each Peer registers its writer here; nothing of this is public API.
+// The one internal seam through which the server side reaches into a Peer: a topic writes a
+// frame it encoded once to many peers through the peer's writer, and a server learns when a
+// peer released its transport (without a promise and a callback per connection). Each Peer
+// registers itself here; nothing of this is public API.
 
 /** What a topic sees of a member peer's writer. */
 export interface FrameSink {
@@ -10,14 +12,41 @@ export interface FrameSink {
   readonly backlog: number;
 }
 
-const sinks = new WeakMap<object, FrameSink>();
+/** Told when peers released their transports (one object for many peers: a server). */
+export interface ReleaseListener {
+  peerReleased(peer: object): void;
+}
 
-/** Called by each Peer with its writer. */
-export function registerFrameSink(peer: object, sink: FrameSink): void {
-  sinks.set(peer, sink);
+/** What a Peer registers. */
+export interface PeerSeam {
+  /** Its writer. */
+  readonly writer: FrameSink;
+  /**
+   * Tells `listener` once the peer released its transport (after `closed` resolved; in a
+   * microtask if it did already). One listener per peer: a later one replaces it.
+   */
+  onRelease(listener: ReleaseListener): void;
+}
+
+const seams = new WeakMap<object, PeerSeam>();
+
+/** Called by each Peer. */
+export function registerPeerSeam(peer: object, seam: PeerSeam): void {
+  seams.set(peer, seam);
 }
 
 /** The writer of `peer`, if it is a Peer of this library. */
 export function frameSink(peer: object): FrameSink | undefined {
-  return sinks.get(peer);
+  return seams.get(peer)?.writer;
+}
+
+/**
+ * Tells `listener` once `peer` released its transport; `false` (and nothing happens) if `peer`
+ * is not a Peer of this library.
+ */
+export function onRelease(peer: object, listener: ReleaseListener): boolean {
+  const seam = seams.get(peer);
+  if (seam === undefined) return false;
+  seam.onRelease(listener);
+  return true;
 }

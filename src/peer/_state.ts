@@ -29,6 +29,8 @@ function deferred<T>(): Deferred<T> {
 export interface Work {
   /** Whether no work is in flight (nothing pending, handled or uploading). */
   isIdle(): boolean;
+  /** The transport was released (after `closed` resolved). */
+  released(): void;
 }
 
 /** A peer's state, as its parts see it ({@linkcode Lifecycle}) and as the peer drives it. */
@@ -159,6 +161,12 @@ export class PeerState implements Lifecycle {
       this.#closed = c.promise;
       c.resolve(this.#error);
     }
+    this.#work.released();
+  }
+
+  /** Whether the transport was released. */
+  get isReleased(): boolean {
+    return this.#released;
   }
 
   #wakeIdle(): void {

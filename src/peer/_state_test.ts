@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ConnectionClosedError } from "./errors.ts";
 import { PeerState } from "./_state.ts";
 
-const idle = { isIdle: () => true };
+const idle = { isIdle: () => true, released() {} };
 
 describe("PeerState", () => {
   test("ready: asked before the handshake or after it, it resolves; one promise", async () => {
@@ -51,7 +51,7 @@ describe("PeerState", () => {
 
   test("drain waits for idle, or closes at once when idle", async () => {
     let busy = true;
-    const s = new PeerState({ isIdle: () => !busy });
+    const s = new PeerState({ isIdle: () => !busy, released() {} });
     const drained = s.drain(60_000);
     assert.equal(s.open, false);
     busy = false;

@@ -14,6 +14,7 @@ import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing, type ClosingParts } from "./_closing.ts";
 import { type ChunkReader, directOf } from "./_direct.ts";
+import { type PeerSeam, registerPeerSeam, type ReleaseListener } from "./_frame_seam.ts";
 import { type FlowHost, InboundFlow } from "./_flow.ts";
 import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
@@ -26,7 +27,7 @@ import { Sender, type SenderHost } from "./_send.ts";
 import { PeerState, type Work } from "./_state.ts";
 import type { StreamRequestHost } from "./_stream_request.ts";
 import { type EventSink, eventSink } from "./_telemetry.ts";
-import { FrameWriter, registerFrameSink, type WriterOwner } from "./_writer.ts";
+import { FrameWriter, type WriterOwner } from "./_writer.ts";
 
 /** The parts the Peer's public methods use. */
 export interface PeerParts {
@@ -44,7 +45,7 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
   const w = new Wiring(peer, transport, o);
   registerStats(peer, w);
   w.writer.sendRaw(encodeHandshake());
-  registerFrameSink(peer, w.writer);
+  registerPeerSeam(peer, w);
   readLoop(w, o);
   return w;
 }
@@ -63,7 +64,8 @@ class Wiring
     SenderHost,
     ClosingParts,
     ReaderHost,
-    StatsParts {
+    StatsParts,
+    PeerSeam {
   readonly peer: Session;
   readonly o: ResolvedOptions;
   readonly transport: Transport;
@@ -74,6 +76,8 @@ class Wiring
   readonly state: PeerState;
   readonly writer: FrameWriter;
   readonly liveness: Liveness;
+  /** Told once the transport is released (a server's bookkeeping). */
+  #releaseListener: ReleaseListener | undefined;
   // Parts an idle peer may never need, each made on first use (see the getters).
   #signals: RequestSignals | undefined;
   #outgoing: OutgoingRequests | undefined;
@@ -161,6 +165,15 @@ class Wiring
   }
 
   // The callbacks.
+  onRelease(listener: ReleaseListener): void {
+    this.#releaseListener = listener;
+    if (this.state.isReleased) queueMicrotask(() => this.released());
+  }
+  released(): void {
+    const listener = this.#releaseListener;
+    this.#releaseListener = undefined;
+    listener?.peerReleased(this.peer);
+  }
   isIdle(): boolean {
     const outgoing = this.#outgoing;
     const incoming = this.#incoming;

@@ -15,8 +15,6 @@ import {
   type Message,
 } from "../protocol/mod.ts";
 
-export { registerFrameSink } from "./_frame_seam.ts";
-
 /**
  * Payloads at least this large are written as their own chunk, never copied (their header goes
  * out with the frames before them). Smaller ones are copied into the batch, because one write

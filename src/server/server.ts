@@ -2,6 +2,7 @@
 
 import type { PeerOptions } from "../peer/options.ts";
 import { Peer } from "../peer/peer.ts";
+import { onRelease, type ReleaseListener } from "../peer/_frame_seam.ts";
 import type { CloseOptions } from "../peer/session.ts";
 import type { ConnectionInfo, ListenAddr, Listener, Transport } from "../peer/transport.ts";
 import { acceptLoop } from "./_accept_loop.ts";
@@ -83,6 +84,10 @@ export interface ServerOptions<Data = unknown> extends PeerOptions {
 export class Server<Data = unknown> {
   readonly #listener: Listener;
   readonly #peers = new Set<Peer>();
+  /** Drops each peer from #peers once it released its transport. */
+  readonly #releases: ReleaseListener = {
+    peerReleased: (peer) => this.#peers.delete(peer as Peer),
+  };
   readonly #closing = new AbortController();
   readonly #accepting: Promise<void>;
   /** Connections waiting for `onConnect`. */
@@ -101,7 +106,9 @@ export class Server<Data = unknown> {
     const open = (transport: Transport, data: unknown) => {
       const peer = new Peer(transport, data === NO_DATA ? o : { ...o, data });
       this.#peers.add(peer);
-      peer.closed.then(() => this.#peers.delete(peer));
+      // Through the peer's seam rather than `peer.closed`: one listener for all the server's
+      // peers, no promise and callback kept per connection.
+      onRelease(peer, this.#releases);
       o.onPeer?.(peer);
     };
     const gate = o.onConnect === undefined

@@ -129,4 +129,19 @@ describe("Server", () => {
     assert.equal(server.peers.size, 0);
     client.close();
   });
+
+  test("a peer leaves server.peers once its connection closed", async () => {
+    const [client, transport] = pipePair();
+    const listener = new ScriptedListener([transport]);
+    let served!: (peer: unknown) => void;
+    const peerCreated = new Promise((resolve) => served = resolve);
+    const server = new Server(listener, { onPeer: (p) => served(p), heartbeatIntervalMs: 0 });
+    const peer = await peerCreated as { closed: Promise<unknown> };
+    assert.equal(server.peers.size, 1);
+    // The remote goes away: the peer closes, and the server forgets it.
+    client.close();
+    await peer.closed;
+    assert.equal(server.peers.size, 0);
+    await server.close({ timeoutMs: 1000 });
+  });
 });
