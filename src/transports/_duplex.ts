@@ -79,8 +79,8 @@ const COPY_BELOW = 4 * 1024;
 
 /** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
 export class SocketDuplex implements Transport, DirectTransport, ReadSource, WriteSink {
-  readonly remoteAddr: string | undefined;
-  readonly localAddr: string | undefined;
+  #remoteAddr: string | undefined;
+  #localAddr: string | undefined;
   #request: Request | (() => Request) | undefined;
   #driver: SocketDriver;
   // Made when first wanted: the streams, or the direct reader and writer (not both).
@@ -114,8 +114,8 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
 
   constructor(driver: SocketDriver, options: DuplexOptions = {}) {
     this.#driver = driver;
-    this.remoteAddr = options.remoteAddr;
-    this.localAddr = options.localAddr;
+    this.#remoteAddr = options.remoteAddr;
+    this.#localAddr = options.localAddr;
     this.#request = options.request;
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
@@ -127,6 +127,16 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       this.#paused = true;
       driver.pause!();
     }
+  }
+
+  /** The remote end (`HOST:PORT`), if known. */
+  get remoteAddr(): string | undefined {
+    return this.#remoteAddr ??= this.#driver.address?.(false);
+  }
+
+  /** The local end (`HOST:PORT`), if known. */
+  get localAddr(): string | undefined {
+    return this.#localAddr ??= this.#driver.address?.(true);
   }
 
   /** The upgrade request of a WebSocket (made when first asked for), else `undefined`. */

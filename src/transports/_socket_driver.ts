@@ -32,6 +32,12 @@ export interface SocketDriver {
    * of its own); unset: the peer's default.
    */
   readonly zeroCopyBytes?: number;
+  /**
+   * The remote (`local` false) or local end as `HOST:PORT`, formatted when first asked for (the
+   * strings cost an idle connection more than the socket keeps of them); for a driver that
+   * passes no `remoteAddr` or `localAddr` option. The socket must still know it once closed.
+   */
+  address?(local: boolean): string | undefined;
   /** Push sources: stops delivering chunks for a while. */
   pause?(): void;
   /** Push sources: delivers chunks again. */

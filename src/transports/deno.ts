@@ -245,11 +245,14 @@ class DenoDriver {
     this.#destroyed = true;
     closeQuietly(this.#conn);
   }
+
+  // (A Deno.Conn keeps its addresses once closed.)
+  address(local: boolean): string | undefined {
+    const addr = local ? this.#conn.localAddr : this.#conn.remoteAddr;
+    return formatAddr(addr.hostname, addr.port);
+  }
 }
 
 function denoTransport(conn: DenoConn): Transport {
-  return new SocketDuplex(new DenoDriver(conn), {
-    remoteAddr: formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port),
-    localAddr: formatAddr(conn.localAddr.hostname, conn.localAddr.port),
-  });
+  return new SocketDuplex(new DenoDriver(conn));
 }

@@ -228,13 +228,25 @@ class NodeDriver {
   readonly #socket: Socket;
   #drained: Pending | undefined;
   #finished: Pending | undefined;
+  readonly #remote: string | undefined;
+  readonly #remotePort: number | undefined;
+  readonly #local: string | undefined;
+  readonly #localPort: number | undefined;
 
   constructor(socket: Socket) {
     this.#socket = socket;
-    this.duplex = new SocketDuplex(this, {
-      remoteAddr: formatAddr(socket.remoteAddress, socket.remotePort),
-      localAddr: formatAddr(socket.localAddress, socket.localPort),
-    });
+    // Kept as they are (the socket forgets them once gone), formatted when first asked for.
+    this.#remote = socket.remoteAddress;
+    this.#remotePort = socket.remotePort;
+    this.#local = socket.localAddress;
+    this.#localPort = socket.localPort;
+    this.duplex = new SocketDuplex(this);
+  }
+
+  address(local: boolean): string | undefined {
+    return local
+      ? formatAddr(this.#local, this.#localPort)
+      : formatAddr(this.#remote, this.#remotePort);
   }
 
   write(chunk: Uint8Array): void | Promise<void> {

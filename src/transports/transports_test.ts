@@ -118,6 +118,26 @@ function behaviour(factory: ConnectionFactory): void {
     }
   });
 
+  test("addresses read only once the connection closed are still known", async () => {
+    const { client, server, close } = await within(factory.pair(), 10_000, "pair");
+    try {
+      const clientLocal = () => client.localAddr;
+      // Nobody asked for them yet (they are formatted when first asked for); the client goes.
+      client.close();
+      const reader = server.readable.getReader();
+      await within(reader.read().catch(() => ({ done: true })), 10_000, "the server's end");
+      server.close();
+      if (factory.name !== "pipe") {
+        assert.match(server.remoteAddr ?? "", /^127\.0\.0\.1:\d+$/);
+        assert.match(server.localAddr ?? "", /^127\.0\.0\.1:\d+$/);
+      }
+      assert.equal(server.remoteAddr, clientLocal());
+      assert.equal(client.remoteAddr, server.localAddr);
+    } finally {
+      await close();
+    }
+  });
+
   test("bytes arrive in order in both directions", async () => {
     const { client, server, close } = await within(factory.pair(), 10_000, "pair");
     try {
