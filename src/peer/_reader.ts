@@ -145,13 +145,16 @@ function decode(host: ReaderHost, chunk: Uint8Array): number {
 export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<void> {
   try {
     while (!host.life.closed) {
-      const { done, value } = await host.reader.read();
-      if (done) {
+      // The chunk is handed on in the read result and dropped before the next await, so that
+      // an idle loop's suspended frame does not keep the last chunk it read.
+      let read: ReadableStreamReadResult<Uint8Array> | undefined = await host.reader.read();
+      if (read.done) {
         host.decoder.end();
         host.closing.inputEnded();
         return;
       }
-      const wait = consume(host, value, options);
+      const wait = consume(host, read, options);
+      read = undefined;
       if (wait !== undefined) await wait;
     }
   } catch (e) {
@@ -164,9 +167,10 @@ export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<
 /** Decodes and routes a chunk; returns what to wait for before reading on, if anything. */
 function consume(
   host: ReaderHost,
-  chunk: Uint8Array,
+  read: ReadableStreamReadResult<Uint8Array>,
   options: ReadOptions,
 ): Promise<void> | undefined {
+  const chunk = read.value!;
   host.liveness.read();
   const frames = decode(host, chunk);
   const partial = host.decoder.partial;
