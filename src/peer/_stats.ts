@@ -6,24 +6,9 @@ import type { IncomingRequests } from "./_incoming.ts";
 import type { OutgoingRequests } from "./_outgoing.ts";
 import type { RequestSignals } from "./_request_context.ts";
 import type { FrameWriter } from "./_writer.ts";
+import { type PeerStats, seamOf } from "./_peer_seam.ts";
 
-/** What a peer holds. */
-export interface PeerStats {
-  /** Bytes queued for the transport or handed to it and not yet written. */
-  readonly writeBacklogBytes: number;
-  /** The part of it that answers the remote's requests. */
-  readonly replyBacklogBytes: number;
-  /** Outgoing requests waiting for an answer. */
-  readonly pendingRequests: number;
-  /** Incoming requests being handled. */
-  readonly handling: number;
-  /** Incoming streaming requests whose parts are still arriving. */
-  readonly incomingStreams: number;
-  /** Handler results waiting for the write backlog to drain. */
-  readonly waitingReplies: number;
-  /** Incoming requests whose handlers hold a live signal. */
-  readonly liveSignals: number;
-}
+export type { PeerStats } from "./_peer_seam.ts";
 
 /** The parts stats are read from. */
 export interface StatsParts {
@@ -33,21 +18,19 @@ export interface StatsParts {
   readonly abort: RequestSignals;
 }
 
-const registry = new WeakMap<object, StatsParts>();
-
-/** Makes `peer`'s stats readable through {@linkcode peerStats}. */
-export function registerStats(peer: object, parts: StatsParts): void {
-  registry.set(peer, parts);
-}
-
 /**
- * What `peer` holds now.
+ * What `peer` holds now (through the peer's seam: no registry entry of its own per peer).
  *
  * @throws {TypeError} If `peer` is not a Peer.
  */
 export function peerStats(peer: object): PeerStats {
-  const p = registry.get(peer);
-  if (p === undefined) throw new TypeError("Not a Peer");
+  const seam = seamOf(peer);
+  if (seam === undefined) throw new TypeError("Not a Peer");
+  return seam.stats();
+}
+
+/** What the parts `p` hold now. */
+export function statsOf(p: StatsParts): PeerStats {
   return {
     writeBacklogBytes: p.writer.backlog,
     replyBacklogBytes: p.writer.replyBacklog,

@@ -14,7 +14,7 @@ import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing, type ClosingParts } from "./_closing.ts";
 import { type ChunkReader, directOf } from "./_direct.ts";
-import { type PeerSeam, registerPeerSeam, type ReleaseListener } from "./_frame_seam.ts";
+import { type PeerSeam, registerPeerSeam, type ReleaseListener } from "./_peer_seam.ts";
 import { type FlowHost, InboundFlow } from "./_flow.ts";
 import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
@@ -22,7 +22,7 @@ import { Liveness, type LivenessOwner } from "./_liveness.ts";
 import { type OutgoingHost, OutgoingRequests } from "./_outgoing.ts";
 import { type ReaderHost, readLoop } from "./_reader.ts";
 import { RequestSignals, type SettlingContext } from "./_request_context.ts";
-import { registerStats, type StatsParts } from "./_stats.ts";
+import { type PeerStats, statsOf, type StatsParts } from "./_stats.ts";
 import { Sender, type SenderHost } from "./_send.ts";
 import { PeerState, type Work } from "./_state.ts";
 import type { StreamRequestHost } from "./_stream_request.ts";
@@ -43,7 +43,6 @@ export interface PeerParts {
 /** Creates the parts of `peer` on `transport`, sends the handshake and starts reading. */
 export function assemble(peer: Session, transport: Transport, o: ResolvedOptions): PeerParts {
   const w = new Wiring(peer, transport, o);
-  registerStats(peer, w);
   w.writer.sendRaw(encodeHandshake());
   registerPeerSeam(peer, w);
   readLoop(w, o);
@@ -165,6 +164,9 @@ class Wiring
   }
 
   // The callbacks.
+  stats(): PeerStats {
+    return statsOf(this);
+  }
   onRelease(listener: ReleaseListener): void {
     this.#releaseListener = listener;
     if (this.state.isReleased) queueMicrotask(() => this.released());

@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import { encodeMessage } from "../protocol/mod.ts";
-import { frameSink } from "../peer/_frame_seam.ts";
+import { frameSink } from "../peer/_peer_seam.ts";
 import type { Handlers } from "../peer/handlers.ts";
 import type { BufferHandler } from "../peer/handler_types.ts";
 import { encodeJson } from "../peer/_payload.ts";

@@ -2,7 +2,7 @@
 
 import type { PeerOptions } from "../peer/options.ts";
 import { Peer } from "../peer/peer.ts";
-import { onRelease, type ReleaseListener } from "../peer/_frame_seam.ts";
+import { onRelease, type ReleaseListener } from "../peer/_peer_seam.ts";
 import type { CloseOptions } from "../peer/session.ts";
 import type { ConnectionInfo, ListenAddr, Listener, Transport } from "../peer/transport.ts";
 import { acceptLoop } from "./_accept_loop.ts";

@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import { encodeMessage } from "../protocol/mod.ts";
-import { type FrameSink, frameSink } from "../peer/_frame_seam.ts";
+import { type FrameSink, frameSink } from "../peer/_peer_seam.ts";
 import { encodeJson } from "../peer/_payload.ts";
 import type { Peer } from "../peer/peer.ts";
 import { topicLink } from "./_topic_link.ts";

@@ -1,8 +1,9 @@
 // This module is browser compatible.
 // The one internal seam through which the server side reaches into a Peer: a topic writes a
-// frame it encoded once to many peers through the peer's writer, and a server learns when a
-// peer released its transport (without a promise and a callback per connection). Each Peer
-// registers itself here; nothing of this is public API.
+// frame it encoded once to many peers through the peer's writer, a server learns when a peer
+// released its transport (without a promise and a callback per connection), and tests read
+// what a peer holds (`_stats.ts`). Each Peer registers itself here, once; nothing of this is
+// public API.
 
 /** What a topic sees of a member peer's writer. */
 export interface FrameSink {
@@ -17,6 +18,24 @@ export interface ReleaseListener {
   peerReleased(peer: object): void;
 }
 
+/** What a peer holds. */
+export interface PeerStats {
+  /** Bytes queued for the transport or handed to it and not yet written. */
+  readonly writeBacklogBytes: number;
+  /** The part of it that answers the remote's requests. */
+  readonly replyBacklogBytes: number;
+  /** Outgoing requests waiting for an answer. */
+  readonly pendingRequests: number;
+  /** Incoming requests being handled. */
+  readonly handling: number;
+  /** Incoming streaming requests whose parts are still arriving. */
+  readonly incomingStreams: number;
+  /** Handler results waiting for the write backlog to drain. */
+  readonly waitingReplies: number;
+  /** Incoming requests whose handlers hold a live signal. */
+  readonly liveSignals: number;
+}
+
 /** What a Peer registers. */
 export interface PeerSeam {
   /** Its writer. */
@@ -26,6 +45,8 @@ export interface PeerSeam {
    * microtask if it did already). One listener per peer: a later one replaces it.
    */
   onRelease(listener: ReleaseListener): void;
+  /** What it holds now. */
+  stats(): PeerStats;
 }
 
 const seams = new WeakMap<object, PeerSeam>();
@@ -33,6 +54,11 @@ const seams = new WeakMap<object, PeerSeam>();
 /** Called by each Peer. */
 export function registerPeerSeam(peer: object, seam: PeerSeam): void {
   seams.set(peer, seam);
+}
+
+/** The seam of `peer`, if it is a Peer of this library. */
+export function seamOf(peer: object): PeerSeam | undefined {
+  return seams.get(peer);
 }
 
 /** The writer of `peer`, if it is a Peer of this library. */
