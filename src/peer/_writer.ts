@@ -57,11 +57,18 @@ export interface WriterOwner {
  * one microtask flushes them all (a writer keeps no function of its own to schedule).
  */
 let scheduled: FrameWriter[] | undefined;
+/** The list of the last flush, emptied, for the next one (no array per microtask). */
+let spareList: FrameWriter[] | undefined;
 
 function flushScheduled(): void {
   const list = scheduled!;
   scheduled = undefined;
-  FrameWriter.flushAll(list);
+  try {
+    FrameWriter.flushAll(list);
+  } finally {
+    list.length = 0;
+    spareList = list;
+  }
 }
 
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
@@ -153,9 +160,11 @@ export class FrameWriter {
     if (!this.#scheduled) {
       this.#scheduled = true;
       if (scheduled === undefined) {
-        scheduled = [this];
+        scheduled = spareList ?? [];
+        spareList = undefined;
         queueMicrotask(flushScheduled);
-      } else scheduled.push(this);
+      }
+      scheduled.push(this);
     }
   }
 
