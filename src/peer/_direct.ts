@@ -10,6 +10,22 @@ export interface ChunkReader {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Stops reading: a pending `read` resolves `done`; what was queued is dropped. */
   cancel(reason?: unknown): Promise<void>;
+  /**
+   * A direct reader's, optional (it then has `park` too): the next chunk if one is queued,
+   * `null` at the end, `undefined` if nothing is queued yet; throws if the input failed.
+   */
+  take?(): Uint8Array | null | undefined;
+  /**
+   * With nothing queued: tells `listener` once, with `chunkArrived`, that a chunk arrived, the
+   * input ended or failed, or the reader was cancelled. An idle peer then keeps no pending read.
+   */
+  park?(listener: ReadListener): void;
+}
+
+/** Who a parked {@linkcode ChunkReader} tells that there is something to take. */
+export interface ReadListener {
+  /** Called at most once per `park`, maybe inside the transport's own callback: defer work. */
+  chunkArrived(): void;
 }
 
 /** What the peer writes to: a `WritableStreamDefaultWriter` has this shape. */

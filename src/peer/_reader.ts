@@ -14,7 +14,7 @@ import {
   type RequestMessage,
   type RetryMessage,
 } from "../protocol/mod.ts";
-import type { ChunkReader } from "./_direct.ts";
+import type { ChunkReader, ReadListener } from "./_direct.ts";
 import type { InboundFlow } from "./_flow.ts";
 import type { IncomingRequests } from "./_incoming.ts";
 import type { Liveness } from "./_liveness.ts";
@@ -48,9 +48,13 @@ export interface ReadOptions {
   readonly frameTimeoutMs: number;
 }
 
-/** What the read loop reads and feeds, and how it reports the end of the input. */
-export interface ReaderHost {
+/**
+ * What the read loop reads and feeds, and how it reports the end of the input. As the listener
+ * of a parked reader, its `chunkArrived` calls {@linkcode pumpSoon}.
+ */
+export interface ReaderHost extends ReadListener {
   readonly reader: ChunkReader;
+  readonly o: ReadOptions;
   readonly decoder: MessageDecoder;
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
@@ -142,7 +146,13 @@ function decode(host: ReaderHost, chunk: Uint8Array): number {
 }
 
 /** Reads `host.reader` until it ends, the peer closes, or the input is invalid. */
-export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<void> {
+export function readLoop(host: ReaderHost): void {
+  if (host.reader.take !== undefined) pump(host);
+  else void streamLoop(host);
+}
+
+/** The loop over a Web stream's reader: an async function, suspended between reads. */
+async function streamLoop(host: ReaderHost): Promise<void> {
   try {
     while (!host.life.closed) {
       // The chunk is handed on in the read result and dropped before the next await, so that
@@ -153,7 +163,7 @@ export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<
         host.closing.inputEnded();
         return;
       }
-      const wait = consume(host, read, options);
+      const wait = consume(host, read.value);
       read = undefined;
       if (wait !== undefined) await wait;
     }
@@ -164,13 +174,67 @@ export async function readLoop(host: ReaderHost, options: ReadOptions): Promise<
   }
 }
 
+/**
+ * The loop over a direct reader: takes what is queued, and parks the reader once nothing is, so
+ * that an idle peer keeps neither a pending read nor a suspended frame. The reader's listener
+ * (the host) calls {@linkcode pumpSoon}, and the loop goes on from a microtask: the transport's
+ * callback returns first (and asks for more) as it does when a pending read resolves.
+ */
+function pump(host: ReaderHost): void {
+  const reader = host.reader;
+  try {
+    while (!host.life.closed) {
+      const chunk = reader.take!();
+      if (chunk === undefined) return reader.park!(host);
+      if (chunk === null) {
+        host.decoder.end();
+        host.closing.inputEnded();
+        break;
+      }
+      const wait = consume(host, chunk);
+      if (wait !== undefined) {
+        wait.then(() => pump(host), (e) => failed(host, e));
+        return;
+      }
+    }
+  } catch (e) {
+    if (!host.life.closed) host.closing.inputEnded(e);
+  }
+  host.deadline?.stop();
+}
+
+/** A pause of the loop failed. */
+function failed(host: ReaderHost, e: unknown): void {
+  if (!host.life.closed) host.closing.inputEnded(e);
+  host.deadline?.stop();
+}
+
+// The hosts whose parked reader has something, pumped in one microtask shared by all (no
+// closure per wake); the lists are swapped so that a wake during the pumping waits for the next.
+let woken: ReaderHost[] = [];
+let spareWoken: ReaderHost[] = [];
+let pumpScheduled = false;
+
+/** Pumps `host`'s loop in a microtask (a parked reader's listener calls this). */
+export function pumpSoon(host: ReaderHost): void {
+  woken.push(host);
+  if (pumpScheduled) return;
+  pumpScheduled = true;
+  queueMicrotask(pumpWoken);
+}
+
+function pumpWoken(): void {
+  const hosts = woken;
+  woken = spareWoken;
+  pumpScheduled = false;
+  for (let i = 0; i < hosts.length; i++) pump(hosts[i]);
+  hosts.length = 0;
+  spareWoken = hosts;
+}
+
 /** Decodes and routes a chunk; returns what to wait for before reading on, if anything. */
-function consume(
-  host: ReaderHost,
-  read: ReadableStreamReadResult<Uint8Array>,
-  options: ReadOptions,
-): Promise<void> | undefined {
-  const chunk = read.value!;
+function consume(host: ReaderHost, chunk: Uint8Array): Promise<void> | undefined {
+  const options = host.o;
   host.liveness.read();
   const frames = decode(host, chunk);
   const partial = host.decoder.partial;

@@ -20,7 +20,7 @@ import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
 import { Liveness, type LivenessOwner } from "./_liveness.ts";
 import { type OutgoingHost, OutgoingRequests } from "./_outgoing.ts";
-import { type ReaderHost, readLoop } from "./_reader.ts";
+import { pumpSoon, type ReaderHost, readLoop } from "./_reader.ts";
 import { RequestSignals, type SettlingContext } from "./_request_context.ts";
 import { type PeerStats, statsOf, type StatsParts } from "./_stats.ts";
 import { Sender, type SenderHost } from "./_send.ts";
@@ -45,7 +45,7 @@ export function assemble(peer: Session, transport: Transport, o: ResolvedOptions
   const w = new Wiring(peer, transport, o);
   w.writer.sendRaw(encodeHandshake());
   registerPeerSeam(peer, w);
-  readLoop(w, o);
+  readLoop(w);
   return w;
 }
 
@@ -196,6 +196,9 @@ class Wiring
   }
   readPaused(): void {
     this.liveness.read();
+  }
+  chunkArrived(): void {
+    pumpSoon(this);
   }
 
   // What handlers see of the peer, and where their failures go.

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { ChunkReader, ChunkWriter } from "../peer/_direct.ts";
+import type { ChunkReader, ChunkWriter, ReadListener } from "../peer/_direct.ts";
 
 /** The end of the input, as a read result. */
 const DONE: ReadableStreamReadResult<Uint8Array> = { done: true, value: undefined };
@@ -44,7 +44,10 @@ export interface ReadSource {
   [CANCEL](): void;
 }
 
-/** The direct reader: a queue, at most one waiting `read`, and pulls while below its mark. */
+/**
+ * The direct reader: a queue, at most one waiting `read` or parked listener (what a Peer uses:
+ * it takes what is queued and parks when nothing is), and pulls while below its mark.
+ */
 export class DirectReader implements ReadSide, ChunkReader {
   readonly #source: ReadSource;
   /** Chunks (a pull source) or bytes (a push source) queued before `pull` is no longer called. */
@@ -58,6 +61,8 @@ export class DirectReader implements ReadSide, ChunkReader {
   #error: unknown;
   #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
+  /** Parked: told once there is something to take (instead of a pending read). */
+  #listener: ReadListener | undefined;
   #pulling = false;
 
   /** `countBytes`: the mark counts bytes (a push source), else chunks (a pull source). */
@@ -92,6 +97,7 @@ export class DirectReader implements ReadSide, ChunkReader {
     }
     (this.#queue ??= []).push(chunk);
     this.#queued += this.#countBytes ? chunk.byteLength : 1;
+    this.#notify();
   }
 
   close(): void {
@@ -100,6 +106,7 @@ export class DirectReader implements ReadSide, ChunkReader {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.(DONE);
+    this.#notify();
   }
 
   error(error: unknown): void {
@@ -110,25 +117,57 @@ export class DirectReader implements ReadSide, ChunkReader {
     const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
     reject?.(error);
+    this.#notify();
+  }
+
+  take(): Uint8Array | null | undefined {
+    const queue = this.#queue;
+    if (queue !== undefined && this.#head < queue.length) return this.#dequeue(queue);
+    if (this.#state === 1) return null;
+    if (this.#state === 2) throw this.#error;
+    return undefined;
+  }
+
+  park(listener: ReadListener): void {
+    if (this.#resolve !== undefined || this.#listener !== undefined) {
+      throw new TypeError("The direct reader has a read pending already");
+    }
+    if (this.#state !== 0 || (this.#queue !== undefined && this.#head < this.#queue.length)) {
+      listener.chunkArrived();
+      return;
+    }
+    this.#listener = listener;
+    this.#pullIfWanted();
+  }
+
+  #notify(): void {
+    const listener = this.#listener;
+    if (listener === undefined) return;
+    this.#listener = undefined;
+    listener.chunkArrived();
+  }
+
+  #dequeue(queue: Uint8Array[]): Uint8Array {
+    const value = queue[this.#head];
+    if (++this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else {
+      queue[this.#head - 1] = EMPTY;
+    }
+    this.#queued -= this.#countBytes ? value.byteLength : 1;
+    this.#pullIfWanted();
+    return value;
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     const queue = this.#queue;
     if (queue !== undefined && this.#head < queue.length) {
-      const value = queue[this.#head];
-      if (++this.#head === queue.length) {
-        queue.length = 0;
-        this.#head = 0;
-      } else {
-        queue[this.#head - 1] = EMPTY;
-      }
-      this.#queued -= this.#countBytes ? value.byteLength : 1;
-      this.#pullIfWanted();
-      return Promise.resolve({ done: false, value });
+      return Promise.resolve({ done: false, value: this.#dequeue(queue) });
     }
     if (this.#state === 1) return Promise.resolve(DONE);
     if (this.#state === 2) return Promise.reject(this.#error);
-    if (this.#resolve !== undefined) {
+    if (this.#resolve !== undefined || this.#listener !== undefined) {
       return Promise.reject(new TypeError("The direct reader has a read pending already"));
     }
     const read = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
@@ -146,6 +185,7 @@ export class DirectReader implements ReadSide, ChunkReader {
       const resolve = this.#resolve;
       this.#resolve = this.#reject = undefined;
       resolve?.(DONE);
+      this.#notify();
       this.#source[CANCEL]();
     }
     return Promise.resolve();

@@ -86,6 +86,46 @@ describe("SocketDuplex, direct", () => {
     await assert.rejects(Promise.resolve(writer.write(new Uint8Array(1))), reset);
   });
 
+  test("a parked reader tells its listener once, when a chunk arrives or the input ends", () => {
+    const duplex = new SocketDuplex(new FakePush());
+    const { reader } = open(duplex);
+    let told = 0;
+    const listener = { chunkArrived: () => told++ };
+    assert.equal(reader.take!(), undefined, "nothing queued yet");
+    reader.park!(listener);
+    assert.throws(() => reader.park!(listener), TypeError, "parked once at a time");
+    duplex.push(new Uint8Array([1]));
+    duplex.push(new Uint8Array([2, 3]));
+    assert.equal(told, 1, "told once, not per chunk");
+    assert.deepEqual(reader.take!(), new Uint8Array([1]));
+    assert.deepEqual(reader.take!(), new Uint8Array([2, 3]));
+    assert.equal(reader.take!(), undefined);
+    reader.park!(listener);
+    duplex.pushEnd();
+    assert.equal(told, 2);
+    assert.equal(reader.take!(), null, "the end");
+    reader.park!(listener);
+    assert.equal(told, 3, "parking at the end tells at once");
+  });
+
+  test("a parked reader is told of a failure (take throws it) and of a cancel", async () => {
+    const failing = new SocketDuplex(new FakePush());
+    const a = open(failing).reader;
+    let told = 0;
+    a.park!({ chunkArrived: () => told++ });
+    const reset = new Error("ECONNRESET");
+    failing.finish(reset);
+    assert.equal(told, 1);
+    assert.throws(() => a.take!(), reset);
+    const cancelled = new SocketDuplex(new FakePush());
+    const b = open(cancelled).reader;
+    b.park!({ chunkArrived: () => told++ });
+    await b.cancel();
+    assert.equal(told, 2);
+    assert.equal(b.take!(), null);
+    cancelled.close();
+  });
+
   test("writes reach the socket one at a time, in order; a taken write returns nothing", async () => {
     const driver = new FakePush();
     const duplex = new SocketDuplex(driver);
