@@ -86,31 +86,24 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   // Made when first wanted: the streams, or the direct reader and writer (not both).
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
-  #direct: { readonly reader: DirectReader; readonly writer: DirectWriter } | undefined;
   #readSide: ReadSide | undefined;
   #writeSide: { error(error: unknown): void } | undefined;
   /** A push source's chunks that came before there was a read side. */
   #early: Uint8Array[] | undefined;
   #earlyBytes = 0;
-  #readDone = false;
-  #writeDone = false;
-  #closed = false;
+  /** The duplex's booleans, as bits (see the constants below the class): one field, not eight. */
+  #flags = IDLE;
   #error: Error | undefined;
   /** How the read side ended before it existed: cleanly, or with this error. */
   #readEnd: { error: Error | undefined } | undefined;
   /** The error the write side failed with before it existed. */
   #writeEnd: Error | undefined;
   // Push sources.
-  #pausable: boolean;
-  #paused = false;
   #maxQueued: number;
   #onOverflow: (() => void) | undefined;
-  #readAfterCancel: boolean;
   // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
   #buffer: Uint8Array | undefined;
   #readSize = MIN_READ;
-  /** The last read was tiny, or there was none yet: the next one is {@linkcode IDLE_READ}. */
-  #idle = true;
 
   constructor(driver: SocketDriver, options: DuplexOptions = {}) {
     this.#driver = driver;
@@ -119,12 +112,13 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     this.#request = options.request;
     this.#maxQueued = options.maxQueuedBytes ?? Infinity;
     this.#onOverflow = options.onOverflow;
-    this.#readAfterCancel = options.readAfterCancel ?? false;
-    this.#pausable = driver.read === undefined && driver.pause !== undefined &&
-      driver.resume !== undefined;
-    if (this.#pausable && !options.readEarly) {
+    if (options.readAfterCancel) this.#set(READ_AFTER_CANCEL);
+    if (driver.read === undefined && driver.pause !== undefined && driver.resume !== undefined) {
+      this.#set(PAUSABLE);
+    }
+    if (this.#is(PAUSABLE) && !options.readEarly) {
       // Nothing flows until the reader asks for it.
-      this.#paused = true;
+      this.#set(PAUSED);
       driver.pause!();
     }
   }
@@ -148,7 +142,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   /** Bytes from the remote side (made when first used; locked if a peer reads directly). */
   get readable(): ReadableStream<Uint8Array> {
     if (this.#readable === undefined) {
-      this.#readable = this.#direct === undefined ? this.#makeReadable() : lockedReadable();
+      this.#readable = !this.#is(DIRECT) ? this.#makeReadable() : lockedReadable();
     }
     return this.#readable;
   }
@@ -156,24 +150,24 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   /** Bytes to the remote side (made when first used; locked if a peer writes directly). */
   get writable(): WritableStream<Uint8Array> {
     if (this.#writable === undefined) {
-      this.#writable = this.#direct === undefined ? this.#makeWritable() : lockedWritable();
+      this.#writable = !this.#is(DIRECT) ? this.#makeWritable() : lockedWritable();
     }
     return this.#writable;
   }
 
   /** The direct reader and writer for the peer, unless a stream was made already. */
   [openDirect](): DirectIO | undefined {
-    if (this.#direct !== undefined || this.#readable !== undefined) return undefined;
+    if (this.#is(DIRECT) || this.#readable !== undefined) return undefined;
     if (this.#writable !== undefined) return undefined;
     const pull = this.#driver.read !== undefined;
     // The reader's source and the writer's sink are this duplex (its symbol-keyed methods).
     const reader = new DirectReader(this, pull ? 1 : READ_HIGH_WATER_MARK, !pull);
     const writer = new DirectWriter(this, this.#driver.zeroCopyBytes);
-    this.#direct = { reader, writer };
+    this.#set(DIRECT);
     this.#attachRead(reader);
     this.#attachWrite(writer);
     reader.start();
-    return this.#direct;
+    return { reader, writer };
   }
 
   /** (The direct reader's source.) It wants bytes. */
@@ -183,7 +177,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       return false;
     }
     // The read tells the reader when it settled: no promise handed back, no callback kept.
-    this.#read(this.#direct!.reader);
+    this.#read(this.#readSide as DirectReader);
     return true;
   }
 
@@ -204,13 +198,13 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
 
   /** (The direct writer's sink.) It was aborted. */
   [ABORT](): void {
-    this.#writeDone = true;
+    this.#set(WRITE_DONE);
     this.close();
   }
 
   /** Whether the transport was torn down. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#is(CLOSED);
   }
 
   /** The error it was torn down with, if any. */
@@ -220,7 +214,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
 
   /** A push source's chunk arrived; it must be a fresh buffer the source never reuses. */
   push(chunk: Uint8Array): void {
-    if (this.#readDone) return;
+    if (this.#is(READ_DONE)) return;
     const side = this.#readSide;
     if (side === undefined) {
       // Nobody reads yet (a source that cannot pause): keep it for the read side.
@@ -228,8 +222,10 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       this.#earlyBytes += chunk.byteLength;
       if (this.#earlyBytes > this.#maxQueued) {
         this.#onOverflow?.();
-      } else if (this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#pausable && !this.#paused) {
-        this.#paused = true;
+      } else if (
+        this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#is(PAUSABLE) && !this.#is(PAUSED)
+      ) {
+        this.#set(PAUSED);
         this.#driver.pause!();
       }
       return;
@@ -238,16 +234,16 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     const desired = side.desiredSize ?? 0;
     if (READ_HIGH_WATER_MARK - desired > this.#maxQueued) {
       this.#onOverflow?.();
-    } else if (desired <= 0 && this.#pausable && !this.#paused) {
-      this.#paused = true;
+    } else if (desired <= 0 && this.#is(PAUSABLE) && !this.#is(PAUSED)) {
+      this.#set(PAUSED);
       this.#driver.pause!();
     }
   }
 
   /** A push source reached the end of its stream (the remote half-closed). */
   pushEnd(): void {
-    if (this.#readDone) return;
-    this.#readDone = true;
+    if (this.#is(READ_DONE)) return;
+    this.#set(READ_DONE);
     if (this.#readSide !== undefined) this.#readSide.close();
     else this.#readEnd = { error: undefined };
     this.#releaseIfDone();
@@ -259,7 +255,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
    * `ConnectionClosedError`.
    */
   finish(error?: Error, writeError?: Error): void {
-    if (this.#closed) return;
+    if (this.#is(CLOSED)) return;
     this.#teardown(error, writeError);
     this.#driver.destroy();
   }
@@ -288,7 +284,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
         // An abort waits for the write in flight; tearing down ends that write. (Erroring the
         // controller here would make `abort()` reject.)
         controller.signal.addEventListener("abort", () => {
-          this.#writeDone = true;
+          this.#set(WRITE_DONE);
           this.close();
         });
       },
@@ -321,7 +317,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   }
 
   #write(chunk: Uint8Array): void | Promise<void> {
-    if (this.#closed) throw this.#closedError();
+    if (this.#is(CLOSED)) throw this.#closedError();
     try {
       // Handed back as it is: no promise of our own per write. The driver settles it.
       return this.#driver.write(chunk);
@@ -331,40 +327,40 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   }
 
   async #end(): Promise<void> {
-    if (this.#closed) throw this.#closedError();
+    if (this.#is(CLOSED)) throw this.#closedError();
     try {
       await this.#driver.end();
     } catch (error) {
       throw this.#writeFailed(error);
     }
-    this.#writeDone = true;
+    this.#set(WRITE_DONE);
     this.#releaseIfDone();
   }
 
   #cancelRead(): void {
-    this.#readDone = true;
-    if (this.#readAfterCancel) {
+    this.#set(READ_DONE);
+    if (this.#is(READ_AFTER_CANCEL)) {
       this.#resume();
-    } else if (this.#pausable && !this.#paused) {
-      this.#paused = true;
+    } else if (this.#is(PAUSABLE) && !this.#is(PAUSED)) {
+      this.#set(PAUSED);
       this.#driver.pause!();
     }
     this.#releaseIfDone();
   }
 
   #teardown(error: Error | undefined, writeError: Error | undefined): void {
-    this.#closed = true;
+    this.#set(CLOSED);
     this.#error = error;
     // In the order the module docs give.
-    if (!this.#readDone) {
-      this.#readDone = true;
+    if (!this.#is(READ_DONE)) {
+      this.#set(READ_DONE);
       const side = this.#readSide;
       if (side === undefined) this.#readEnd = { error };
       else if (error) side.error(error);
       else side.close();
     }
-    if (!this.#writeDone) {
-      this.#writeDone = true;
+    if (!this.#is(WRITE_DONE)) {
+      this.#set(WRITE_DONE);
       const failure = writeError ?? this.#closedError();
       if (this.#writeSide === undefined) this.#writeEnd = failure;
       else this.#writeSide.error(failure);
@@ -377,20 +373,32 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
 
   /** The error a write or end that threw rejects with; the writable is done from then on. */
   #writeFailed(error: unknown): unknown {
-    if (this.#closed) return this.#closedError();
-    this.#writeDone = true;
+    if (this.#is(CLOSED)) return this.#closedError();
+    this.#set(WRITE_DONE);
     this.#releaseIfDone();
     return error;
   }
 
   #releaseIfDone(): void {
-    if (this.#readDone && this.#writeDone) this.close();
+    if (this.#is(READ_DONE) && this.#is(WRITE_DONE)) this.close();
   }
 
   #resume(): void {
-    if (!this.#paused || (this.#readDone && !this.#readAfterCancel)) return;
-    this.#paused = false;
+    if (!this.#is(PAUSED) || (this.#is(READ_DONE) && !this.#is(READ_AFTER_CANCEL))) return;
+    this.#clear(PAUSED);
     this.#driver.resume!();
+  }
+
+  #is(bit: number): boolean {
+    return (this.#flags & bit) !== 0;
+  }
+
+  #set(bit: number): void {
+    this.#flags |= bit;
+  }
+
+  #clear(bit: number): void {
+    this.#flags &= ~bit;
   }
 
   /**
@@ -401,7 +409,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   async #read(reader?: DirectReader): Promise<void> {
     try {
       let buffer = this.#buffer;
-      if (this.#idle) {
+      if (this.#is(IDLE)) {
         if (buffer === undefined || buffer.length > IDLE_READ) buffer = new Uint8Array(IDLE_READ);
       } else if (buffer === undefined || buffer.length < this.#readSize >> 1) {
         buffer = new Uint8Array(this.#readSize);
@@ -412,17 +420,20 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
         n = await this.#driver.read!(buffer);
       } catch (error) {
         // After a teardown the read fails because the socket is gone: nothing to report.
-        if (!this.#readDone) this.finish(error instanceof Error ? error : new Error(String(error)));
+        if (!this.#is(READ_DONE)) {
+          this.finish(error instanceof Error ? error : new Error(String(error)));
+        }
         return;
       }
-      if (this.#readDone) return;
+      if (this.#is(READ_DONE)) return;
       if (n === null) {
         this.pushEnd();
         return;
       }
       // Read more at once while reads fill their buffer; less once they stay small.
-      const idleRead = this.#idle;
-      this.#idle = n < TINY_READ;
+      const idleRead = this.#is(IDLE);
+      if (n < TINY_READ) this.#set(IDLE);
+      else this.#clear(IDLE);
       if (!idleRead) {
         // (A read into the small buffer says nothing of the full size.)
         if (n === buffer.length) this.#readSize = Math.min(this.#readSize * 2, MAX_READ);
@@ -446,3 +457,21 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     }
   }
 }
+
+// SocketDuplex's flags.
+/** The read side ended (cleanly, by cancel or with an error). */
+const READ_DONE = 1;
+/** The write side ended. */
+const WRITE_DONE = 2;
+/** The transport was torn down. */
+const CLOSED = 4;
+/** A push source that can pause and resume. */
+const PAUSABLE = 8;
+/** The push source is paused. */
+const PAUSED = 16;
+/** The source goes on reading after the readable was cancelled. */
+const READ_AFTER_CANCEL = 32;
+/** The last read was tiny, or there was none yet: the next one is {@linkcode IDLE_READ}. */
+const IDLE = 64;
+/** A peer reads and writes directly: the streams are locked. */
+const DIRECT = 128;
