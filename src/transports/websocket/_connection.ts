@@ -79,12 +79,13 @@ export interface WebSocketTransportOptions {
 const BATCH_BYTES = 256;
 
 /**
- * Where the socket cannot batch sends (the `ws` package, which frames large messages as they
- * are; a browser's WebSocket), payloads of this size or more reach the transport as chunks of
- * their own: the chunk is split into header and payload messages again anyway, so copying them
- * into the peer's batch first would be a copy for nothing.
+ * Payloads of this size or more reach the transport as chunks of their own, without the peer
+ * copying them into its batch: the chunk is split into header and payload messages again anyway,
+ * and the socket copies (Bun) or writes (the `ws` package, a browser's WebSocket) each message
+ * itself, so a copy into the batch first would be one for nothing. On Bun that copy was a third
+ * of the time of a 64 KiB echo.
  */
-const UNBATCHED_ZERO_COPY_BYTES = 16 * 1024;
+const ZERO_COPY_BYTES = 16 * 1024;
 
 /** Checked transport options. */
 export interface WebSocketTransportParams {
@@ -197,12 +198,11 @@ export class WebSocketConnection implements SocketDriver {
 
   /**
    * (The duplex.) Payloads written without copying them into a batch: see above; not with
-   * `coalesceWrites`, which sends each written chunk as one message.
+   * `coalesceWrites`, which sends each written chunk as one message (a payload must then be in
+   * the same chunk as its header).
    */
   get zeroCopyBytes(): number | undefined {
-    return this.#ws.batch === undefined && !this.#params.coalesceWrites
-      ? UNBATCHED_ZERO_COPY_BYTES
-      : undefined;
+    return !this.#params.coalesceWrites ? ZERO_COPY_BYTES : undefined;
   }
 
   /** A message arrived. */
