@@ -56,6 +56,14 @@ export class DirectReader implements ReadSide, ChunkReader {
   #queue: Uint8Array[] | undefined;
   #head = 0;
   #queued = 0;
+  /**
+   * Of #queued, what came for a parked reader, from the chunk that woke it until it takes the
+   * first: handed over as to a pending read, so not counted against the mark (a message of the
+   * mark's size would otherwise pause the source each time, only for the reader to take it in
+   * the next microtask). At most what the source pushes in one task.
+   */
+  #handed = 0;
+  #waking = false;
   /** 0: open, 1: ended (cleanly or cancelled), 2: failed. */
   #state = 0;
   #error: unknown;
@@ -84,7 +92,7 @@ export class DirectReader implements ReadSide, ChunkReader {
   }
 
   get desiredSize(): number | null {
-    return this.#state === 0 ? this.#highWater - this.#queued : 0;
+    return this.#state === 0 ? this.#highWater - this.#queued + this.#handed : 0;
   }
 
   enqueue(chunk: Uint8Array): void {
@@ -96,7 +104,12 @@ export class DirectReader implements ReadSide, ChunkReader {
       return;
     }
     (this.#queue ??= []).push(chunk);
-    this.#queued += this.#countBytes ? chunk.byteLength : 1;
+    const n = this.#countBytes ? chunk.byteLength : 1;
+    this.#queued += n;
+    if (this.#listener !== undefined || this.#waking) {
+      this.#handed += n;
+      this.#waking = true;
+    }
     this.#notify();
   }
 
@@ -155,7 +168,10 @@ export class DirectReader implements ReadSide, ChunkReader {
     } else {
       queue[this.#head - 1] = EMPTY;
     }
-    this.#queued -= this.#countBytes ? value.byteLength : 1;
+    const n = this.#countBytes ? value.byteLength : 1;
+    this.#queued -= n;
+    this.#handed = Math.max(0, this.#handed - n);
+    this.#waking = false;
     this.#pullIfWanted();
     return value;
   }
@@ -193,11 +209,14 @@ export class DirectReader implements ReadSide, ChunkReader {
 
   #drop(): void {
     this.#queue = undefined;
-    this.#head = this.#queued = 0;
+    this.#head = this.#queued = this.#handed = 0;
+    this.#waking = false;
   }
 
   #pullIfWanted(): void {
-    if (this.#pulling || this.#state !== 0 || this.#queued >= this.#highWater) return;
+    if (this.#pulling || this.#state !== 0 || this.#queued - this.#handed >= this.#highWater) {
+      return;
+    }
     this.#pulling = true;
     if (!this.#source[PULL]()) this.#pulling = false;
   }

@@ -108,6 +108,26 @@ describe("SocketDuplex, direct", () => {
     assert.equal(told, 3, "parking at the end tells at once");
   });
 
+  test("what comes for a parked reader before it takes is handed over: no pause for it", () => {
+    const driver = new FakePush();
+    const duplex = new SocketDuplex(driver);
+    const { reader } = open(duplex);
+    const listener = { chunkArrived: () => {} };
+    reader.park!(listener);
+    // A header and a payload of the mark's size, in one task: as to a waiting read.
+    duplex.push(new Uint8Array(13));
+    duplex.push(new Uint8Array(READ_HIGH_WATER_MARK));
+    assert.deepEqual(driver.log, ["pause", "resume"], "not paused");
+    assert.equal(reader.take!()?.byteLength, 13);
+    // Once the reader took, what comes next counts against the mark again.
+    duplex.push(new Uint8Array(READ_HIGH_WATER_MARK));
+    assert.deepEqual(driver.log, ["pause", "resume", "pause"], "paused at the mark");
+    assert.equal(reader.take!()?.byteLength, READ_HIGH_WATER_MARK);
+    assert.equal(reader.take!()?.byteLength, READ_HIGH_WATER_MARK);
+    assert.deepEqual(driver.log, ["pause", "resume", "pause", "resume"], "resumed once read");
+    duplex.close();
+  });
+
   test("a parked reader is told of a failure (take throws it) and of a cancel", async () => {
     const failing = new SocketDuplex(new FakePush());
     const a = open(failing).reader;
