@@ -142,7 +142,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   /** Bytes from the remote side (made when first used; locked if a peer reads directly). */
   get readable(): ReadableStream<Uint8Array> {
     if (this.#readable === undefined) {
-      this.#readable = !this.#is(DIRECT) ? this.#makeReadable() : lockedReadable();
+      this.#readable = this.#is(DIRECT) ? lockedReadable() : this.#makeReadable();
     }
     return this.#readable;
   }
@@ -150,7 +150,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   /** Bytes to the remote side (made when first used; locked if a peer writes directly). */
   get writable(): WritableStream<Uint8Array> {
     if (this.#writable === undefined) {
-      this.#writable = !this.#is(DIRECT) ? this.#makeWritable() : lockedWritable();
+      this.#writable = this.#is(DIRECT) ? lockedWritable() : this.#makeWritable();
     }
     return this.#writable;
   }
@@ -177,6 +177,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       return false;
     }
     // The read tells the reader when it settled: no promise handed back, no callback kept.
+    // (Only the direct reader calls this, and it is the read side then.)
     this.#read(this.#readSide as DirectReader);
     return true;
   }

@@ -21,7 +21,10 @@ export interface ReadSide {
   enqueue(chunk: Uint8Array): void;
   close(): void;
   error(error: unknown): void;
-  /** The high-water mark less what waits unread (bytes, or chunks for a pull source). */
+  /**
+   * The high-water mark less what waits unread (bytes, or chunks for a pull source); for a
+   * direct reader, not counting what was handed over to it while it was parked.
+   */
   readonly desiredSize: number | null;
 }
 
