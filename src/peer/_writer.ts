@@ -95,8 +95,11 @@ export class FrameWriter {
   #replyInFlight = 0;
   /** How long writes may make no progress, in ms; 0: forever. */
   readonly #stallMs: number;
-  /** When a write last completed (or the first one went out after none were waiting). */
-  #progressAt = 0;
+  /**
+   * When a write last completed (or the first one went out after none were waiting); unset while
+   * none is in flight (a time is no small integer: an idle writer keeps no number box for it).
+   */
+  #progressAt: number | undefined;
   #scheduled = false;
   /** Made when someone waits. */
   #drainWaiters: Array<() => void> | undefined;
@@ -274,8 +277,10 @@ export class FrameWriter {
     this.#inFlight -= n;
     this.#replyInFlight -= replies;
     if (this.#stallMs > 0) {
-      if (this.#inFlight === 0) StallWatch.remove(this.#stallMs, this);
-      else this.#progressAt = Date.now();
+      if (this.#inFlight === 0) {
+        StallWatch.remove(this.#stallMs, this);
+        this.#progressAt = undefined;
+      } else this.#progressAt = Date.now();
     }
     if (this.#drainWaiters !== undefined && this.writable) this.#wake();
   }
@@ -291,7 +296,7 @@ export class FrameWriter {
   checkStall(now: number): void {
     const ms = this.#stallMs;
     if (ms === 0 || this.#failed || this.#inFlight === 0) return;
-    if (now - this.#progressAt >= ms) {
+    if (now - (this.#progressAt ?? now) >= ms) {
       StallWatch.remove(ms, this);
       this.#owner.writeStalled();
     }

@@ -98,8 +98,8 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   #readEnd: { error: Error | undefined } | undefined;
   /** The error the write side failed with before it existed. */
   #writeEnd: Error | undefined;
-  // Push sources.
-  #maxQueued: number;
+  // Push sources. (Unset: no bound; not Infinity, which an idle connection would keep boxed.)
+  #maxQueued: number | undefined;
   #onOverflow: (() => void) | undefined;
   // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
   #buffer: Uint8Array | undefined;
@@ -110,7 +110,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     this.#remoteAddr = options.remoteAddr;
     this.#localAddr = options.localAddr;
     this.#request = options.request;
-    this.#maxQueued = options.maxQueuedBytes ?? Infinity;
+    this.#maxQueued = options.maxQueuedBytes;
     this.#onOverflow = options.onOverflow;
     if (options.readAfterCancel) this.#set(READ_AFTER_CANCEL);
     if (driver.read === undefined && driver.pause !== undefined && driver.resume !== undefined) {
@@ -221,7 +221,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
       // Nobody reads yet (a source that cannot pause): keep it for the read side.
       (this.#early ??= []).push(chunk);
       this.#earlyBytes += chunk.byteLength;
-      if (this.#earlyBytes > this.#maxQueued) {
+      if (this.#maxQueued !== undefined && this.#earlyBytes > this.#maxQueued) {
         this.#onOverflow?.();
       } else if (
         this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#is(PAUSABLE) && !this.#is(PAUSED)
@@ -233,7 +233,8 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     }
     side.enqueue(chunk);
     const desired = side.desiredSize ?? 0;
-    if (READ_HIGH_WATER_MARK - desired > this.#maxQueued) {
+    const max = this.#maxQueued;
+    if (max !== undefined && READ_HIGH_WATER_MARK - desired > max) {
       this.#onOverflow?.();
     } else if (desired <= 0 && this.#is(PAUSABLE) && !this.#is(PAUSED)) {
       this.#set(PAUSED);
