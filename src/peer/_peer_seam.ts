@@ -34,6 +34,8 @@ export interface PeerStats {
   readonly waitingReplies: number;
   /** Incoming requests whose handlers hold a live signal. */
   readonly liveSignals: number;
+  /** The decoders it holds: 0 or 1 (over a socket transport, none between frames). */
+  readonly decoders: number;
 }
 
 /** What a Peer registers. */
@@ -63,7 +65,7 @@ export function seamOf(peer: object): PeerSeam | undefined {
 
 /** The writer of `peer`, if it is a Peer of this library. */
 export function frameSink(peer: object): FrameSink | undefined {
-  return seams.get(peer)?.writer;
+  return seamOf(peer)?.writer;
 }
 
 /**
@@ -71,7 +73,7 @@ export function frameSink(peer: object): FrameSink | undefined {
  * is not a Peer of this library.
  */
 export function onRelease(peer: object, listener: ReleaseListener): boolean {
-  const seam = seams.get(peer);
+  const seam = seamOf(peer);
   if (seam === undefined) return false;
   seam.onRelease(listener);
   return true;

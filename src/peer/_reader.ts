@@ -78,6 +78,10 @@ export interface ReaderHost extends ReadListener {
     /** A frame missed its deadline: send the ProtocolError and close. */
     protocolFailure(error: ProtocolError): void;
   };
+  /** The input ended: a frame left unfinished is a ProtocolError (thrown). */
+  endInput(): void;
+  /** The loop parks the reader: nothing is queued (the decoder may go until the next chunk). */
+  readerParked(): void;
   // The loop's own state, kept here rather than in its frame (an idle peer's suspended loop
   // keeps every register of its frame: the fewer, the smaller).
   /** Made with the first frame left unfinished by a chunk (most chunks end with a frame). */
@@ -159,7 +163,7 @@ async function streamLoop(host: ReaderHost): Promise<void> {
       // an idle loop's suspended frame does not keep the last chunk it read.
       let read: ReadableStreamReadResult<Uint8Array> | undefined = await host.reader.read();
       if (read.done) {
-        host.decoder.end();
+        host.endInput();
         host.closing.inputEnded();
         return;
       }
@@ -185,9 +189,12 @@ function pump(host: ReaderHost): void {
   try {
     while (!host.life.closed) {
       const chunk = reader.take!();
-      if (chunk === undefined) return reader.park!(host);
+      if (chunk === undefined) {
+        host.readerParked();
+        return reader.park!(host);
+      }
       if (chunk === null) {
-        host.decoder.end();
+        host.endInput();
         host.closing.inputEnded();
         break;
       }

@@ -16,6 +16,7 @@ export interface StatsParts {
   readonly outgoing: OutgoingRequests;
   readonly incoming: IncomingRequests;
   readonly abort: RequestSignals;
+  readonly decoders: number;
 }
 
 /**
@@ -39,5 +40,6 @@ export function statsOf(p: StatsParts): PeerStats {
     incomingStreams: p.incoming.streams,
     waitingReplies: p.incoming.waitingReplies,
     liveSignals: p.abort.size,
+    decoders: p.decoders,
   };
 }

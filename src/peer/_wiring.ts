@@ -70,7 +70,11 @@ class Wiring
   readonly transport: Transport;
   /** Our own transports hand over a reader and a writer of their own: no Web streams between. */
   readonly reader: ChunkReader;
-  readonly decoder: MessageDecoder;
+  /** Dropped between frames while the reader is parked (see `readerParked`). */
+  #decoder: MessageDecoder | undefined;
+  /** The stream offset where the dropped decoder left off (a field that is not always a small
+   * integer: past 2 GiB, it holds a boxed number of its own rather than make every peer box it). */
+  #decoded: number | undefined;
   readonly events: EventSink | undefined;
   readonly state: PeerState;
   readonly writer: FrameWriter;
@@ -97,7 +101,7 @@ class Wiring
     this.transport = transport;
     const direct = directOf(transport);
     this.reader = direct?.reader ?? transport.readable.getReader();
-    this.decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
+    this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     this.events = eventSink(o.onRequestEvent, o.onError);
     this.state = new PeerState(this);
     this.writer = new FrameWriter(
@@ -107,6 +111,18 @@ class Wiring
       o.writeStallTimeoutMs,
     );
     this.liveness = new Liveness(this, o);
+  }
+
+  /** The read loop's decoder (made again, where the last left off, after a drop). */
+  get decoder(): MessageDecoder {
+    return this.#decoder ??= new MessageDecoder({
+      maxPayloadBytes: this.o.maxPayloadBytes,
+      offset: this.#decoded ?? 0,
+    });
+  }
+
+  get decoders(): number {
+    return this.#decoder === undefined ? 0 : 1;
   }
 
   /** Each handler's own `context.signal`, aborted when the connection closes. */
@@ -172,6 +188,7 @@ class Wiring
     if (this.state.isReleased) queueMicrotask(() => this.released());
   }
   released(): void {
+    this.#decoder = undefined;
     const listener = this.#releaseListener;
     this.#releaseListener = undefined;
     listener?.peerReleased(this.peer);
@@ -199,6 +216,19 @@ class Wiring
   }
   chunkArrived(): void {
     pumpSoon(this);
+  }
+  endInput(): void {
+    // (Throws if the input ended inside a frame: the read loop reports it.)
+    this.#decoder?.end();
+  }
+  readerParked(): void {
+    // Between frames, after the handshake (its two bytes are the first), a decoder holds
+    // nothing but its offset: an idle peer keeps the offset, not the decoder.
+    const decoder = this.#decoder;
+    if (decoder !== undefined && !decoder.partial && decoder.offset >= 2) {
+      this.#decoded = decoder.offset;
+      this.#decoder = undefined;
+    }
   }
 
   // What handlers see of the peer, and where their failures go.

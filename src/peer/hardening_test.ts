@@ -265,6 +265,7 @@ describe("a closed peer holds nothing", () => {
       incomingStreams: 0,
       waitingReplies: 0,
       liveSignals: 0,
+      decoders: 0,
     });
     assert.equal(peerStats(client).pendingRequests, 0);
     await pair.close();

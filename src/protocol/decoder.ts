@@ -9,47 +9,12 @@ import {
 } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import type { Message } from "./message.ts";
+import type { MessageDecoderOptions } from "./_decoder_options.ts";
 import { headerLength } from "./_frame.ts";
 import { payloadMessage } from "./_payload_message.ts";
 import { checkUint, HEX_VALUE } from "./_util.ts";
 
-/**
- * Options for {@linkcode MessageDecoder}.
- *
- * @example A lower payload limit
- * ```ts
- * import { MessageDecoder, type MessageDecoderOptions, ProtocolError } from "@gotalk/gotalk/protocol";
- * import assert from "node:assert/strict";
- *
- * const options: MessageDecoderOptions = { maxPayloadBytes: 4 };
- * const decoder = new MessageDecoder(options);
- * decoder.push(new TextEncoder().encode("R000100000004abcd"), (m) => assert.equal(m.type, "R"));
- * assert.throws(() => decoder.push(new TextEncoder().encode("R000100000005"), () => {}), ProtocolError);
- * ```
- */
-export interface MessageDecoderOptions {
-  /**
-   * The largest payload accepted, in bytes. A header declaring more is a protocol error
-   * (code 2) found before anything is allocated for it.
-   *
-   * @default {16777216}
-   */
-  maxPayloadBytes?: number;
-  /**
-   * The longest operation or notification name accepted, in bytes (at most 4095).
-   *
-   * @default {4095}
-   */
-  maxNameBytes?: number;
-  /**
-   * Whether the stream starts with the two-digit protocol version. When `true`, the first
-   * message is a {@linkcode HandshakeMessage}; a version other than 1 is a protocol error with
-   * code 1.
-   *
-   * @default {false}
-   */
-  handshake?: boolean;
-}
+export type { MessageDecoderOptions };
 
 /** The longest header: `r`, id, name length, a 4095-byte name, size. */
 const MAX_HEADER_BYTES = 1 + 4 + 3 + MAX_NAME_BYTES + 8;
@@ -145,6 +110,9 @@ export class MessageDecoder {
     this.#maxPayload = maxPayload;
     this.#maxName = maxName;
     this.#state = options?.handshake ? VERSION : HEADER;
+    const offset = options?.offset ?? 0;
+    checkUint(offset, Number.MAX_SAFE_INTEGER, "offset");
+    this.#base = offset;
   }
 
   /**

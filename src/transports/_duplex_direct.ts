@@ -153,6 +153,8 @@ export class DirectReader implements ReadSide, ChunkReader {
       return;
     }
     this.#listener = listener;
+    // Nothing is queued: a parked (idle) reader keeps no empty queue either.
+    this.#queue = undefined;
     this.#pullIfWanted();
   }
 
