@@ -51,16 +51,20 @@ export interface PeerSeam {
   stats(): PeerStats;
 }
 
-const seams = new WeakMap<object, PeerSeam>();
+/**
+ * How to reach a Peer's seam, set once by the Peer class (its parts are a private field of each
+ * peer: a peer keeps one slot for them, where a table of all the peers would keep an entry each).
+ */
+let reach: ((peer: object) => PeerSeam | undefined) | undefined;
 
-/** Called by each Peer. */
-export function registerPeerSeam(peer: object, seam: PeerSeam): void {
-  seams.set(peer, seam);
+/** Called once, by the Peer class. */
+export function reachPeerSeams(seamOfPeer: (peer: object) => PeerSeam | undefined): void {
+  reach = seamOfPeer;
 }
 
 /** The seam of `peer`, if it is a Peer of this library. */
 export function seamOf(peer: object): PeerSeam | undefined {
-  return seams.get(peer);
+  return reach?.(peer);
 }
 
 /** The writer of `peer`, if it is a Peer of this library. */

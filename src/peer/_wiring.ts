@@ -14,7 +14,7 @@ import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { Closing, type ClosingParts } from "./_closing.ts";
 import { type ChunkReader, directOf } from "./_direct.ts";
-import { type PeerSeam, registerPeerSeam, type ReleaseListener } from "./_peer_seam.ts";
+import type { PeerSeam, ReleaseListener } from "./_peer_seam.ts";
 import { type FlowHost, InboundFlow } from "./_flow.ts";
 import type { FrameDeadline } from "./_frame_deadline.ts";
 import { type IncomingHost, IncomingRequests } from "./_incoming.ts";
@@ -41,10 +41,13 @@ export interface PeerParts {
 }
 
 /** Creates the parts of `peer` on `transport`, sends the handshake and starts reading. */
-export function assemble(peer: Session, transport: Transport, o: ResolvedOptions): PeerParts {
+export function assemble(
+  peer: Session,
+  transport: Transport,
+  o: ResolvedOptions,
+): PeerParts & PeerSeam {
   const w = new Wiring(peer, transport, o);
   w.writer.sendRaw(encodeHandshake());
-  registerPeerSeam(peer, w);
   readLoop(w);
   return w;
 }

@@ -9,6 +9,7 @@ import type * as S from "./session.ts";
 import type { CloseOptions, Heartbeat, RequestOptions, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 import { assemble, type PeerParts } from "./_wiring.ts";
+import { type PeerSeam, reachPeerSeams } from "./_peer_seam.ts";
 import { NO_OPTIONS, sharedOptions } from "./_shared_options.ts";
 
 /** {@linkcode Peer}'s signatures typed by the remote's contract (the class has the untyped). */
@@ -53,7 +54,11 @@ export class Peer<L extends C.Contract = C.Contract, R extends C.Contract = C.Co
   /** Type only, never set: the contracts, for inference (see {@linkcode Session}). */
   declare readonly "~contract"?: { readonly local: L; readonly remote: R };
   /** The parts (the options and the transport among them), wired in one object. */
-  readonly #p: PeerParts;
+  readonly #p: PeerParts & PeerSeam;
+
+  static {
+    reachPeerSeams((peer) => #p in peer ? (peer as Peer).#p : undefined);
+  }
 
   /**
    * Starts a peer on `transport`: sends the handshake and starts reading.
