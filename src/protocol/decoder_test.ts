@@ -267,6 +267,8 @@ describe("MessageDecoder", () => {
     assert.throws(() => new MessageDecoder({ maxPayloadBytes: -1 }), RangeError);
     assert.throws(() => new MessageDecoder({ maxNameBytes: 4096 }), RangeError);
     assert.throws(() => new MessageDecoder({ maxPayloadBytes: 1.5 }), RangeError);
+    assert.throws(() => new MessageDecoder({ offset: -1 }), RangeError);
+    assert.throws(() => new MessageDecoder({ offset: 0.5 }), RangeError);
   });
 
   test("names repeat, change, and are never confused across ASCII and UTF-8", () => {
@@ -293,6 +295,22 @@ describe("MessageDecoder", () => {
     assert.equal(d.partial, true);
     d.push(enc.encode("00000"), () => {});
     assert.equal(d.partial, false);
+  });
+
+  test("a decoder given an offset goes on where another left off", () => {
+    const first = new MessageDecoder({ handshake: true });
+    first.push(enc.encode("01n002hi00000000"), () => {});
+    const next = new MessageDecoder({ offset: first.offset });
+    assert.equal(next.offset, 16);
+    const got: Message[] = [];
+    next.push(enc.encode("n002hi00000000"), (m) => got.push(m));
+    assert.equal(got.length, 1);
+    assert.equal(next.offset, 30);
+    // Errors give the offset in the whole stream.
+    assert.throws(
+      () => next.push(enc.encode("x"), () => {}),
+      (e) => e instanceof ProtocolError && e.code === 2 && e.offset === 30,
+    );
   });
 });
 
