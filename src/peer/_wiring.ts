@@ -75,8 +75,11 @@ class Wiring
   readonly reader: ChunkReader;
   /** Dropped between frames while the reader is parked (see `readerParked`). */
   #decoder: MessageDecoder | undefined;
-  /** The stream offset where the dropped decoder left off (a field that is not always a small
-   * integer: past 2 GiB, it holds a boxed number of its own rather than make every peer box it). */
+  /**
+   * The stream offset where the dropped decoder left off. Unset until the first drop: past 2 GiB
+   * the offset is no small integer, and a field that only ever held numbers would then make every
+   * peer keep a boxed number for it.
+   */
   #decoded: number | undefined;
   readonly events: EventSink | undefined;
   readonly state: PeerState;

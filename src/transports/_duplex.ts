@@ -217,11 +217,12 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   push(chunk: Uint8Array): void {
     if (this.#is(READ_DONE)) return;
     const side = this.#readSide;
+    const max = this.#maxQueued;
     if (side === undefined) {
       // Nobody reads yet (a source that cannot pause): keep it for the read side.
       (this.#early ??= []).push(chunk);
       this.#earlyBytes += chunk.byteLength;
-      if (this.#maxQueued !== undefined && this.#earlyBytes > this.#maxQueued) {
+      if (max !== undefined && this.#earlyBytes > max) {
         this.#onOverflow?.();
       } else if (
         this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#is(PAUSABLE) && !this.#is(PAUSED)
@@ -233,7 +234,6 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     }
     side.enqueue(chunk);
     const desired = side.desiredSize ?? 0;
-    const max = this.#maxQueued;
     if (max !== undefined && READ_HIGH_WATER_MARK - desired > max) {
       this.#onOverflow?.();
     } else if (desired <= 0 && this.#is(PAUSABLE) && !this.#is(PAUSED)) {
