@@ -54,6 +54,7 @@ import {
   lockedReadable,
   lockedWritable,
   PULL,
+  READ_HIGH_WATER_MARK,
   type ReadSide,
   type ReadSource,
   WRITE,
@@ -64,7 +65,7 @@ import type { DuplexOptions, SocketDriver } from "./_socket_driver.ts";
 export { type DuplexOptions, type Pending, pending, type SocketDriver } from "./_socket_driver.ts";
 
 /** Bytes a push source's readable queues before the source is paused. */
-export const READ_HIGH_WATER_MARK = 64 * 1024;
+export { READ_HIGH_WATER_MARK };
 
 /** A pull source's smallest full read size (after a read that filled the idle one). */
 const MIN_READ = 4 * 1024;
@@ -76,11 +77,13 @@ const TINY_READ = 64;
 const MAX_READ = 256 * 1024;
 /** Reads shorter than this are copied out of the read buffer, which is then reused. */
 const COPY_BELOW = 4 * 1024;
+/** The options of a duplex made without any (one object for all of them). */
+const NO_OPTIONS: DuplexOptions = Object.freeze({});
 
 /** The {@linkcode Transport} over one {@linkcode SocketDriver}; see the module docs. */
 export class SocketDuplex implements Transport, DirectTransport, ReadSource, WriteSink {
-  #remoteAddr: string | undefined;
-  #localAddr: string | undefined;
+  /** What it was made with (the addresses given, the bound on what is queued). */
+  readonly #options: DuplexOptions;
   #request: Request | (() => Request) | undefined;
   #driver: SocketDriver;
   // Made when first wanted: the streams, or the direct reader and writer (not both).
@@ -98,20 +101,14 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   #readEnd: { error: Error | undefined } | undefined;
   /** The error the write side failed with before it existed. */
   #writeEnd: Error | undefined;
-  // Push sources. (Unset: no bound; not Infinity, which an idle connection would keep boxed.)
-  #maxQueued: number | undefined;
-  #onOverflow: (() => void) | undefined;
   // Pull sources: where the next read goes (a fresh buffer, or the unused tail of the last one).
   #buffer: Uint8Array | undefined;
   #readSize = MIN_READ;
 
-  constructor(driver: SocketDriver, options: DuplexOptions = {}) {
+  constructor(driver: SocketDriver, options: DuplexOptions = NO_OPTIONS) {
     this.#driver = driver;
-    this.#remoteAddr = options.remoteAddr;
-    this.#localAddr = options.localAddr;
+    this.#options = options;
     this.#request = options.request;
-    this.#maxQueued = options.maxQueuedBytes;
-    this.#onOverflow = options.onOverflow;
     if (options.readAfterCancel) this.#set(READ_AFTER_CANCEL);
     if (driver.read === undefined && driver.pause !== undefined && driver.resume !== undefined) {
       this.#set(PAUSABLE);
@@ -125,12 +122,12 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
 
   /** The remote end (`HOST:PORT`), if known. */
   get remoteAddr(): string | undefined {
-    return this.#remoteAddr ??= this.#driver.address?.(false);
+    return this.#options.remoteAddr ?? this.#driver.address?.(false);
   }
 
   /** The local end (`HOST:PORT`), if known. */
   get localAddr(): string | undefined {
-    return this.#localAddr ??= this.#driver.address?.(true);
+    return this.#options.localAddr ?? this.#driver.address?.(true);
   }
 
   /** The upgrade request of a WebSocket (made when first asked for), else `undefined`. */
@@ -161,7 +158,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     if (this.#writable !== undefined) return undefined;
     const pull = this.#driver.read !== undefined;
     // The reader's source and the writer's sink are this duplex (its symbol-keyed methods).
-    const reader = new DirectReader(this, pull ? 1 : READ_HIGH_WATER_MARK, !pull);
+    const reader = new DirectReader(this, pull);
     const writer = new DirectWriter(this, this.#driver.zeroCopyBytes);
     this.#set(DIRECT);
     this.#attachRead(reader);
@@ -217,13 +214,13 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
   push(chunk: Uint8Array): void {
     if (this.#is(READ_DONE)) return;
     const side = this.#readSide;
-    const max = this.#maxQueued;
+    const max = this.#options.maxQueuedBytes;
     if (side === undefined) {
       // Nobody reads yet (a source that cannot pause): keep it for the read side.
       (this.#early ??= []).push(chunk);
       this.#earlyBytes += chunk.byteLength;
       if (max !== undefined && this.#earlyBytes > max) {
-        this.#onOverflow?.();
+        this.#options.onOverflow?.();
       } else if (
         this.#earlyBytes >= READ_HIGH_WATER_MARK && this.#is(PAUSABLE) && !this.#is(PAUSED)
       ) {
@@ -235,7 +232,7 @@ export class SocketDuplex implements Transport, DirectTransport, ReadSource, Wri
     side.enqueue(chunk);
     const desired = side.desiredSize ?? 0;
     if (max !== undefined && READ_HIGH_WATER_MARK - desired > max) {
-      this.#onOverflow?.();
+      this.#options.onOverflow?.();
     } else if (desired <= 0 && this.#is(PAUSABLE) && !this.#is(PAUSED)) {
       this.#set(PAUSED);
       this.#driver.pause!();

@@ -47,15 +47,36 @@ export interface ReadSource {
   [CANCEL](): void;
 }
 
+/** How many bytes a push source may queue unread before it is paused. */
+export const READ_HIGH_WATER_MARK = 64 * 1024;
+
+/** A `read` of the direct reader that waits for a chunk. */
+interface PendingRead {
+  resolve(result: ReadableStreamReadResult<Uint8Array>): void;
+  reject(error: unknown): void;
+}
+
+/** The direct reader's state, in the low bits of its `#bits`. */
+const STATE = 3;
+const OPEN = 0;
+/** Ended cleanly or cancelled. */
+const ENDED = 1;
+const FAILED = 2;
+/** The mark counts bytes (a push source), else chunks (a pull source). */
+const COUNT_BYTES = 4;
+/** A chunk came for a parked reader that has not taken one since (see `#handed`). */
+const WAKING = 8;
+/** A pull source is reading. */
+const PULLING = 16;
+
 /**
  * The direct reader: a queue, at most one waiting `read` or parked listener (what a Peer uses:
  * it takes what is queued and parks when nothing is), and pulls while below its mark.
  */
 export class DirectReader implements ReadSide, ChunkReader {
   readonly #source: ReadSource;
-  /** Chunks (a pull source) or bytes (a push source) queued before `pull` is no longer called. */
-  readonly #highWater: number;
-  readonly #countBytes: boolean;
+  /** The state (see {@linkcode STATE}) and the flags, in one field: an idle reader is small. */
+  #bits: number;
   #queue: Uint8Array[] | undefined;
   #head = 0;
   #queued = 0;
@@ -66,21 +87,24 @@ export class DirectReader implements ReadSide, ChunkReader {
    * the next microtask). At most what the source pushes in one task.
    */
   #handed = 0;
-  #waking = false;
-  /** 0: open, 1: ended (cleanly or cancelled), 2: failed. */
-  #state = 0;
   #error: unknown;
-  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  /** A `read` waiting for a chunk. */
+  #pending: PendingRead | undefined;
   /** Parked: told once there is something to take (instead of a pending read). */
   #listener: ReadListener | undefined;
-  #pulling = false;
 
-  /** `countBytes`: the mark counts bytes (a push source), else chunks (a pull source). */
-  constructor(source: ReadSource, highWater: number, countBytes: boolean) {
+  /**
+   * `pull`: the source reads when asked (its mark is one chunk), else it pushes (its mark is
+   * {@linkcode READ_HIGH_WATER_MARK} bytes).
+   */
+  constructor(source: ReadSource, pull: boolean) {
     this.#source = source;
-    this.#highWater = highWater;
-    this.#countBytes = countBytes;
+    this.#bits = pull ? 0 : COUNT_BYTES;
+  }
+
+  /** Chunks (a pull source) or bytes (a push source) queued before `pull` is no longer called. */
+  get #highWater(): number {
+    return this.#bits & COUNT_BYTES ? READ_HIGH_WATER_MARK : 1;
   }
 
   /** Starts asking the source for bytes. */
@@ -90,65 +114,68 @@ export class DirectReader implements ReadSide, ChunkReader {
 
   /** (The source.) The read that `[PULL]` started has settled: pull again if still wanted. */
   pulled(): void {
-    this.#pulling = false;
+    this.#bits &= ~PULLING;
     this.#pullIfWanted();
   }
 
   get desiredSize(): number | null {
-    return this.#state === 0 ? this.#highWater - this.#queued + this.#handed : 0;
+    return (this.#bits & STATE) === OPEN ? this.#highWater - this.#queued + this.#handed : 0;
   }
 
   enqueue(chunk: Uint8Array): void {
-    if (this.#state !== 0) return;
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = this.#reject = undefined;
-      resolve({ done: false, value: chunk });
+    if ((this.#bits & STATE) !== OPEN) return;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      pending.resolve({ done: false, value: chunk });
       return;
     }
     (this.#queue ??= []).push(chunk);
-    const n = this.#countBytes ? chunk.byteLength : 1;
+    const n = this.#bits & COUNT_BYTES ? chunk.byteLength : 1;
     this.#queued += n;
-    if (this.#listener !== undefined || this.#waking) {
+    if (this.#listener !== undefined || this.#bits & WAKING) {
       this.#handed += n;
-      this.#waking = true;
+      this.#bits |= WAKING;
     }
     this.#notify();
   }
 
   close(): void {
-    if (this.#state !== 0) return;
-    this.#state = 1;
-    const resolve = this.#resolve;
-    this.#resolve = this.#reject = undefined;
-    resolve?.(DONE);
+    if ((this.#bits & STATE) !== OPEN) return;
+    this.#bits |= ENDED;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve(DONE);
     this.#notify();
   }
 
   error(error: unknown): void {
-    if (this.#state !== 0) return;
-    this.#state = 2;
+    if ((this.#bits & STATE) !== OPEN) return;
+    this.#bits |= FAILED;
     this.#error = error;
     this.#drop();
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    reject?.(error);
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(error);
     this.#notify();
   }
 
   take(): Uint8Array | null | undefined {
     const queue = this.#queue;
     if (queue !== undefined && this.#head < queue.length) return this.#dequeue(queue);
-    if (this.#state === 1) return null;
-    if (this.#state === 2) throw this.#error;
+    if ((this.#bits & STATE) === ENDED) return null;
+    if ((this.#bits & STATE) === FAILED) throw this.#error;
     return undefined;
   }
 
   park(listener: ReadListener): void {
-    if (this.#resolve !== undefined || this.#listener !== undefined) {
+    if (this.#pending !== undefined || this.#listener !== undefined) {
       throw new TypeError("The direct reader has a read pending already");
     }
-    if (this.#state !== 0 || (this.#queue !== undefined && this.#head < this.#queue.length)) {
+    if (
+      (this.#bits & STATE) !== OPEN ||
+      (this.#queue !== undefined && this.#head < this.#queue.length)
+    ) {
       listener.chunkArrived();
       return;
     }
@@ -173,10 +200,10 @@ export class DirectReader implements ReadSide, ChunkReader {
     } else {
       queue[this.#head - 1] = EMPTY;
     }
-    const n = this.#countBytes ? value.byteLength : 1;
+    const n = this.#bits & COUNT_BYTES ? value.byteLength : 1;
     this.#queued -= n;
     this.#handed = Math.max(0, this.#handed - n);
-    this.#waking = false;
+    this.#bits &= ~WAKING;
     this.#pullIfWanted();
     return value;
   }
@@ -186,26 +213,25 @@ export class DirectReader implements ReadSide, ChunkReader {
     if (queue !== undefined && this.#head < queue.length) {
       return Promise.resolve({ done: false, value: this.#dequeue(queue) });
     }
-    if (this.#state === 1) return Promise.resolve(DONE);
-    if (this.#state === 2) return Promise.reject(this.#error);
-    if (this.#resolve !== undefined || this.#listener !== undefined) {
+    if ((this.#bits & STATE) === ENDED) return Promise.resolve(DONE);
+    if ((this.#bits & STATE) === FAILED) return Promise.reject(this.#error);
+    if (this.#pending !== undefined || this.#listener !== undefined) {
       return Promise.reject(new TypeError("The direct reader has a read pending already"));
     }
     const read = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+      this.#pending = { resolve, reject };
     });
     this.#pullIfWanted();
     return read;
   }
 
   cancel(): Promise<void> {
-    if (this.#state === 0) {
-      this.#state = 1;
+    if ((this.#bits & STATE) === OPEN) {
+      this.#bits |= ENDED;
       this.#drop();
-      const resolve = this.#resolve;
-      this.#resolve = this.#reject = undefined;
-      resolve?.(DONE);
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.resolve(DONE);
       this.#notify();
       this.#source[CANCEL]();
     }
@@ -215,19 +241,24 @@ export class DirectReader implements ReadSide, ChunkReader {
   #drop(): void {
     this.#queue = undefined;
     this.#head = this.#queued = this.#handed = 0;
-    this.#waking = false;
+    this.#bits &= ~WAKING;
   }
 
   #pullIfWanted(): void {
-    if (this.#pulling || this.#state !== 0 || this.#queued - this.#handed >= this.#highWater) {
+    if (
+      this.#bits & (PULLING | STATE) || this.#queued - this.#handed >= this.#highWater
+    ) {
       return;
     }
-    this.#pulling = true;
-    if (!this.#source[PULL]()) this.#pulling = false;
+    this.#bits |= PULLING;
+    if (!this.#source[PULL]()) this.#bits &= ~PULLING;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A direct writer's error while it has none. */
+const WRITING: unique symbol = Symbol("writing");
 
 /** What a {@linkcode DirectWriter} writes to: the duplex's write side. */
 export interface WriteSink {
@@ -246,9 +277,11 @@ export class DirectWriter implements ChunkWriter {
   /** The last write still in flight, and how many are. */
   #tail: Promise<void> | undefined;
   #inFlight = 0;
-  /** Set once a write failed, the writer closed or was aborted, or the transport tore down. */
-  #error: unknown;
-  #failed = false;
+  /**
+   * Set once a write failed, the writer closed or was aborted, or the transport tore down
+   * ({@linkcode WRITING} until then).
+   */
+  #error: unknown = WRITING;
   /** `zeroCopyBytes`: the transport's hint (see `ChunkWriter.zeroCopyBytes`). */
   constructor(sink: WriteSink, zeroCopyBytes?: number) {
     this.#sink = sink;
@@ -257,13 +290,12 @@ export class DirectWriter implements ChunkWriter {
 
   /** Fails the writer: later writes, and those waiting, reject with `error`. */
   error(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
+    if (this.#error !== WRITING) return;
     this.#error = error;
   }
 
   write(chunk: Uint8Array): Promise<void> | void {
-    if (this.#failed) return Promise.reject(this.#error);
+    if (this.#error !== WRITING) return Promise.reject(this.#error);
     if (this.#tail !== undefined) {
       return this.#track(this.#tail.then(() => this.#send(chunk)));
     }
@@ -277,7 +309,7 @@ export class DirectWriter implements ChunkWriter {
   }
 
   async close(): Promise<void> {
-    if (this.#failed) throw this.#error;
+    if (this.#error !== WRITING) throw this.#error;
     if (this.#tail !== undefined) await this.#tail;
     this.error(new TypeError("The writer was closed"));
     await this.#sink[END]();
@@ -290,7 +322,7 @@ export class DirectWriter implements ChunkWriter {
   }
 
   #send(chunk: Uint8Array): void | Promise<void> {
-    if (this.#failed) throw this.#error;
+    if (this.#error !== WRITING) throw this.#error;
     try {
       return this.#sink[WRITE](chunk);
     } catch (error) {
