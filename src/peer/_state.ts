@@ -33,9 +33,17 @@ export interface Work {
   released(): void;
 }
 
+// A peer's stage (the low bits of its state), and whether its transport was released.
+const STAGE = 3;
+const OPEN = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+const RELEASED = 4;
+
 /** A peer's state, as its parts see it ({@linkcode Lifecycle}) and as the peer drives it. */
 export class PeerState implements Lifecycle {
-  #state: "open" | "closing" | "closed" = "open";
+  /** {@linkcode OPEN}, {@linkcode CLOSING} or {@linkcode CLOSED}, and the {@linkcode RELEASED} bit. */
+  #state = OPEN;
   /** Why it closed (undefined: a normal close). */
   #error: Error | undefined;
   readonly #work: Work;
@@ -45,7 +53,6 @@ export class PeerState implements Lifecycle {
   #readyOutcome: true | ConnectionClosedError | undefined;
   /** `ready` once asked for: settled, or pending with how to settle it. */
   #ready: Promise<void> | Deferred<void> | undefined;
-  #released = false;
   /** `closed` once asked for (as `#ready`). */
   #closed: Promise<Error | undefined> | Deferred<Error | undefined> | undefined;
 
@@ -74,21 +81,21 @@ export class PeerState implements Lifecycle {
   get closedPromise(): Promise<Error | undefined> {
     const c = this.#closed;
     if (c !== undefined) return c instanceof Promise ? c : c.promise;
-    if (this.#released) return this.#closed = Promise.resolve(this.#error);
+    if (this.#state & RELEASED) return this.#closed = Promise.resolve(this.#error);
     return (this.#closed = deferred<Error | undefined>()).promise;
   }
 
   get open(): boolean {
-    return this.#state === "open";
+    return (this.#state & STAGE) === OPEN;
   }
 
   get closed(): boolean {
-    return this.#state === "closed";
+    return (this.#state & STAGE) === CLOSED;
   }
 
   closedError(): ConnectionClosedError {
     return new ConnectionClosedError(
-      this.#state === "closing" ? "The connection is closing" : "The connection is closed",
+      (this.#state & STAGE) === CLOSING ? "The connection is closing" : "The connection is closed",
       this.#error ? { cause: this.#error } : undefined,
     );
   }
@@ -115,8 +122,8 @@ export class PeerState implements Lifecycle {
    * Resolves `false` at once if the peer was not open.
    */
   async drain(timeoutMs: number): Promise<boolean> {
-    if (this.#state !== "open") return false;
-    this.#state = "closing";
+    if ((this.#state & STAGE) !== OPEN) return false;
+    this.#state = CLOSING | (this.#state & RELEASED);
     if (this.#work.isIdle()) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -133,8 +140,8 @@ export class PeerState implements Lifecycle {
    * rejects with it if the handshake had not arrived.
    */
   close(error: Error | undefined, reason: unknown): ConnectionClosedError | undefined {
-    if (this.#state === "closed") return undefined;
-    this.#state = "closed";
+    if ((this.#state & STAGE) === CLOSED) return undefined;
+    this.#state = CLOSED | (this.#state & RELEASED);
     this.#error = error;
     const closedError = new ConnectionClosedError(
       error ? `The connection closed: ${error.message}` : "The connection closed",
@@ -154,8 +161,8 @@ export class PeerState implements Lifecycle {
 
   /** The transport is released: `closed` resolves. */
   released(): void {
-    if (this.#released) return;
-    this.#released = true;
+    if (this.#state & RELEASED) return;
+    this.#state |= RELEASED;
     const c = this.#closed;
     if (c !== undefined && !(c instanceof Promise)) {
       this.#closed = c.promise;
@@ -166,7 +173,7 @@ export class PeerState implements Lifecycle {
 
   /** Whether the transport was released. */
   get isReleased(): boolean {
-    return this.#released;
+    return (this.#state & RELEASED) !== 0;
   }
 
   #wakeIdle(): void {
