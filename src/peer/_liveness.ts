@@ -14,6 +14,8 @@ export interface LivenessOwner {
   timedOut(error: ProtocolError): void;
   /** Time for a heartbeat: send it. */
   sendHeartbeat(load: number, time: number): void;
+  /** The liveness settings (read from the owner: a liveness keeps no field for them). */
+  readonly o: LivenessOptions;
 }
 
 /** The liveness settings of a peer (see `PeerOptions`). */
@@ -28,7 +30,6 @@ export interface LivenessOptions {
 /** Timers and heartbeats of one peer; {@linkcode stop} clears them all. */
 export class Liveness implements Beating {
   readonly #owner: LivenessOwner;
-  readonly #options: LivenessOptions;
   /** When bytes last arrived (kept only with a read timeout). */
   #lastRead = 0;
   #lastHeartbeat: Heartbeat | undefined;
@@ -38,9 +39,9 @@ export class Liveness implements Beating {
   #heartbeatSlot = -1;
 
   /** Arms the handshake deadline, the read timeout and the heartbeat interval. */
-  constructor(owner: LivenessOwner, options: LivenessOptions) {
+  constructor(owner: LivenessOwner) {
     this.#owner = owner;
-    this.#options = options;
+    const options = owner.o;
     // The timers call shared functions with this liveness as their argument: no closure each.
     if (options.handshakeTimeoutMs > 0) {
       this.#handshakeTimer = setTimeout(
@@ -68,7 +69,7 @@ export class Liveness implements Beating {
   }
 
   static #readTimerFired(l: Liveness): void {
-    const timeout = l.#options.readTimeoutMs;
+    const timeout = l.#owner.o.readTimeoutMs;
     const idle = Date.now() - l.#lastRead;
     if (idle >= timeout) {
       l.#owner.timedOut(
@@ -103,7 +104,7 @@ export class Liveness implements Beating {
   /** A heartbeat arrived. */
   heartbeat(m: HeartbeatMessage): void {
     this.#lastHeartbeat = { load: m.load, time: m.time, receivedAt: Date.now() };
-    this.#options.onHeartbeat?.(this.#lastHeartbeat);
+    this.#owner.o.onHeartbeat?.(this.#lastHeartbeat);
   }
 
   /** Clears every timer. */
@@ -111,7 +112,7 @@ export class Liveness implements Beating {
     clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#readTimer);
     if (this.#heartbeatSlot >= 0) {
-      HeartbeatClock.leave(this.#options.heartbeatIntervalMs, this.#heartbeatSlot, this);
+      HeartbeatClock.leave(this.#owner.o.heartbeatIntervalMs, this.#heartbeatSlot, this);
       this.#heartbeatSlot = -1;
     }
     this.#handshakeTimer = this.#readTimer = undefined;
@@ -124,7 +125,7 @@ export class Liveness implements Beating {
 
   /** Sends a heartbeat now (the heartbeat clock calls it once per interval). */
   beat(): void {
-    let load = Math.round(this.#options.heartbeatLoad());
+    let load = Math.round(this.#owner.o.heartbeatLoad());
     load = Math.min(0xffff, Math.max(0, Number.isFinite(load) ? load : 0));
     this.#owner.sendHeartbeat(load, Math.floor(Date.now() / 1000) >>> 0);
   }

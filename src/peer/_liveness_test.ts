@@ -49,7 +49,7 @@ const base: LivenessOptions = {
 describe("Liveness", () => {
   test("no handshake in time is a timeout ProtocolError", async () => {
     const o = owner();
-    const l = new Liveness(o.owner, { ...base, handshakeTimeoutMs: 5 });
+    const l = new Liveness({ ...o.owner, o: { ...base, handshakeTimeoutMs: 5 } });
     const e = await bounded(o.timeouts.promise);
     assert.equal(e.code, ProtocolErrorCode.Timeout);
     assert.match(e.message, /handshake/);
@@ -58,7 +58,10 @@ describe("Liveness", () => {
 
   test("reads keep the read timeout off; silence trips it", async () => {
     const o = owner();
-    const l = new Liveness(o.owner, { ...base, handshakeTimeoutMs: 1, readTimeoutMs: 300 });
+    const l = new Liveness({
+      ...o.owner,
+      o: { ...base, handshakeTimeoutMs: 1, readTimeoutMs: 300 },
+    });
     l.handshaken(); // the handshake deadline is off: only the read timeout can fire
     let tripped = false;
     o.timeouts.promise.then(() => tripped = true);
@@ -75,11 +78,14 @@ describe("Liveness", () => {
   test("heartbeats go out with the load clamped, and come in to onHeartbeat", async () => {
     const o = owner();
     const got: Heartbeat[] = [];
-    const l = new Liveness(o.owner, {
-      ...base,
-      heartbeatIntervalMs: 1,
-      heartbeatLoad: () => 1e9,
-      onHeartbeat: (h) => got.push(h),
+    const l = new Liveness({
+      ...o.owner,
+      o: {
+        ...base,
+        heartbeatIntervalMs: 1,
+        heartbeatLoad: () => 1e9,
+        onHeartbeat: (h) => got.push(h),
+      },
     });
     await bounded((async () => {
       while (o.beats.length < 2) await new Promise((r) => setTimeout(r, 2));

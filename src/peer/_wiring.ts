@@ -116,7 +116,7 @@ class Wiring
       this,
       o.writeStallTimeoutMs,
     );
-    this.liveness = new Liveness(this, o);
+    this.liveness = new Liveness(this);
   }
 
   /** The read loop's decoder (made again, where the last left off, after a drop). */
