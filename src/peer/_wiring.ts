@@ -110,12 +110,7 @@ class Wiring
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
     this.events = eventSink(o.onRequestEvent, o.onError);
     this.state = new PeerState(this);
-    this.writer = new FrameWriter(
-      direct?.writer ?? transport.writable.getWriter(),
-      o.writeBufferBytes,
-      this,
-      o.writeStallTimeoutMs,
-    );
+    this.writer = new FrameWriter(direct?.writer ?? transport.writable.getWriter(), this);
     this.liveness = new Liveness(this);
   }
 

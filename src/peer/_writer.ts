@@ -50,6 +50,16 @@ export interface WriterOwner {
   writeFailed(error: unknown): void;
   /** Writes made no progress for the stall timeout while bytes waited. */
   writeStalled(): void;
+  /** The writer's settings (read from the owner: a writer keeps no field for them). */
+  readonly o: WriterSettings;
+}
+
+/** How much a writer holds, and how long its writes may stall (see `PeerOptions`). */
+export interface WriterSettings {
+  /** The high-water mark of the backlog, in bytes. */
+  readonly writeBufferBytes: number;
+  /** How long writes may make no progress, in ms; 0: forever. */
+  readonly writeStallTimeoutMs: number;
 }
 
 /**
@@ -71,12 +81,14 @@ function flushScheduled(): void {
   }
 }
 
+/** A flush of the writer is scheduled (in this microtask's list). */
+const SCHEDULED = 1;
+/** A write failed, or the writer closed or was aborted: sends are dropped. */
+const FAILED = 2;
+
 /** Writes Gotalk frames to a transport (its writable's writer, or its direct writer). */
 export class FrameWriter {
   readonly #writer: ChunkWriter;
-  /** Payloads of this many bytes or more are written without copying. */
-  readonly #zeroCopy: number;
-  readonly #highWater: number;
   /**
    * Messages waiting for the microtask flush, each followed by its encoded length (one array,
    * made with the first message after a flush).
@@ -93,27 +105,42 @@ export class FrameWriter {
   /** The reply bytes of #queuedBytes and of #inFlight. */
   #replyQueued = 0;
   #replyInFlight = 0;
-  /** How long writes may make no progress, in ms; 0: forever. */
-  readonly #stallMs: number;
   /**
    * When a write last completed (or the first one went out after none were waiting); unset while
    * none is in flight (a time is no small integer: an idle writer keeps no number box for it).
    */
   #progressAt: number | undefined;
-  #scheduled = false;
+  /** {@linkcode SCHEDULED} and {@linkcode FAILED}, in one field. */
+  #bits = 0;
   /** Made when someone waits. */
   #drainWaiters: Array<() => void> | undefined;
   #error: unknown = undefined;
-  #failed = false;
   readonly #owner: WriterOwner;
 
-  /** @param stallMs How long writes may make no progress, in ms; 0 (the default): forever. */
-  constructor(writer: ChunkWriter, highWaterBytes: number, owner: WriterOwner, stallMs = 0) {
+  /** @param owner Told of failures and stalls; its `o` holds the mark and the stall timeout. */
+  constructor(writer: ChunkWriter, owner: WriterOwner) {
     this.#writer = writer;
-    this.#zeroCopy = writer.zeroCopyBytes ?? ZERO_COPY_BYTES;
-    this.#highWater = highWaterBytes;
     this.#owner = owner;
-    this.#stallMs = stallMs > 0 ? stallMs : 0;
+  }
+
+  get #highWater(): number {
+    return this.#owner.o.writeBufferBytes;
+  }
+
+  /** How long writes may make no progress, in ms; 0: forever. */
+  get #stallMs(): number {
+    const ms = this.#owner.o.writeStallTimeoutMs;
+    return ms > 0 ? ms : 0;
+  }
+
+  /** Payloads of this many bytes or more are written without copying. */
+  get #zeroCopy(): number {
+    return this.#writer.zeroCopyBytes ?? ZERO_COPY_BYTES;
+  }
+
+  /** Whether a write failed, or the writer closed or was aborted. */
+  get #failed(): boolean {
+    return (this.#bits & FAILED) !== 0;
   }
 
   /** Bytes of replies (results, errors, retries) queued or handed over and not yet written. */
@@ -160,8 +187,8 @@ export class FrameWriter {
     if (!(msg instanceof Uint8Array) && isReply(msg.type)) this.#replyQueued += n;
     const min = this.#zeroCopy;
     this.#copyBytes += n >= min ? n - zeroCopyPayload(msg, n, min).length : n;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
+    if (!(this.#bits & SCHEDULED)) {
+      this.#bits |= SCHEDULED;
       if (scheduled === undefined) {
         scheduled = spareList ?? [];
         spareList = undefined;
@@ -191,7 +218,7 @@ export class FrameWriter {
    * chunks of their own.
    */
   #flush(): void {
-    this.#scheduled = false;
+    this.#bits &= ~SCHEDULED;
     const queue = this.#queue;
     if (queue === undefined || this.#failed) return;
     const count = queue.length;
@@ -201,6 +228,7 @@ export class FrameWriter {
     this.#queuedBytes = 0;
     this.#copyBytes = 0;
     this.#replyQueued = 0;
+    const min = this.#zeroCopy;
     let buf = new Uint8Array(Math.min(left, BATCH_BYTES));
     let pos = 0;
     /** The reply bytes of buf[0, pos). */
@@ -208,7 +236,7 @@ export class FrameWriter {
     for (let i = 0; i < count; i += 2) {
       const msg = queue[i] as Queued;
       const n = queue[i + 1] as number;
-      const payload = zeroCopyPayload(msg, n, this.#zeroCopy);
+      const payload = zeroCopyPayload(msg, n, min);
       const copied = n - payload.length;
       const reply = !(msg instanceof Uint8Array) && isReply(msg.type);
       if (pos + copied > buf.length) {
@@ -320,7 +348,7 @@ export class FrameWriter {
 
   #fail(error: unknown): void {
     if (this.#failed) return;
-    this.#failed = true;
+    this.#bits |= FAILED;
     this.#error = error;
     this.#drop();
     if (this.#drainWaiters !== undefined) this.#wake();
@@ -336,7 +364,7 @@ export class FrameWriter {
   async close(): Promise<void> {
     this.#flush();
     if (this.#failed) return;
-    this.#failed = true;
+    this.#bits |= FAILED;
     this.#forget();
     try {
       await this.#writer.close();
@@ -361,7 +389,7 @@ export class FrameWriter {
 
   /** Drops what is queued and aborts the writable. */
   abort(reason?: unknown): void {
-    this.#failed = true;
+    this.#bits |= FAILED;
     this.#drop();
     this.#writer.abort(reason).catch(() => {});
     if (this.#drainWaiters !== undefined) this.#wake();

@@ -27,13 +27,18 @@ const failing = {
   writeStalled: () => assert.fail("no stall"),
 };
 
+/** {@linkcode failing} with a high-water mark of `bytes` and no stall timeout. */
+function owner(bytes: number) {
+  return { ...failing, o: { writeBufferBytes: bytes, writeStallTimeoutMs: 0 } };
+}
+
 function payload(size: number, seed: number): Uint8Array {
   return new Uint8Array(size).map((_, i) => (i * 7 + seed) & 0xff);
 }
 
 test("frames queued together come out as their exact encoding, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
+  const writer = new FrameWriter(writable.getWriter(), owner(64 << 20));
   // Small frames, frames that overflow a 1 MiB batch, zero-copy payloads (256 KiB and more)
   // between them, and names and ids of every shape.
   const sizes = [0, 16, 300 << 10, 1, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 7];
@@ -61,7 +66,7 @@ test("a writer's zeroCopyBytes hint: payloads of that size or more are not copie
   // A message transport (a WebSocket without send batching) says 16 KiB; here 1 KiB.
   const { writable, chunks } = collector();
   const direct = Object.assign(writable.getWriter(), { zeroCopyBytes: 1024 });
-  const writer = new FrameWriter(direct, 64 << 20, failing);
+  const writer = new FrameWriter(direct, owner(64 << 20));
   const small: Message = { type: "R", id: 0x61616161, payload: payload(1023, 1) };
   const large: Message = { type: "R", id: 0x61616162, payload: payload(1024, 2) };
   writer.send(small);
@@ -84,7 +89,7 @@ test("writers queued in one microtask flush together, each its own frames in one
       close: () => Promise.resolve(),
       abort: () => Promise.resolve(),
     };
-    return { chunks, writer: new FrameWriter(sink, 1 << 20, failing) };
+    return { chunks, writer: new FrameWriter(sink, owner(1 << 20)) };
   });
   const frames = outs.map((_, w) =>
     [1, 2, 3].map((id): Message => ({ type: "R", id: 10 * w + id, payload: payload(id, w) }))
@@ -102,7 +107,7 @@ test("writers queued in one microtask flush together, each its own frames in one
 
 test("frames sent in different microtasks go out in different flushes, in order", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 1 << 20, failing);
+  const writer = new FrameWriter(writable.getWriter(), owner(1 << 20));
   const a: Message = { type: "R", id: 1, payload: payload(10, 1) };
   const b: Message = { type: "R", id: 2, payload: payload(20, 2) };
   writer.send(a);
@@ -114,7 +119,7 @@ test("frames sent in different microtasks go out in different flushes, in order"
 
 test("frames encoded already (a topic's) go out byte for byte, in order with the others", async () => {
   const { writable, chunks } = collector();
-  const writer = new FrameWriter(writable.getWriter(), 64 << 20, failing);
+  const writer = new FrameWriter(writable.getWriter(), owner(64 << 20));
   const small = encodeMessage({ type: "n", name: "n", payload: payload(64, 1) });
   const large = encodeMessage({ type: "n", name: "big", payload: payload(300 << 10, 2) });
   const r: Message = { type: "R", id: 0x61616161, payload: payload(10, 3) };
@@ -151,13 +156,14 @@ test("a write stall: watched only while bytes are in flight, reported once past 
     resolveStall = resolve;
     rejectStall = reject;
   });
-  const writer = new FrameWriter(sink, 1 << 20, {
+  const writer = new FrameWriter(sink, {
     writeFailed: failing.writeFailed,
     writeStalled: () => {
       stalls++;
       resolveStall();
     },
-  }, 40);
+    o: { writeBufferBytes: 1 << 20, writeStallTimeoutMs: 40 },
+  });
   writer.send({ type: "R", id: 1, payload: payload(8, 1) });
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(writer.backlog, 0, "a write taken at once leaves nothing in flight");
