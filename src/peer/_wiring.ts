@@ -53,6 +53,25 @@ export function assemble(
 }
 
 /** One peer's parts, and the callbacks between them. */
+/** The request-event sink of each options object with an `onRequestEvent`. */
+const sinks = new WeakMap<ResolvedOptions, EventSink>();
+
+/**
+ * The parts of a peer an idle one may never need, in one object made with the first of them:
+ * an idle peer keeps one field for all of them.
+ */
+class LazyParts {
+  /** Each handler's own `context.signal`. */
+  signals: RequestSignals | undefined = undefined;
+  outgoing: OutgoingRequests | undefined = undefined;
+  incoming: IncomingRequests | undefined = undefined;
+  closing: Closing | undefined = undefined;
+  /** Made with the first inbound stream. */
+  flow: InboundFlow | undefined = undefined;
+  /** Made with the first request or notification this peer sends. */
+  send: Sender | undefined = undefined;
+}
+
 class Wiring
   implements
     PeerParts,
@@ -81,25 +100,17 @@ class Wiring
    * peer keep a boxed number for it.
    */
   #decoded: number | undefined;
-  readonly events: EventSink | undefined;
   readonly state: PeerState;
   readonly writer: FrameWriter;
   readonly liveness: Liveness;
   /** Told once the transport is released (a server's bookkeeping). */
   #releaseListener: ReleaseListener | undefined;
-  // Parts an idle peer may never need, each made on first use (see the getters).
-  #signals: RequestSignals | undefined;
-  #outgoing: OutgoingRequests | undefined;
-  #incoming: IncomingRequests | undefined;
-  #closing: Closing | undefined;
+  /** The parts an idle peer may never need, each made on first use (see the getters). */
+  #lazy: LazyParts | undefined;
   // The read loop's (see ReaderHost).
   deadline: FrameDeadline | undefined = undefined;
   batchBytes = 0;
   batchFrames = 0;
-  /** Made with the first inbound stream (an idle peer has none). */
-  #flow: InboundFlow | undefined;
-  /** Made with the first request or notification this peer sends. */
-  #send: Sender | undefined;
 
   constructor(peer: Session, transport: Transport, o: ResolvedOptions) {
     this.peer = peer;
@@ -108,10 +119,18 @@ class Wiring
     const direct = directOf(transport);
     this.reader = direct?.reader ?? transport.readable.getReader();
     this.#decoder = new MessageDecoder({ handshake: true, maxPayloadBytes: o.maxPayloadBytes });
-    this.events = eventSink(o.onRequestEvent, o.onError);
     this.state = new PeerState(this);
     this.writer = new FrameWriter(direct?.writer ?? transport.writable.getWriter(), this);
     this.liveness = new Liveness(this);
+  }
+
+  /** Where request events go (one sink for the peers of one options object). */
+  get events(): EventSink | undefined {
+    const o = this.o;
+    if (o.onRequestEvent === undefined) return undefined;
+    let sink = sinks.get(o);
+    if (sink === undefined) sinks.set(o, sink = eventSink(o.onRequestEvent, o.onError)!);
+    return sink;
   }
 
   /** The read loop's decoder (made again, where the last left off, after a drop). */
@@ -128,21 +147,22 @@ class Wiring
 
   /** Each handler's own `context.signal`, aborted when the connection closes. */
   get abort(): RequestSignals {
-    return this.#signals ??= new RequestSignals();
+    return (this.#lazy ??= new LazyParts()).signals ??= new RequestSignals();
   }
   /** The requests this peer sent (made with the first, or with a result from the remote). */
   get outgoing(): OutgoingRequests {
-    return this.#outgoing ??= new OutgoingRequests(this, this.o);
+    return (this.#lazy ??= new LazyParts()).outgoing ??= new OutgoingRequests(this, this.o);
   }
   /** The requests and notifications the remote sent (made with the first). */
   get incoming(): IncomingRequests {
-    return this.#incoming ??= new IncomingRequests(this, this.o);
+    return (this.#lazy ??= new LazyParts()).incoming ??= new IncomingRequests(this, this.o);
   }
   get closing(): Closing {
-    return this.#closing ??= new Closing(this);
+    return (this.#lazy ??= new LazyParts()).closing ??= new Closing(this);
   }
   get waitingReplies(): number {
-    return this.#incoming === undefined ? 0 : this.#incoming.waitingReplies;
+    const incoming = this.#lazy?.incoming;
+    return incoming === undefined ? 0 : incoming.waitingReplies;
   }
 
   // The parts under the names their interfaces give them.
@@ -156,14 +176,14 @@ class Wiring
     return this;
   }
   get flow(): InboundFlow {
-    return this.#flow ??= new InboundFlow(this, this.o);
+    return (this.#lazy ??= new LazyParts()).flow ??= new InboundFlow(this, this.o);
   }
   get pressuredFlow(): InboundFlow | undefined {
-    const flow = this.#flow;
+    const flow = this.#lazy?.flow;
     return flow !== undefined && flow.pressured ? flow : undefined;
   }
   get send(): Sender {
-    return this.#send ??= new Sender(this);
+    return (this.#lazy ??= new LazyParts()).send ??= new Sender(this);
   }
 
   // The options the parts read.
@@ -195,8 +215,10 @@ class Wiring
     listener?.peerReleased(this.peer);
   }
   isIdle(): boolean {
-    const outgoing = this.#outgoing;
-    const incoming = this.#incoming;
+    const lazy = this.#lazy;
+    if (lazy === undefined) return true;
+    const outgoing = lazy.outgoing;
+    const incoming = lazy.incoming;
     return (outgoing === undefined || outgoing.size === 0 && outgoing.uploads === 0) &&
       (incoming === undefined || incoming.handling === 0);
   }
