@@ -7,6 +7,7 @@ import { ProtocolError, ProtocolErrorCode } from "../protocol/mod.ts";
 import type { Heartbeat } from "./session.ts";
 import { type TimerHandle, unrefTimer } from "./_timer.ts";
 import { type Beating, HeartbeatClock } from "./_heartbeats.ts";
+import { Deadlines, type Expiring } from "./_deadlines.ts";
 
 /** What liveness sees of its owner. */
 export interface LivenessOwner {
@@ -28,12 +29,11 @@ export interface LivenessOptions {
 }
 
 /** Timers and heartbeats of one peer; {@linkcode stop} clears them all. */
-export class Liveness implements Beating {
+export class Liveness implements Beating, Expiring {
   readonly #owner: LivenessOwner;
   /** When bytes last arrived (kept only with a read timeout). */
   #lastRead = 0;
   #lastHeartbeat: Heartbeat | undefined;
-  #handshakeTimer: TimerHandle | undefined;
   #readTimer: TimerHandle | undefined;
   /** This peer's tick on the heartbeat clock of its interval (-1: none), for leaving it. */
   #heartbeatSlot = -1;
@@ -44,12 +44,7 @@ export class Liveness implements Beating {
     const options = owner.o;
     // The timers call shared functions with this liveness as their argument: no closure each.
     if (options.handshakeTimeoutMs > 0) {
-      this.#handshakeTimer = setTimeout(
-        Liveness.#handshakeTimedOut,
-        options.handshakeTimeoutMs,
-        this,
-      );
-      unrefTimer(this.#handshakeTimer);
+      Deadlines.add(options.handshakeTimeoutMs, this);
     }
     if (options.readTimeoutMs > 0) {
       this.#lastRead = Date.now();
@@ -60,8 +55,9 @@ export class Liveness implements Beating {
     }
   }
 
-  static #handshakeTimedOut(l: Liveness): void {
-    l.#owner.timedOut(
+  /** The handshake deadline passed. */
+  expired(): void {
+    this.#owner.timedOut(
       new ProtocolError("The remote sent no handshake in time", {
         code: ProtocolErrorCode.Timeout,
       }),
@@ -89,8 +85,9 @@ export class Liveness implements Beating {
 
   /** The remote's handshake arrived: its deadline is off. */
   handshaken(): void {
-    clearTimeout(this.#handshakeTimer);
-    this.#handshakeTimer = undefined;
+    // (The deadlines at its timeout are shared: taking off one that is not there costs a lookup.)
+    const ms = this.#owner.o.handshakeTimeoutMs;
+    if (ms > 0) Deadlines.remove(ms, this);
   }
 
   /**
@@ -109,13 +106,13 @@ export class Liveness implements Beating {
 
   /** Clears every timer. */
   stop(): void {
-    clearTimeout(this.#handshakeTimer);
+    this.handshaken();
     clearTimeout(this.#readTimer);
     if (this.#heartbeatSlot >= 0) {
       HeartbeatClock.leave(this.#owner.o.heartbeatIntervalMs, this.#heartbeatSlot, this);
       this.#heartbeatSlot = -1;
     }
-    this.#handshakeTimer = this.#readTimer = undefined;
+    this.#readTimer = undefined;
   }
 
   #armReadTimer(ms: number): void {

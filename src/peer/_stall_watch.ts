@@ -2,7 +2,9 @@
 // The write-stall watch: the writers with bytes in flight at one stall timeout share one timer
 // (a timer per connection costs more than the rest of its writer), which looks at each of them
 // a few times per timeout. A writer joins when bytes go out after none were waiting and leaves
-// once they are all written, so an idle connection is watched by nothing.
+// once they are all written, so an idle connection is watched by nothing. The timer stops at the
+// first tick that finds no writer, not when the last one leaves: connections that each write a
+// little in turn (10,000 handshakes arriving) would otherwise make and drop a timer per write.
 
 import { type TimerHandle, unrefTimer } from "./_timer.ts";
 
@@ -20,10 +22,12 @@ const watches = new Map<number, StallWatch>();
 
 /** The writers watched at one timeout. */
 export class StallWatch {
+  readonly #ms: number;
   readonly #writers = new Set<Watched>();
   #timer: TimerHandle | undefined;
 
   private constructor(ms: number) {
+    this.#ms = ms;
     this.#timer = setInterval(StallWatch.#tick, Math.max(1, ms / TICKS), this);
     unrefTimer(this.#timer);
   }
@@ -35,16 +39,19 @@ export class StallWatch {
     watch.#writers.add(who);
   }
 
-  /** Stops watching `who`; the watch's timer stops with its last writer. */
+  /** Stops watching `who`; the watch's timer stops at its next tick with no writer. */
   static remove(ms: number, who: Watched): void {
     const watch = watches.get(ms);
-    if (watch === undefined || !watch.#writers.delete(who) || watch.#writers.size > 0) return;
-    clearInterval(watch.#timer);
-    watch.#timer = undefined;
-    watches.delete(ms);
+    if (watch !== undefined) watch.#writers.delete(who);
   }
 
   static #tick(watch: StallWatch): void {
+    if (watch.#writers.size === 0) {
+      clearInterval(watch.#timer);
+      watch.#timer = undefined;
+      watches.delete(watch.#ms);
+      return;
+    }
     const now = Date.now();
     // (A writer that stalls leaves the set while this runs: deleting during for-of is safe.)
     for (const who of watch.#writers) who.checkStall(now);
