@@ -2,7 +2,9 @@
 /**
  * The per-connection memory rows of `npm run bench` (part `connmem`): what one handshaken idle
  * connection costs a server, in KiB of RSS. For each server (a fresh process each time): read
- * the RSS of its whole process tree (the pid and its descendants, from `/proc`), open N
+ * the RSS of its whole process tree (the pid and its descendants, from `/proc`) once it has had
+ * {@linkcode WARMUP_CONNS} connections and dropped them (what it compiles and sizes once for its
+ * connection paths is not a cost per connection), open N
  * connections with `go-load idle` (it prints `{"ready":N}` once all are handshaken, then holds
  * them), sample the RSS until it settles (bounded), and take (after - before) / N. N is 1,000
  * and 10,000, and as many as the open-file limit allows up to 20,000 (at least 15,000: where V8's
@@ -10,7 +12,8 @@
  * scavenges, is grown in the bare Deno server too, so the division no longer shows when each
  * server happened to grow it) (`--quick`: 50 and 200). The servers, per runtime and transport (TCP, WebSocket):
  * bare (`bench/_bare.mjs`, the runtime's socket API without the library), ours (`serve` of
- * `conformance/peer.ts`) and the Go reference (`go-peer serve`). The open-file limit of the
+ * `conformance/peer.ts`) and the Go reference (`go-peer serve`); on Deno also both with
+ * `--v8-flags=--max-semi-space-size=1` ({@linkcode DENO_PINNED}). The open-file limit of the
  * server and of the load generator is raised to what the hard limit allows (at most 65,536).
  *
  * Run alone: `deno run -A bench/bench.ts --parts connmem [--quick]`.
@@ -60,6 +63,9 @@ export interface ConnMemOptions {
   quick: boolean;
 }
 
+/** Connections each server gets, and drops, before its RSS is first read. */
+export const WARMUP_CONNS = 200;
+
 /** Samples until two in a row are within 1% (or 256 KiB), at most `max` samples. */
 async function settle(pid: number, everyMs: number, max: number) {
   let last = treeRss(pid);
@@ -84,8 +90,20 @@ function waitFor(child: ChildProcess, re: RegExp, ms: number, what: string): Pro
   });
 }
 
+/**
+ * Deno again with V8's young generation held at its smallest (the same flag for the bare server
+ * and ours): how the RSS compares once it shows only what the connections keep, not when each
+ * server's young generation took its last growth step.
+ */
+export const DENO_PINNED = "deno, young gen pinned";
+const PINNED_FLAG = "--v8-flags=--max-semi-space-size=1";
+
 function serverCmd(runtime: string, server: string, t: "tcp" | "ws"): string[] {
   if (server === "go") return [...SERVE.go, ...serveArgs(t)];
+  if (runtime === DENO_PINNED) {
+    const [deno, run, ...rest] = serverCmd("deno", server, t);
+    return [deno, run, PINNED_FLAG, ...rest];
+  }
   const rt = runtime as keyof typeof RUN;
   if (server === "bare") return [...RUN[rt], "bench/_bare.mjs", t, "127.0.0.1:0"];
   return [...SERVE[rt], ...serveArgs(t)];
@@ -106,10 +124,20 @@ async function measure(
       30_000,
       `${row.runtime} ${row.server} serve`,
     );
-    const before = await settle(server.pid!, o.quick ? 100 : 300, o.quick ? 5 : 10);
-    row.before_kib = before.kib;
     const hold = o.quick ? "30s" : "300s";
     const ws = row.transport === "ws" ? ["--ws", path ?? "/gotalk/"] : [];
+    // Warm-up: connections made and dropped before the first figure, so that what a server
+    // compiles and sizes once for its connection paths is not divided among the N.
+    const warm = o.quick ? 20 : WARMUP_CONNS;
+    load = spawnLimited(
+      [goLoad, "idle", "--conns", String(warm), "--hold", hold, "--addr", addr, ...ws],
+      limit,
+    );
+    await waitFor(load, /^\{"ready":\d+\}$/m, 60_000, "go-load idle (warm-up)");
+    await stopChild(load);
+    load = undefined;
+    const before = await settle(server.pid!, o.quick ? 100 : 300, o.quick ? 5 : 10);
+    row.before_kib = before.kib;
     load = spawnLimited(
       [goLoad, "idle", "--conns", String(row.conns), "--hold", hold, "--addr", addr, ...ws],
       limit,
@@ -143,6 +171,7 @@ export async function benchConnMemory(
   for (const transport of ["tcp", "ws"] as const) {
     const servers: Array<[string, string]> = [];
     for (const rt of js) servers.push([rt, "bare"], [rt, "ours"]);
+    if (js.includes("deno")) servers.push([DENO_PINNED, "bare"], [DENO_PINNED, "ours"]);
     if (o.runtimes.includes("go")) servers.push(["go", "go"]);
     for (const [runtime, server] of servers) {
       for (const conns of counts) {
@@ -191,7 +220,8 @@ export function connMemTable(
     "### Memory per idle connection (RSS of the server's process tree)",
     "",
     `KiB per handshaken idle connection: (RSS with N connections held by \`go-load idle\` - RSS ` +
-    `before) / N, a fresh server each time; open-file limit ${fmt(limit)}. Target: ours ÷ ` +
+    `before) / N, a fresh server each time, "before" read once ${WARMUP_CONNS} connections were ` +
+    `made and dropped; open-file limit ${fmt(limit)}. Target: ours ÷ ` +
     `max(Go, 1.25 × bare) ≤ 1, at each N from the second. \\* RSS had not settled when sampling ` +
     `stopped.` +
     (quick ? " **--quick: the numbers mean nothing.**" : ""),
