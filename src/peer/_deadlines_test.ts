@@ -3,21 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Deadlines, type Expiring } from "./_deadlines.ts";
+import { within } from "./_test_within.ts";
 
-/** Keeps the event loop alive (the shared timer is unref'd) and bounds the wait. */
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error("timed out")), 5000)
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+// (`within` keeps the event loop alive while the unref'd shared timer runs, and bounds the wait.)
 
 function waiter(name: string, log: string[]): Expiring & { done: Promise<void> } {
   let resolve!: () => void;
@@ -39,12 +27,12 @@ test("deadlines at one timeout expire in the order they were set; a removed one 
   await new Promise((r) => setTimeout(r, 2));
   Deadlines.add(7, c);
   Deadlines.remove(7, b);
-  await bounded(Promise.all([a.done, c.done]));
+  await within(Promise.all([a.done, c.done]));
   assert.deepEqual(log, ["a", "c"]);
   // Once the queue ran empty, a new deadline arms the timer again.
   const d = waiter("d", log);
   Deadlines.add(7, d);
-  await bounded(d.done);
+  await within(d.done);
   assert.deepEqual(log, ["a", "c", "d"]);
   Deadlines.remove(7, b); // taking off what is gone is a no-op
 });
@@ -59,6 +47,6 @@ test("a deadline set from an expiry at the same timeout still expires", async ()
     },
   };
   Deadlines.add(5, first);
-  await bounded(later.done);
+  await within(later.done);
   assert.deepEqual(log, ["first", "later"]);
 });
