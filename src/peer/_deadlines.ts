@@ -50,18 +50,26 @@ export class Deadlines {
   static #fire(q: Deadlines): void {
     q.#timer = undefined;
     const now = Date.now();
+    const due: Expiring[] = [];
     for (const [who, at] of q.#due) {
       if (at > now) {
-        // (A deadline set while this runs armed the timer for itself: this one is due first.)
-        clearTimeout(q.#timer);
         q.#arm(at - now);
-        return;
+        break;
       }
-      q.#due.delete(who);
-      who.expired();
+      due.push(who);
     }
-    if (q.#timer === undefined && q.#due.size === 0 && queues.get(q.#ms) === q) {
-      queues.delete(q.#ms);
+    for (const who of due) q.#due.delete(who);
+    if (q.#timer === undefined && q.#due.size === 0) queues.delete(q.#ms);
+    // Told after the queue is in order again: one that throws (reported as a timer's would be)
+    // neither stops the others nor leaves later deadlines without a timer.
+    for (const who of due) {
+      try {
+        who.expired();
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     }
   }
 }
