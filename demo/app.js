@@ -66,7 +66,15 @@ const handlers = new Handlers()
   .handleNotification("rooms", (rooms) => {
     state.stats.notifications++;
     state.rooms = rooms;
+    // The list carries each room's members on every node as this node knows them now. A
+    // presence line is as of the join or leave it tells: one made on a node that had not yet
+    // heard of the other nodes' members would otherwise stay the page's last word.
+    for (const info of rooms) {
+      const room = state.joined.get(info.name);
+      if (room) room.members = info.members;
+    }
     renderRooms();
+    renderRoomBar();
   })
   .handleNotification("users", (users) => {
     state.stats.notifications++;
