@@ -206,6 +206,30 @@ function cell(r: ConnMemRow | undefined): string {
   return r.kib_per_conn.toFixed(1) + (r.settled ? "" : "*");
 }
 
+/**
+ * KiB that each connection added between `from` and `to` connections costs a server: the growth
+ * of (RSS after - RSS before) from one N to the next, over the connections added. What a process
+ * sizes once (V8's young generation takes its steps at some N and not others) shows in the
+ * figure at one N but not in this slope, unless a step falls between the two.
+ */
+export function addedKib(
+  rows: ConnMemRow[],
+  key: Pick<ConnMemRow, "transport" | "runtime" | "server">,
+  from: number,
+  to: number,
+): number | undefined {
+  const total = (n: number) => {
+    const r = rows.find((r) =>
+      r.transport === key.transport && r.runtime === key.runtime && r.server === key.server &&
+      r.conns === n
+    );
+    return r?.kib_per_conn === undefined ? undefined : r.kib_per_conn * n;
+  };
+  const a = total(from);
+  const b = total(to);
+  return a === undefined || b === undefined ? undefined : (b - a) / (to - from);
+}
+
 /** The markdown table: KiB per connection at each N, and ours / max(Go, 1.25 x bare). */
 export function connMemTable(
   rows: ConnMemRow[],
@@ -216,6 +240,9 @@ export function connMemTable(
   const fmt = (n: number) => n.toLocaleString("en-US");
   /** The N the target is judged at: from the second on (the first is mostly fixed costs). */
   const judged = counts.slice(1);
+  /** The slope between the last two N, when there are three. */
+  const span = counts.length >= 3 ? counts.slice(-2) : undefined;
+  const spanText = span ? `${fmt(span[0])} → ${fmt(span[1])}` : "";
   const md = [
     "### Memory per idle connection (RSS of the server's process tree)",
     "",
@@ -224,24 +251,42 @@ export function connMemTable(
     `made and dropped; open-file limit ${fmt(limit)}. Target: ours ÷ ` +
     `max(Go, 1.25 × bare) ≤ 1, at each N from the second. \\* RSS had not settled when sampling ` +
     `stopped.` +
+    (span
+      ? ` "Added": KiB each connection added from ${spanText} costs (the growth of RSS after - ` +
+        `RSS before, over the connections added), and ours ÷ max(Go, 1.25 × bare) of that.`
+      : "") +
     (quick ? " **--quick: the numbers mean nothing.**" : ""),
     "",
     `| Transport | Runtime | Server | ${counts.map((n) => `KiB/conn @ ${fmt(n)}`).join(" | ")} ` +
-    `| ${judged.map((n) => `ours ÷ max(Go, 1.25 × bare) @ ${fmt(n)}`).join(" | ")} |`,
-    `|---|---|---|${counts.map(() => "---:").join("|")}|${judged.map(() => "---:").join("|")}|`,
+    `| ${judged.map((n) => `ours ÷ max(Go, 1.25 × bare) @ ${fmt(n)}`).join(" | ")} |` +
+    (span ? ` added KiB/conn ${spanText} | ours ÷ max(Go, 1.25 × bare), added |` : ""),
+    `|---|---|---|${counts.map(() => "---:").join("|")}|${judged.map(() => "---:").join("|")}|` +
+    (span ? "---:|---:|" : ""),
   ];
+  const ratio = (ours?: number, go?: number, bare?: number) => {
+    const ref = Math.max(go ?? -Infinity, bare === undefined ? -Infinity : 1.25 * bare);
+    return ours !== undefined && ref > 0 ? (ours / ref).toFixed(2) : "–";
+  };
   const at = (t: string, rt: string, s: string, n: number) =>
     rows.find((r) => r.transport === t && r.runtime === rt && r.server === s && r.conns === n);
   for (const t of ["tcp", "ws"]) {
     for (const r of rows.filter((r) => r.transport === t && r.conns === counts[0])) {
-      const ratios = judged.map((n) => {
-        if (r.server !== "ours") return "";
-        const ours = at(t, r.runtime, "ours", n)?.kib_per_conn;
-        const go = at(t, "go", "go", n)?.kib_per_conn;
-        const bare = at(t, r.runtime, "bare", n)?.kib_per_conn;
-        const ref = Math.max(go ?? -Infinity, bare === undefined ? -Infinity : 1.25 * bare);
-        return ours !== undefined && ref > 0 ? (ours / ref).toFixed(2) : "–";
-      });
+      const ratios = judged.map((n) =>
+        r.server !== "ours" ? "" : ratio(
+          at(t, r.runtime, "ours", n)?.kib_per_conn,
+          at(t, "go", "go", n)?.kib_per_conn,
+          at(t, r.runtime, "bare", n)?.kib_per_conn,
+        )
+      );
+      if (span) {
+        const added = (runtime: string, server: string) =>
+          addedKib(rows, { transport: t as "tcp" | "ws", runtime, server }, span[0], span[1]);
+        const mine = added(r.runtime, r.server);
+        ratios.push(
+          mine === undefined ? "–" : mine.toFixed(1),
+          r.server !== "ours" ? "" : ratio(mine, added("go", "go"), added(r.runtime, "bare")),
+        );
+      }
       const label = r.server === "go" ? "Go" : r.server;
       md.push(
         `| ${t === "tcp" ? "TCP" : "WebSocket"} | ${r.runtime} | ${label} | ${
