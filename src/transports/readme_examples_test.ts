@@ -169,12 +169,22 @@ describe(`README examples on ${title}, as installed`, () => {
     const name = `${prefix}-workers.${ext}`;
     assert.ok(readme.has(name), `README has ${name}`);
     writeFileSync(join(dir, name), readme.get(name)!);
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
-    const out = await runToEnd(dir, name, { PORT: String(port) });
-    assert.match(out, new RegExp(`^2 workers answered on port ${port}$`, "m"));
+    // The example takes its port from PORT, so the test picks a free one first; between that
+    // pick and the workers' listen another process on this machine may take it (an outgoing
+    // connection's local port), which is the one failure a new port is tried for (at most three).
+    for (let attempt = 1;; attempt++) {
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, resolve));
+      const port = (probe.address() as { port: number }).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const p = start(dir, name, { PORT: String(port) });
+      const code = await orAfter(p.exited, 60_000, "timeout" as const);
+      if (code === "timeout") p.child.kill("SIGKILL");
+      if (code !== 0 && attempt < 3 && /AddrInUse|EADDRINUSE/.test(p.output())) continue;
+      assert.equal(code, 0, `${name} exited ${code}: ${p.output()}`);
+      assert.match(p.output(), new RegExp(`^2 workers answered on port ${port}$`, "m"));
+      break;
+    }
   });
 
   test("middleware-auth.mjs: middleware, an interceptor, onConnect refusing before the upgrade", async () => {
