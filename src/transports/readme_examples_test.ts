@@ -95,13 +95,19 @@ async function until(cond: () => boolean, ms: number, what: () => string): Promi
   }
 }
 
-/** Runs an example to its exit (bounded) and returns its output; it must exit 0. */
-async function runToEnd(dir: string, file: string, env: Record<string, string>): Promise<string> {
+/** Runs an example to its exit (bounded): its exit code (or "timeout") and its output. */
+async function run(dir: string, file: string, env: Record<string, string>) {
   const p = start(dir, file, env);
   const code = await orAfter(p.exited, 60_000, "timeout" as const);
   if (code === "timeout") p.child.kill("SIGKILL");
-  assert.equal(code, 0, `${file} exited ${code}: ${p.output()}`);
-  return p.output();
+  return { code, output: p.output() };
+}
+
+/** Runs an example to its exit (bounded) and returns its output; it must exit 0. */
+async function runToEnd(dir: string, file: string, env: Record<string, string>): Promise<string> {
+  const { code, output } = await run(dir, file, env);
+  assert.equal(code, 0, `${file} exited ${code}: ${output}`);
+  return output;
 }
 
 describe(`README examples on ${title}, as installed`, () => {
@@ -177,12 +183,10 @@ describe(`README examples on ${title}, as installed`, () => {
       await new Promise<void>((resolve) => probe.listen(0, resolve));
       const port = (probe.address() as { port: number }).port;
       await new Promise((resolve) => probe.close(resolve));
-      const p = start(dir, name, { PORT: String(port) });
-      const code = await orAfter(p.exited, 60_000, "timeout" as const);
-      if (code === "timeout") p.child.kill("SIGKILL");
-      if (code !== 0 && attempt < 3 && /AddrInUse|EADDRINUSE/.test(p.output())) continue;
-      assert.equal(code, 0, `${name} exited ${code}: ${p.output()}`);
-      assert.match(p.output(), new RegExp(`^2 workers answered on port ${port}$`, "m"));
+      const { code, output } = await run(dir, name, { PORT: String(port) });
+      if (code !== 0 && attempt < 3 && /AddrInUse|EADDRINUSE/.test(output)) continue;
+      assert.equal(code, 0, `${name} exited ${code}: ${output}`);
+      assert.match(output, new RegExp(`^2 workers answered on port ${port}$`, "m"));
       break;
     }
   });
